@@ -1,0 +1,40 @@
+# The two commands: `make run` (the whole cockpit on loopback) and `make test` (everything CI runs).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint unit integration services bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/voc run
+
+services:
+	bash deploy/install-services.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app ingest sentiment alerts
+	$(BIN)/lint-imports
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+integration: $(STAMP) services
+	$(BIN)/pytest tests/integration
+
+test: $(STAMP) services lint
+	VOC_REQUIRE_SERVICES=1 $(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/ingest_throughput.py
+
+clean:
+	rm -rf $(VENV) .voc voc.db voc.db-* .mypy_cache .pytest_cache .ruff_cache

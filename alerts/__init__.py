@@ -1,0 +1,1 @@
+"""Dissatisfaction alerts: left small until the alerts issue widens it."""

@@ -1,0 +1,1 @@
+"""The HTTP and websocket edge: routers, dependencies, error mapping."""

@@ -1,0 +1,49 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
+
+from app.api.deps import RuntimeDep
+from app.core.errors import VocError
+from app.db import store
+
+router = APIRouter(tags=["ops"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(runtime: RuntimeDep) -> JSONResponse:
+    """Ready when the broker, the database and (when configured) Redis all answer."""
+    checks: dict[str, str] = {}
+    for name, check in (
+        ("broker", runtime.producer.check),
+        ("database", lambda: store.ping(runtime.engine)),
+    ):
+        try:
+            await run_in_threadpool(check)
+            checks[name] = "ok"
+        except (VocError, Exception) as exc:
+            checks[name] = f"failed: {exc}"
+    try:
+        await runtime.hub.ping()
+        checks["hub"] = "ok"
+    except Exception as exc:
+        checks["hub"] = f"failed: {exc}"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
+@router.get("/metrics")
+async def prometheus() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

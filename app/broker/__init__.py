@@ -1,0 +1,1 @@
+"""Kafka I/O shared by the REST ingest and the workers: producing responses and creating topics."""

@@ -1,0 +1,209 @@
+"""The `voc` command: run the API, a worker, the whole embedded stack, demo traffic, migrations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+import httpx
+from pydantic import TypeAdapter, ValidationError
+
+from app import demo, logs
+from app.core.events import HubEvent, SurveyResponse
+from app.core.settings import Settings
+
+log = logging.getLogger("voc")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = [
+            f"  VOC_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        ]
+        sys.exit("invalid settings:\n" + "\n".join(lines))
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            sys.exit(f"{host}:{port} is already in use; set VOC_PORT (or VOC_HOST) to another one")
+
+
+def cmd_api(settings: Settings, _: argparse.Namespace) -> None:
+    import uvicorn
+
+    from app.main import create_app
+
+    if not settings.integrator_keys:
+        log.warning("VOC_INTEGRATOR_KEYS is empty: every REST ingest will be refused (401)")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+
+
+def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
+    from app.broker.topics import ensure_topics
+    from app.db import store
+    from app.hub import make_hub
+    from ingest.worker import IngestWorker, run_worker
+    from sentiment import TextBlobScorer
+
+    if settings.redis_url is None:
+        sys.exit(
+            "a standalone worker publishes through Redis: set VOC_REDIS_URL "
+            "(without Redis, the API runs its own workers: VOC_EMBEDDED_WORKERS)"
+        )
+    engine = store.make_engine(settings.database_url)
+    if settings.migrate_on_start:
+        store.migrate(engine)
+    ensure_topics(settings)
+    hub = make_hub(settings)
+    worker = IngestWorker(
+        settings=settings,
+        engine=engine,
+        scorer=TextBlobScorer(),
+        sink=hub.sink(),
+        name=f"{socket.gethostname()}-{os.getpid()}",
+    )
+
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
+        worker.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    run_worker(worker)
+
+
+def cmd_migrate(settings: Settings, _: argparse.Namespace) -> None:
+    from app.db import store
+
+    store.migrate(store.make_engine(settings.database_url))
+    print("database is at the newest schema")
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
+    url = args.url or f"http://{settings.host}:{settings.port}"
+    key = args.key or (
+        settings.integrator_keys[0].get_secret_value() if settings.integrator_keys else ""
+    )
+    if not key:
+        sys.exit("the demo posts like an integrator: give --key or set VOC_INTEGRATOR_KEYS")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        demo.run(url, key, args.rate, stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+def cmd_schema(_: Settings, __: argparse.Namespace) -> None:
+    schemas = {
+        "SurveyResponse": SurveyResponse.model_json_schema(),
+        "HubEvent": TypeAdapter(HubEvent).json_schema(),
+    }
+    print(json.dumps(schemas, indent=2))
+
+
+def _wait_ready(url: str, api: subprocess.Popen[bytes], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if api.poll() is not None:
+            raise SystemExit(f"the API exited with code {api.returncode}; see the log above")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"the API was not ready within {timeout_s:.0f}s; see {url}/readyz")
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
+    """Broker, API (with its embedded worker) and demo traffic on loopback; Ctrl-C stops all."""
+    from app.broker.embedded import free_port, start_broker
+
+    _check_port_free(settings.host, settings.port)
+    state = Path(".voc")
+    state.mkdir(exist_ok=True)
+    broker_port = free_port()
+    broker = start_broker("127.0.0.1", broker_port, log=state / "broker.log")
+    key = (
+        settings.integrator_keys[0].get_secret_value()
+        if settings.integrator_keys
+        else "demo-" + secrets.token_urlsafe(18)
+    )
+    env = os.environ | {
+        "VOC_KAFKA_BOOTSTRAP": f"127.0.0.1:{broker_port}",
+        "VOC_INTEGRATOR_KEYS": ",".join(
+            [key] + [k.get_secret_value() for k in settings.integrator_keys[1:]]
+        ),
+    }
+    api = subprocess.Popen([sys.executable, "-m", "app.cli", "api"], env=env)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    url = f"http://{settings.host}:{settings.port}"
+    try:
+        _wait_ready(url, api, timeout_s=60)
+        print(f"Cockpit: {url}/", flush=True)
+        print(f"Integrator key: {key}", flush=True)
+        if args.rate > 0:
+            threading.Thread(target=demo.run, args=(url, key, args.rate, stop), daemon=True).start()
+        while not stop.is_set() and api.poll() is None:
+            stop.wait(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        for child in (api, broker):
+            if child.poll() is None:
+                child.terminate()
+        for child in (api, broker):
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        print("stopped: API, worker, broker", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="voc", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("api", help="the API and websocket hub (with VOC_EMBEDDED_WORKERS workers)")
+    sub.add_parser("worker", help="a standalone ingest worker (needs VOC_REDIS_URL)")
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    run = sub.add_parser("run", help="the whole cockpit on loopback: broker, API, worker, demo")
+    run.add_argument("--rate", type=float, default=2.0, help="demo responses a second (0: none)")
+    demo_cmd = sub.add_parser("demo", help="post realistic demo responses to a running API")
+    demo_cmd.add_argument("--url", help="API base URL (default: from VOC_HOST/VOC_PORT)")
+    demo_cmd.add_argument("--key", help="integrator key (default: first of VOC_INTEGRATOR_KEYS)")
+    demo_cmd.add_argument("--rate", type=float, default=2.0, help="responses a second")
+    sub.add_parser("schema", help="print the JSON Schema of responses and hub events")
+    args = parser.parse_args(argv)
+    settings = _settings()
+    logs.configure(settings.log_level)
+    commands = {
+        "api": cmd_api,
+        "worker": cmd_worker,
+        "migrate": cmd_migrate,
+        "run": cmd_run,
+        "demo": cmd_demo,
+        "schema": cmd_schema,
+    }
+    commands[args.command](settings, args)
+
+
+if __name__ == "__main__":
+    main()

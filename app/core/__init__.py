@@ -1,0 +1,1 @@
+"""The kernel: settings, wire schemas, barometers, ports, errors; imports nothing of ours."""

@@ -1,0 +1,285 @@
+"""Barometer arithmetic: figures from counts, and a book of time-bucketed counts per scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from app.core.events import (
+    FUTURE_SKEW,
+    SCORE_RANGES,
+    Barometer,
+    BarometerSnapshot,
+    ScoreKind,
+    TrendPoint,
+    Window,
+)
+
+PROMOTER_FROM = 9
+PASSIVE_FROM = 7
+CSAT_SATISFIED_FROM = 4
+
+TREND_MINUTES = 60
+WEEK_HOURS = 7 * 24
+# Twice what the hour window and the week window read, so that responses dated a little after
+# `now` (clock skew) or a snapshot taken a little behind the newest response still find them.
+MINUTES_KEPT = 2 * TREND_MINUTES
+HOURS_KEPT = 8 * 24
+
+Scope = tuple[str | None, str | None]
+
+
+@dataclass(slots=True)
+class Counts:
+    """What figures are computed from. Counts of two buckets or scopes add up; figures do not."""
+
+    responses: int = 0
+    promoters: int = 0
+    passives: int = 0
+    detractors: int = 0
+    csat_responses: int = 0
+    csat_satisfied: int = 0
+    csat_total: int = 0
+    ces_responses: int = 0
+    ces_total: int = 0
+    sentiment_responses: int = 0
+    sentiment_total: float = 0.0
+    flagged: int = 0
+
+    @property
+    def nps_responses(self) -> int:
+        return self.promoters + self.passives + self.detractors
+
+    def record(
+        self, score_kind: ScoreKind, score: int, polarity: float | None, dissatisfied: bool
+    ) -> None:
+        self.responses += 1
+        if score_kind == ScoreKind.NPS:
+            if score >= PROMOTER_FROM:
+                self.promoters += 1
+            elif score >= PASSIVE_FROM:
+                self.passives += 1
+            else:
+                self.detractors += 1
+        elif score_kind == ScoreKind.CSAT:
+            self.csat_responses += 1
+            self.csat_total += score
+            self.csat_satisfied += score >= CSAT_SATISFIED_FROM
+        else:
+            self.ces_responses += 1
+            self.ces_total += score
+        if polarity is not None:
+            self.sentiment_responses += 1
+            self.sentiment_total += polarity
+        self.flagged += dissatisfied
+
+    def merge(self, other: Counts) -> None:
+        self.responses += other.responses
+        self.promoters += other.promoters
+        self.passives += other.passives
+        self.detractors += other.detractors
+        self.csat_responses += other.csat_responses
+        self.csat_satisfied += other.csat_satisfied
+        self.csat_total += other.csat_total
+        self.ces_responses += other.ces_responses
+        self.ces_total += other.ces_total
+        self.sentiment_responses += other.sentiment_responses
+        self.sentiment_total += other.sentiment_total
+        self.flagged += other.flagged
+
+
+def _ratio(part: float, whole: int, scale: int, digits: int) -> float | None:
+    if whole == 0:
+        return None
+    # Adding 0.0 turns a rounded -0.0 into 0.0, which a cockpit would otherwise print as "-0".
+    return round(scale * part / whole, digits) + 0.0
+
+
+def nps(counts: Counts) -> float | None:
+    """% promoters - % detractors over NPS answers, to 1 decimal; None without NPS answers."""
+    return _ratio(counts.promoters - counts.detractors, counts.nps_responses, 100, 1)
+
+
+def figures(counts: Counts) -> Barometer:
+    """Percentages to 1 decimal, means to 2; a figure is None when its count is 0."""
+    return Barometer(
+        responses=counts.responses,
+        nps=nps(counts),
+        nps_responses=counts.nps_responses,
+        promoters=counts.promoters,
+        passives=counts.passives,
+        detractors=counts.detractors,
+        csat_pct=_ratio(counts.csat_satisfied, counts.csat_responses, 100, 1),
+        csat_mean=_ratio(counts.csat_total, counts.csat_responses, 1, 2),
+        csat_responses=counts.csat_responses,
+        ces_mean=_ratio(counts.ces_total, counts.ces_responses, 1, 2),
+        ces_responses=counts.ces_responses,
+        sentiment_mean=_ratio(counts.sentiment_total, counts.sentiment_responses, 1, 2),
+        sentiment_responses=counts.sentiment_responses,
+        flagged=counts.flagged,
+    )
+
+
+class _Series:
+    """Counts per time bucket (epoch minute or epoch hour), the last `kept` buckets kept."""
+
+    __slots__ = ("_buckets", "_kept", "_pruned_below")
+
+    def __init__(self, kept: int) -> None:
+        self._kept = kept
+        self._buckets: dict[int, Counts] = {}
+        self._pruned_below = 0
+
+    def bucket(self, key: int, newest: int) -> Counts | None:
+        """The bucket to count into; None when `key` is too far behind the `newest` bucket."""
+        oldest = newest - self._kept + 1
+        if key < oldest:
+            return None
+        counts = self._buckets.get(key)
+        if counts is None:
+            # Pruning once per `kept` buckets of elapsed time keeps `add` O(1) amortized and holds
+            # at most 2 x `kept` buckets, also in a scope that gets a response now and then.
+            if oldest - self._pruned_below >= self._kept:
+                self._buckets = {k: c for k, c in self._buckets.items() if k >= oldest}
+                self._pruned_below = oldest
+            counts = self._buckets[key] = Counts()
+        return counts
+
+    def get(self, key: int) -> Counts | None:
+        return self._buckets.get(key)
+
+    def total(self, first: int, last: int) -> Counts:
+        """Sum of buckets `first` to `last`, both included."""
+        total = Counts()
+        for key in range(first, last + 1):
+            counts = self._buckets.get(key)
+            if counts is not None:
+                total.merge(counts)
+        return total
+
+
+@dataclass(slots=True)
+class _ScopeSeries:
+    minutes: _Series = field(default_factory=lambda: _Series(MINUTES_KEPT))
+    hours: _Series = field(default_factory=lambda: _Series(HOURS_KEPT))
+
+
+def _epoch(moment: datetime, name: str) -> float:
+    if moment.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {moment!r}")
+    return moment.timestamp()
+
+
+class BarometerBook:
+    """Live counts per scope: O(1) per response added, a few hundred buckets per snapshot.
+
+    Scopes are (org unit, None), (org unit, touchpoint) and, for all org units together,
+    (None, None) and (None, touchpoint). Responses are bucketed by `submitted_at`: per minute for
+    the last two hours, per UTC hour for the last eight days. The book reads no clock: its time is
+    the newest `submitted_at` it accepted, and it ignores responses a week older than that (see
+    `add`). Snapshots are meant for a `now` at or after that time, or at most an hour behind it.
+
+    Windows, as seen from `now`:
+    - HOUR: the 60 minutes ending with now's minute (so 59 to 60 minutes back);
+    - TODAY: since local midnight in `tz`. Hour buckets are UTC hours, so where the offset is not a
+      whole hour (India, Nepal, Newfoundland...) TODAY starts at the UTC hour holding midnight and
+      also counts the last 15 to 45 minutes of yesterday;
+    - WEEK: the 168 hours ending with now's hour (so 167 to 168 hours back).
+    Each also counts responses dated up to FUTURE_SKEW after now: a survey tool's clock running
+    ahead should not keep a fresh answer off the barometer.
+
+    The trend has one point per minute of the HOUR window, oldest first, empty minutes included
+    (responses 0, nps None) so a sparkline has a fixed width; its last point also holds the
+    answers dated after now. Minutes are in UTC.
+
+    Not thread-safe: one book per worker.
+    """
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self._tz = tz
+        self._scopes: dict[Scope, _ScopeSeries] = {}
+        self._known: set[str] = set()
+        self._newest_minute = 0
+
+    def add(
+        self,
+        *,
+        org_unit: str,
+        touchpoint: str,
+        submitted_at: datetime,
+        score_kind: ScoreKind,
+        score: int,
+        polarity: float | None,
+        dissatisfied: bool,
+    ) -> bool:
+        """Count one response in its four scopes; False, and ignored, when it is too old.
+
+        Too old means before the WEEK window of the newest response added: more than 7 days
+        older, or up to an hour less where it would fall in no window anyway. Either way
+        `knows(org_unit)` is True afterwards.
+        """
+        low, high = SCORE_RANGES[score_kind]
+        if not low <= score <= high:
+            raise ValueError(f"score {score} is outside the {score_kind.value} range {low}-{high}")
+        minute = int(_epoch(submitted_at, "submitted_at") // 60)
+        self._known.add(org_unit)
+        if minute // 60 <= self._newest_minute // 60 - WEEK_HOURS:
+            return False
+        self._newest_minute = newest = max(self._newest_minute, minute)
+        for scope in ((org_unit, None), (org_unit, touchpoint), (None, None), (None, touchpoint)):
+            series = self._scopes.get(scope)
+            if series is None:
+                series = self._scopes[scope] = _ScopeSeries()
+            for counts in (
+                series.minutes.bucket(minute, newest),
+                series.hours.bucket(minute // 60, newest // 60),
+            ):
+                if counts is not None:
+                    counts.record(score_kind, score, polarity, dissatisfied)
+        return True
+
+    def snapshot(
+        self, org_unit: str | None, touchpoint: str | None, now: datetime
+    ) -> BarometerSnapshot:
+        """The barometers of one scope as of `now`; a scope with no responses has empty figures."""
+        series = self._scopes.get((org_unit, touchpoint)) or _ScopeSeries()
+        seconds = _epoch(now, "now")
+        minute = int(seconds // 60)
+        ahead = int((seconds + FUTURE_SKEW.total_seconds()) // 60)
+        midnight = now.astimezone(self._tz).replace(hour=0, minute=0, second=0, microsecond=0)
+        midnight_hour = int(midnight.timestamp() // 3600)
+        first_minute = minute - TREND_MINUTES + 1
+        trend = [_trend_point(key, series.minutes.get(key)) for key in range(first_minute, minute)]
+        trend.append(_trend_point(minute, series.minutes.total(minute, ahead)))
+        return BarometerSnapshot(
+            org_unit=org_unit,
+            touchpoint=touchpoint,
+            as_of=now,
+            windows={
+                Window.HOUR: figures(series.minutes.total(first_minute, ahead)),
+                Window.TODAY: figures(series.hours.total(midnight_hour, ahead // 60)),
+                Window.WEEK: figures(
+                    series.hours.total(minute // 60 - WEEK_HOURS + 1, ahead // 60)
+                ),
+            },
+            trend=trend,
+        )
+
+    def knows(self, org_unit: str) -> bool:
+        """Whether anything was added for `org_unit` since the book was made or cleared."""
+        return org_unit in self._known
+
+    def clear(self) -> None:
+        self._scopes.clear()
+        self._known.clear()
+        self._newest_minute = 0
+
+
+def _trend_point(minute: int, counts: Counts | None) -> TrendPoint:
+    at = datetime.fromtimestamp(minute * 60, UTC)
+    if counts is None:
+        return TrendPoint(minute=at, responses=0, nps=None, nps_responses=0)
+    return TrendPoint(
+        minute=at, responses=counts.responses, nps=nps(counts), nps_responses=counts.nps_responses
+    )

@@ -1,0 +1,256 @@
+"""Wire schemas: the survey response integrators send, and the events the hub pushes to cockpits.
+
+One schema, one place: Kafka carries `SurveyResponse` JSON, the websocket carries `HubEvent` JSON,
+and the frontend reads the JSON Schema exported from here (`voc schema`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+COMMENT_MAX_CHARS = 4000
+METADATA_MAX_KEYS = 50
+# Survey tools and clocks drift; a response dated further ahead than this is an integration bug.
+FUTURE_SKEW = timedelta(minutes=10)
+
+
+class ScoreKind(StrEnum):
+    NPS = "nps"
+    CSAT = "csat"
+    CES = "ces"
+
+
+# Inclusive ranges. CES direction is explicit: 1 = very easy, 7 = very hard (high effort).
+SCORE_RANGES: dict[ScoreKind, tuple[int, int]] = {
+    ScoreKind.NPS: (0, 10),
+    ScoreKind.CSAT: (1, 5),
+    ScoreKind.CES: (1, 7),
+}
+CES_HIGH_EFFORT_FROM = 6
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    EMAIL = "email"
+    SMS = "sms"
+    APP = "app"
+    PHONE = "phone"
+    STORE = "store"
+    CHAT = "chat"
+
+
+class CustomerType(StrEnum):
+    PERSON = "person"
+    COMPANY = "company"
+    INTERMEDIARY = "intermediary"
+    INTERNAL = "internal"
+
+
+class Severity(StrEnum):
+    """How urgently a response calls for a callback, from the score and the comment together."""
+
+    NONE = "none"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+Identifier = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^\S+$")
+]
+
+
+def _normalise_slug(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+# Lower-cased so "Store-12" and "store-12" are one unit in every barometer.
+Slug = Annotated[
+    str,
+    BeforeValidator(_normalise_slug),
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$"),
+]
+LanguageTag = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+]
+
+
+class SurveyResponse(BaseModel):
+    """One survey answer as an integrator sends it. Unknown fields are rejected, by name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    response_id: Identifier = Field(description="The integrator's idempotency key.")
+    survey_id: Identifier
+    submitted_at: AwareDatetime = Field(description="When the customer answered; with timezone.")
+    # score_kind first: the score's range check reads it.
+    score_kind: ScoreKind
+    score: StrictInt
+    comment: str | None = Field(default=None, max_length=COMMENT_MAX_CHARS)
+    language: LanguageTag | None = None
+    channel: Channel
+    touchpoint: Slug = Field(description="Journey step, e.g. purchase, delivery, support.")
+    org_unit: Slug = Field(description="Store or team id the response belongs to.")
+    customer_type: CustomerType
+    customer_ref: Identifier | None = Field(default=None, description="Pseudonymous customer id.")
+    metadata: dict[str, Any] = Field(default_factory=dict, max_length=METADATA_MAX_KEYS)
+
+    @field_validator("comment")
+    @classmethod
+    def _blank_comment_is_none(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return value.strip()
+
+    @field_validator("submitted_at")
+    @classmethod
+    def _not_in_future(cls, value: datetime) -> datetime:
+        if value - datetime.now(UTC) > FUTURE_SKEW:
+            raise ValueError("lies in the future; send the time the customer answered")
+        return value.astimezone(UTC)
+
+    @field_validator("score")
+    @classmethod
+    def _score_in_range(cls, value: int, info: ValidationInfo) -> int:
+        kind = info.data.get("score_kind")
+        if kind is None:  # score_kind itself was invalid and is reported on its own
+            return value
+        low, high = SCORE_RANGES[kind]
+        if not low <= value <= high:
+            raise ValueError(f"{value} is outside the {kind.value} range {low}-{high}")
+        return value
+
+
+class Assessment(BaseModel):
+    """What the sentiment stage concluded about one response."""
+
+    model_config = ConfigDict(frozen=True)
+
+    polarity: float | None = Field(description="Comment polarity in [-1, 1]; None without comment.")
+    dissatisfied: bool
+    severity: Severity
+
+
+class ResponseView(BaseModel):
+    """A response as cockpits and the read API show it: no customer reference, no metadata."""
+
+    response_id: str
+    survey_id: str
+    submitted_at: datetime
+    received_at: datetime
+    score: int
+    score_kind: ScoreKind
+    comment: str | None
+    language: str | None
+    channel: Channel
+    touchpoint: str
+    org_unit: str
+    customer_type: CustomerType
+    polarity: float | None
+    dissatisfied: bool
+    severity: Severity
+
+    @classmethod
+    def of(
+        cls, response: SurveyResponse, assessment: Assessment, received_at: datetime
+    ) -> ResponseView:
+        return cls(
+            **response.model_dump(exclude={"customer_ref", "metadata"}),
+            **assessment.model_dump(),
+            received_at=received_at,
+        )
+
+
+class Barometer(BaseModel):
+    """Figures over one window. Every figure stands beside the count it was computed from."""
+
+    responses: int = 0
+    nps: float | None = Field(default=None, description="% promoters - % detractors, -100..100.")
+    nps_responses: int = 0
+    promoters: int = 0
+    passives: int = 0
+    detractors: int = 0
+    csat_pct: float | None = Field(default=None, description="% of CSAT answers that are 4 or 5.")
+    csat_mean: float | None = None
+    csat_responses: int = 0
+    ces_mean: float | None = None
+    ces_responses: int = 0
+    sentiment_mean: float | None = None
+    sentiment_responses: int = 0
+    flagged: int = 0
+
+
+class Window(StrEnum):
+    HOUR = "hour"
+    TODAY = "today"
+    WEEK = "7d"
+
+
+class TrendPoint(BaseModel):
+    minute: datetime
+    responses: int
+    nps: float | None
+    nps_responses: int
+
+
+class BarometerSnapshot(BaseModel):
+    """The barometers of one scope: an org unit (None: all of them), optionally one touchpoint."""
+
+    org_unit: str | None
+    touchpoint: str | None
+    as_of: datetime
+    windows: dict[Window, Barometer]
+    trend: list[TrendPoint] = Field(description="Per minute, oldest first, last hour.")
+
+
+class CommentEvent(BaseModel):
+    type: Literal["comment"] = "comment"
+    org_unit: str
+    touchpoint: str
+    data: ResponseView
+
+
+class FlagEvent(BaseModel):
+    """A response judged dissatisfied: someone should call this customer back."""
+
+    type: Literal["flag"] = "flag"
+    org_unit: str
+    touchpoint: str
+    data: ResponseView
+
+
+class BarometerEvent(BaseModel):
+    type: Literal["barometer"] = "barometer"
+    org_unit: str
+    touchpoint: str | None
+    data: BarometerSnapshot
+
+
+HubEvent = Annotated[CommentEvent | FlagEvent | BarometerEvent, Field(discriminator="type")]
+
+
+def explain(error: ValidationError) -> str:
+    """One line naming every offending field, e.g. `score: 11 is outside the nps range 0-10`."""
+    parts = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(p) for p in item["loc"]) or "body"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown field"
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)

@@ -1,0 +1,176 @@
+"""The engine, migrations, and every query the app and the workers make."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, col, select
+
+from app.core.events import Channel, ScoreKind
+from app.db.models import ResponseRow
+
+_TABLE = SQLModel.metadata.tables[ResponseRow.__tablename__]
+_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def make_engine(url: str) -> sa.Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # WAL lets the API read while a worker thread writes.
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: sa.Engine) -> None:
+    """Bring the schema to the newest Alembic revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def ping(engine: sa.Engine) -> None:
+    with engine.connect() as connection:
+        connection.execute(sa.text("SELECT 1"))
+
+
+def insert_new(engine: sa.Engine, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """Insert rows whose `response_id` is not stored yet, in one transaction.
+
+    Returns the response ids actually inserted: a redelivered or re-posted response is skipped,
+    which is what makes at-least-once delivery store each response exactly once.
+    """
+    if not rows:
+        return set()
+    table = _TABLE
+    dialect_insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        dialect_insert(table)
+        .values(list(rows))
+        .on_conflict_do_nothing(index_elements=["response_id"])
+        .returning(table.c.response_id)
+    )
+    with engine.begin() as connection:
+        return set(connection.execute(statement).scalars())
+
+
+@dataclass(frozen=True)
+class ResponseFilter:
+    org_unit: str | None = None
+    touchpoint: str | None = None
+    channel: Channel | None = None
+    flagged: bool | None = None
+    since: datetime | None = None
+    score_kind: ScoreKind | None = None
+
+
+def _encode_cursor(row_id: int) -> str:
+    return base64.urlsafe_b64encode(f"r{row_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """Raises ValueError on a cursor this API did not hand out."""
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    if not raw.startswith("r"):
+        raise ValueError("not a cursor")
+    return int(raw[1:])
+
+
+def list_responses(
+    *, session: Session, where: ResponseFilter, before: int | None, limit: int
+) -> tuple[list[ResponseRow], str | None]:
+    """Newest first (by storage order); the cursor resumes strictly after the last row given."""
+    query = select(ResponseRow)
+    if where.org_unit is not None:
+        query = query.where(ResponseRow.org_unit == where.org_unit)
+    if where.touchpoint is not None:
+        query = query.where(ResponseRow.touchpoint == where.touchpoint)
+    if where.channel is not None:
+        query = query.where(ResponseRow.channel == where.channel.value)
+    if where.score_kind is not None:
+        query = query.where(ResponseRow.score_kind == where.score_kind.value)
+    if where.flagged is not None:
+        query = query.where(ResponseRow.dissatisfied == where.flagged)
+    if where.since is not None:
+        query = query.where(ResponseRow.submitted_at >= where.since)
+    if before is not None:
+        query = query.where(col(ResponseRow.id) < before)
+    rows = list(session.exec(query.order_by(col(ResponseRow.id).desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last_id = rows[-1].id if rows else None
+    return rows, _encode_cursor(last_id) if more and last_id is not None else None
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The columns the barometers need of one response."""
+
+    org_unit: str
+    touchpoint: str
+    submitted_at: datetime
+    score_kind: ScoreKind
+    score: int
+    polarity: float | None
+    dissatisfied: bool
+
+
+def tallies(
+    engine: sa.Engine,
+    *,
+    since: datetime,
+    org_units: Sequence[str] | None = None,
+    touchpoint: str | None = None,
+) -> Iterator[Tally]:
+    """Responses submitted since `since`, streamed, for (re)building barometers."""
+    table = _TABLE
+    query = sa.select(
+        table.c.org_unit,
+        table.c.touchpoint,
+        table.c.submitted_at,
+        table.c.score_kind,
+        table.c.score,
+        table.c.polarity,
+        table.c.dissatisfied,
+    ).where(table.c.submitted_at >= since)
+    if org_units is not None:
+        query = query.where(table.c.org_unit.in_(org_units))
+    if touchpoint is not None:
+        query = query.where(table.c.touchpoint == touchpoint)
+    with engine.connect() as connection:
+        for row in connection.execute(query.execution_options(yield_per=2000)):
+            yield Tally(
+                org_unit=row.org_unit,
+                touchpoint=row.touchpoint,
+                submitted_at=row.submitted_at,
+                score_kind=ScoreKind(row.score_kind),
+                score=row.score,
+                polarity=row.polarity,
+                dissatisfied=row.dissatisfied,
+            )
+
+
+def count_responses(engine: sa.Engine) -> int:
+    with Session(engine) as session:
+        return session.exec(select(sa.func.count()).select_from(ResponseRow)).one()

@@ -1,0 +1,136 @@
+"""Demo traffic: realistic survey responses posted through the REST ingest, like an integrator."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+
+from app.core.events import Channel, CustomerType, ScoreKind, SurveyResponse
+
+log = logging.getLogger(__name__)
+
+STORES = ["paris-01", "lyon-02", "lille-03", "nantes-04", "bordeaux-05", "marseille-06"]
+TOUCHPOINTS = ["purchase", "delivery", "installation", "support", "billing"]
+# A few stores clearly worse at one touchpoint, so the cockpit has a broken corridor to show.
+WEAK_SPOTS = {("lyon-02", "delivery"): 0.45, ("lille-03", "installation"): 0.4}
+
+PRAISE = [
+    "The advisor took the time to explain every option, great service.",
+    "Delivered on time and the driver was very friendly.",
+    "Quick and easy, exactly what I needed.",
+    "Installation was clean and the technician explained everything.",
+    "Super helpful staff in store, thank you!",
+    "Très bon accueil en magasin, merci.",
+    "Servizio eccellente, consegna puntuale.",
+    "Sehr freundliche Beratung, gerne wieder.",
+    "The app made paying my bill painless.",
+    "Problem solved in one call, impressive.",
+]
+NEUTRAL = [
+    "Fine overall, a bit of a queue at the till.",
+    "Delivery was ok but the slot was wide.",
+    "Average experience, nothing special.",
+    "It works, though the invoice is hard to read.",
+    "Correct, sans plus.",
+    "",
+]
+COMPLAINTS = [
+    "Still waiting for the engineer, third time I call.",
+    "The delivery never arrived and nobody called me back.",
+    "Terrible service, I was put on hold for 40 minutes.",
+    "I was charged twice and support keeps sending me to another department.",
+    "The installer left a mess and the box does not work.",
+    "Rude staff, I will not come back.",
+    "Third time I call about the same invoice.",
+    "Livraison en retard de trois jours, aucune excuse.",
+    "Nessuno mi ha richiamato, pessimo servizio.",
+    "Der Techniker ist nicht gekommen.",
+    "Waiting since Monday for a callback.",
+    "The product broke after two days and the refund is taking forever.",
+]
+LANGUAGE_HINTS = {
+    "Très": "fr",
+    "Correct": "fr",
+    "Livraison": "fr",
+    "Servizio": "it",
+    "Nessuno": "it",
+    "Sehr": "de",
+    "Der ": "de",
+}
+
+
+def _language(comment: str) -> str:
+    for prefix, language in LANGUAGE_HINTS.items():
+        if comment.startswith(prefix):
+            return language
+    return "en"
+
+
+def _mood(rng: random.Random, store: str, touchpoint: str) -> str:
+    unhappy = WEAK_SPOTS.get((store, touchpoint), 0.18)
+    roll = rng.random()
+    if roll < unhappy:
+        return "unhappy"
+    return "neutral" if roll < unhappy + 0.25 else "happy"
+
+
+def _score(rng: random.Random, kind: ScoreKind, mood: str) -> int:
+    ranges = {
+        ScoreKind.NPS: {"unhappy": (0, 6), "neutral": (7, 8), "happy": (9, 10)},
+        ScoreKind.CSAT: {"unhappy": (1, 2), "neutral": (3, 3), "happy": (4, 5)},
+        ScoreKind.CES: {"unhappy": (6, 7), "neutral": (4, 5), "happy": (1, 3)},
+    }
+    low, high = ranges[kind][mood]
+    return rng.randint(low, high)
+
+
+def generate(rng: random.Random, now: datetime) -> SurveyResponse:
+    store = rng.choice(STORES)
+    touchpoint = rng.choice(TOUCHPOINTS)
+    mood = _mood(rng, store, touchpoint)
+    kind = rng.choices(list(ScoreKind), weights=[6, 3, 1])[0]
+    pool = {"unhappy": COMPLAINTS, "neutral": NEUTRAL, "happy": PRAISE}[mood]
+    comment = rng.choice(pool) if rng.random() < 0.85 else ""
+    channel = Channel.STORE if touchpoint == "purchase" and rng.random() < 0.6 else None
+    return SurveyResponse(
+        response_id=f"demo-{uuid.UUID(int=rng.getrandbits(128))}",
+        survey_id=f"{kind.value}-{touchpoint}",
+        submitted_at=now,
+        score=_score(rng, kind, mood),
+        score_kind=kind,
+        comment=comment or None,
+        language=_language(comment) if comment else None,
+        channel=channel or rng.choice(list(Channel)),
+        touchpoint=touchpoint,
+        org_unit=store,
+        customer_type=rng.choices(list(CustomerType), weights=[80, 12, 5, 3])[0],
+        customer_ref=f"cust-{rng.randint(1, 5000):05d}",
+        metadata={"source": "demo"},
+    )
+
+
+def run(base_url: str, api_key: str, rate: float, stop: threading.Event) -> None:
+    """Post about `rate` responses a second until stopped; a refused post is logged, not hidden."""
+    rng = random.Random()
+    with httpx.Client(base_url=base_url, headers={"X-API-Key": api_key}, timeout=10) as client:
+        while not stop.is_set():
+            response = generate(rng, datetime.now(UTC))
+            try:
+                answer = client.post(
+                    "/api/v1/responses",
+                    content=response.model_dump_json(),
+                    headers={"Content-Type": "application/json"},
+                )
+                if answer.status_code != 202:
+                    log.warning(
+                        "demo post refused",
+                        extra={"status": answer.status_code, "body": answer.text[:300]},
+                    )
+            except httpx.HTTPError as exc:
+                log.warning("demo post failed", extra={"error": str(exc)})
+            stop.wait(rng.expovariate(rate))

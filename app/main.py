@@ -1,0 +1,93 @@
+"""The FastAPI composition root: builds the runtime once, wires routers, starts embedded workers."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from app.api import errors, ingest, ops, read, ws
+from app.api.deps import Runtime
+from app.broker.producer import Producer
+from app.broker.topics import ensure_topics
+from app.core.errors import BrokerUnavailable
+from app.core.settings import Settings
+from app.db import store
+from app.hub import make_hub
+from app.hub.fanout import Fanout
+from ingest.worker import IngestWorker, run_worker
+from sentiment import TextBlobScorer
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = store.make_engine(settings.database_url)
+        if settings.migrate_on_start:
+            await run_in_threadpool(store.migrate, engine)
+        try:
+            await run_in_threadpool(ensure_topics, settings)
+        except BrokerUnavailable as exc:
+            # Workers and REST ingest retry on their own; /readyz shows the broker as failed.
+            log.warning("could not create topics at start", extra={"error": str(exc)})
+        hub = make_hub(settings)
+        await hub.start()
+        fanout = Fanout(hub, settings)
+        await fanout.start()
+        producer = Producer(settings, client_id="voc-api")
+        app.state.runtime = Runtime(settings, engine, producer, hub, fanout)
+        workers = [
+            IngestWorker(
+                settings=settings,
+                engine=engine,
+                scorer=TextBlobScorer(),
+                sink=hub.sink(),
+                name=f"embedded-{i + 1}",
+            )
+            for i in range(settings.embedded_workers)
+        ]
+        threads = [
+            threading.Thread(target=run_worker, args=(w,), name=f"ingest-{i}", daemon=True)
+            for i, w in enumerate(workers)
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            yield
+        finally:
+            for worker in workers:
+                worker.stop()
+            for thread in threads:
+                await run_in_threadpool(thread.join, 10)
+            await fanout.stop()
+            await hub.stop()
+            await run_in_threadpool(producer.close)
+            engine.dispose()
+
+    app = FastAPI(
+        title="Voice-of-customer cockpit",
+        summary="Survey responses in, live NPS barometers, comments and dissatisfaction flags out.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.include_router(ingest.router)
+    app.include_router(read.router)
+    app.include_router(ops.router)
+    app.include_router(ws.router)
+    index = settings.frontend_dir / "index.html"
+
+    @app.get("/", include_in_schema=False)
+    async def cockpit() -> FileResponse:
+        return FileResponse(index)
+
+    app.mount("/static", StaticFiles(directory=settings.frontend_dir), name="static")
+    return app

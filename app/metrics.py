@@ -1,0 +1,25 @@
+"""Prometheus metrics, named once; the API serves them at /metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge
+
+INGESTED = Counter("voc_responses_ingested", "Responses stored for the first time.")
+DUPLICATES = Counter("voc_responses_duplicate", "Responses whose response_id was already stored.")
+FLAGGED = Counter("voc_responses_flagged", "Stored responses judged dissatisfied.")
+DLQ = Counter("voc_responses_dlq", "Messages sent to the dead-letter topic.", ["reason"])
+ACCEPTED = Counter("voc_responses_accepted", "Responses acknowledged by the broker via REST.")
+LAG = Gauge("voc_ingest_lag", "Messages not yet consumed, per partition.", ["partition"])
+WS_CLIENTS = Gauge("voc_ws_clients", "Websocket clients connected to this instance.")
+WS_SLOW_DISCONNECTS = Counter(
+    "voc_ws_slow_disconnects", "Websocket clients disconnected because their queue was full."
+)
+HUB_PUBLISH_FAILURES = Counter(
+    "voc_hub_publish_failures", "Batches stored but not published live because the hub failed."
+)
+HUB_RECONNECTS = Counter(
+    "voc_hub_reconnects", "Times this instance's Redis subscription was restored after a loss."
+)
+HUB_GAPS = Counter(
+    "voc_hub_gaps", "Times hub event ids broke continuity here, so cockpits were told to reload."
+)

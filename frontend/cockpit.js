@@ -1,0 +1,498 @@
+// Customer cockpit: barometer, per-minute trend and live comments for the scope named in the URL.
+// Plain ES module, no dependencies. Server text is untrusted: it reaches the DOM only via textContent.
+
+const FEED_MAX = 200;
+const HISTORY_LIMIT = 50;
+const BAROMETER_MIN_GAP_MS = 2000;
+const BACKOFF_MAX_MS = 15000;
+const RELATIVE_TIME_EVERY_MS = 30000;
+const HISTORY_RETRY_MS = 5000;
+const SMALL_SAMPLE = 10;
+const SEVERITY_RANK = { none: 0, low: 1, medium: 2, high: 3 };
+const WINDOWS = ['hour', 'today', '7d'];
+const SCALE = { nps: 10, csat: 5, ces: 7 };
+const CHANNEL = { web: 'Web', email: 'Email', sms: 'SMS', app: 'App', phone: 'Phone', store: 'Store', chat: 'Chat' };
+const CONN_TEXT = {
+  connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', reloading: 'Reloading after gap…',
+};
+const $ = (id) => document.getElementById(id);
+const own = (table, key) => (typeof key === 'string' && Object.hasOwn(table, key) ? table[key] : undefined);
+const severityOf = (v) => (own(SEVERITY_RANK, v.severity) ? v.severity : 'none');
+
+// ---- What the page watches ---------------------------------------------------------------------
+const params = new URLSearchParams(location.search);
+const uniq = (xs) => [...new Set(xs.map((x) => x.trim()).filter(Boolean))];
+const watch = { orgUnits: uniq(params.getAll('org_unit')), touchpoints: uniq(params.getAll('touchpoint')) };
+// The REST filters take one value each: one request per (org unit, touchpoint) pair; null = no filter.
+const scopes = (watch.orgUnits.length ? watch.orgUnits : [null]).flatMap((org) =>
+  (watch.touchpoints.length ? watch.touchpoints : [null]).map((tp) => ({ org, tp })));
+// Only this scope can take barometer events as they come; any other is re-fetched and pooled.
+const directOrg = watch.orgUnits.length === 1 && !watch.touchpoints.length ? watch.orgUnits[0] : null;
+
+const watchesOrg = (org) => !watch.orgUnits.length || watch.orgUnits.includes(org);
+const watchesTouchpoint = (tp) => !watch.touchpoints.length || watch.touchpoints.includes(tp);
+
+const state = {
+  ws: null, subscribed: false, resuming: false, lastId: null, attempt: 0, reconnectAt: 0, countdown: null,
+  buffer: null, generation: 0, loaded: false, reloading: false, snapshot: null, baroTimer: null, baroLast: 0,
+  items: new Map(), nodes: new Map(),
+};
+
+// ---- Small helpers -----------------------------------------------------------------------------
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text != null) node.textContent = String(text);
+  return node;
+}
+
+function svgEl(tag, attrs) {
+  const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
+  return node;
+}
+
+const num = (x) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+const count = (n) => num(n) ?? 0;
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const timeOf = (iso) => Date.parse(iso) || 0;
+const feedKey = (v) => timeOf(v.received_at) || timeOf(v.submitted_at); // arrival order, as the API pages
+
+function npsText(nps, signed = false) {
+  const value = num(nps);
+  if (value == null) return '—';
+  const rounded = Math.round(value) || 0;
+  return signed && rounded > 0 ? `+${rounded}` : String(rounded);
+}
+
+function relTime(t, now = Date.now()) {
+  const m = Math.round((now - t) / 60000), h = Math.round(m / 60), d = Math.round(h / 24);
+  if (now - t < 45000) return 'just now';
+  if (m < 60) return `${m} min ago`;
+  return h < 24 ? `${h} h ago` : d === 1 ? 'yesterday' : `${d} days ago`;
+}
+
+function setTime(node, iso) {
+  const t = timeOf(iso);
+  node.dataset.ts = t ? String(t) : '';
+  node.dateTime = t ? new Date(t).toISOString() : '';
+  node.title = t ? new Date(t).toLocaleString() : '';
+  node.textContent = t ? relTime(t) : '—';
+}
+
+function refreshTimes() {
+  for (const node of document.querySelectorAll('time[data-ts]:not([data-ts=""])')) {
+    node.textContent = relTime(Number(node.dataset.ts));
+  }
+}
+
+// ---- Connection state and notices ----------------------------------------------------------------
+function setConn(kind, text = CONN_TEXT[kind]) {
+  const box = $('conn-state');
+  if (box.dataset.state !== kind) $('conn-announce').textContent = text; // announce changes, not ticks
+  box.dataset.state = kind;
+  document.body.dataset.conn = kind;
+  $('conn-text').textContent = text;
+}
+
+function showNotice(text) {
+  $('notice-text').textContent = text;
+  $('notice').hidden = false;
+}
+
+// ---- REST ----------------------------------------------------------------------------------------
+async function getJSON(path, query) {
+  const url = new URL(path, location.origin);
+  for (const [key, value] of Object.entries(query)) if (value != null) url.searchParams.set(key, value);
+  const res = await fetch(url, { headers: { Accept: 'application/json' }, cache: 'no-store' });
+  if (!res.ok) throw new Error(`${path} answered HTTP ${res.status}`);
+  return res.json();
+}
+
+async function fetchHistory() {
+  const pages = await Promise.all(scopes.map((s) =>
+    getJSON('/api/v1/responses', { org_unit: s.org, touchpoint: s.tp, limit: HISTORY_LIMIT })));
+  return pages.flatMap((page) => (Array.isArray(page.items) ? page.items : []));
+}
+
+async function fetchBarometer() {
+  const snaps = await Promise.all(scopes.map((s) =>
+    getJSON('/api/v1/barometers', { org_unit: s.org, touchpoint: s.tp })));
+  return snaps.length === 1 ? snaps[0] : poolSnapshots(snaps);
+}
+
+// Several disjoint scopes are pooled from their counts (NPS = (promoters - detractors) / answers),
+// which is the NPS of all their responses together, never an average of the scopes' NPS values.
+function poolSnapshots(snaps) {
+  const windows = {};
+  for (const w of WINDOWS) windows[w] = poolWindow(snaps.map((s) => s.windows?.[w] ?? {}));
+  const asOf = Math.max(...snaps.map((s) => timeOf(s.as_of)));
+  return { org_unit: null, touchpoint: null, as_of: new Date(asOf).toISOString(), windows, trend: poolTrend(snaps) };
+}
+
+function poolWindow(bs) {
+  const sum = (key) => bs.reduce((acc, b) => acc + count(b[key]), 0);
+  const weighted = (key, n) => bs.reduce((acc, b) => acc + (num(b[key]) ?? 0) * count(b[n]), 0);
+  const n = sum('nps_responses'), p = sum('promoters'), d = sum('detractors');
+  const cn = sum('csat_responses'), en = sum('ces_responses'), sn = sum('sentiment_responses');
+  const satisfied = bs.reduce((acc, b) => acc + Math.round(((num(b.csat_pct) ?? 0) * count(b.csat_responses)) / 100), 0);
+  return {
+    responses: sum('responses'), nps: n ? ((p - d) / n) * 100 : null, nps_responses: n,
+    promoters: p, passives: sum('passives'), detractors: d,
+    csat_pct: cn ? (satisfied / cn) * 100 : null, csat_mean: cn ? weighted('csat_mean', 'csat_responses') / cn : null,
+    csat_responses: cn, ces_mean: en ? weighted('ces_mean', 'ces_responses') / en : null, ces_responses: en,
+    sentiment_mean: sn ? weighted('sentiment_mean', 'sentiment_responses') / sn : null, sentiment_responses: sn,
+    flagged: sum('flagged'),
+  };
+}
+
+function poolTrend(snaps) {
+  const minutes = new Map();
+  for (const point of snaps.flatMap((s) => s.trend ?? [])) {
+    const t = timeOf(point.minute);
+    const acc = minutes.get(t) ?? { t, responses: 0, net: 0, n: 0 };
+    const n = count(point.nps_responses);
+    acc.responses += count(point.responses);
+    acc.n += n;
+    acc.net += Math.round(((num(point.nps) ?? 0) * n) / 100); // promoters - detractors that minute
+    minutes.set(t, acc);
+  }
+  return [...minutes.values()].sort((a, b) => a.t - b.t).map((m) => ({
+    minute: new Date(m.t).toISOString(), responses: m.responses, nps_responses: m.n,
+    nps: m.n ? (m.net / m.n) * 100 : null,
+  }));
+}
+
+// ---- Barometer -----------------------------------------------------------------------------------
+function applySnapshot(snap) {
+  if (!snap || typeof snap !== 'object' || timeOf(snap.as_of) < timeOf(state.snapshot?.as_of)) return; // stale
+  state.snapshot = snap;
+  renderBarometer(snap);
+}
+
+// Re-fetch at most once every BAROMETER_MIN_GAP_MS, however many events arrive.
+function requestBarometer() {
+  if (state.baroTimer) return;
+  const wait = Math.max(0, state.baroLast + BAROMETER_MIN_GAP_MS - Date.now());
+  state.baroTimer = setTimeout(async () => {
+    state.baroTimer = null;
+    state.baroLast = Date.now();
+    try { applySnapshot(await fetchBarometer()); } catch (err) { showNotice(`Barometer not refreshed: ${err.message}`); }
+  }, wait);
+}
+
+function renderBarometer(snap) {
+  const windows = snap.windows ?? {};
+  const today = windows.today ?? {};
+  const nps = num(today.nps);
+  const n = count(today.nps_responses);
+  $('nps-today').textContent = npsText(nps);
+  $('nps-sign').textContent = npsText(nps, true).startsWith('+') ? '+' : '';
+  $('nps-hero').dataset.band = nps == null ? 'none' : nps >= 30 ? 'good' : nps < 0 ? 'bad' : 'mid';
+  $('nps-today-count').textContent = n ? `from ${plural(n, 'NPS answer')} today` : 'No NPS answers yet today';
+  $('nps-small').hidden = !n || n >= SMALL_SAMPLE;
+  setTime($('as-of'), snap.as_of);
+  renderMix(today);
+  renderTiles(windows);
+  renderSparkline(Array.isArray(snap.trend) ? snap.trend : [], snap.as_of);
+}
+
+function renderMix(b) {
+  const parts = [['promoters', count(b.promoters)], ['passives', count(b.passives)], ['detractors', count(b.detractors)]];
+  $('mix').replaceChildren(...parts.map(([kind, n]) => {
+    const seg = el('span', `mix-seg ${kind}`);
+    seg.style.flexGrow = String(n);
+    return seg;
+  }));
+  $('mix-legend').replaceChildren(...parts.map(([kind, n]) => el('span', `legend ${kind}`, `${n} ${kind}`)));
+}
+
+function tile(label, figure, detail, extra = '') {
+  const box = el('div', `tile ${extra}`.trim());
+  box.append(el('dt', 'tile-label', label), el('dd', 'tile-figure', figure), el('dd', 'tile-count', detail));
+  return box;
+}
+
+function renderTiles(windows) {
+  const tiles = [['hour', 'NPS last hour'], ['7d', 'NPS 7 days']].map(([key, label]) =>
+    tile(label, npsText(windows[key]?.nps, true), `n = ${count(windows[key]?.nps_responses)}`));
+  const today = windows.today ?? {};
+  if (count(today.csat_responses) && num(today.csat_pct) != null) {
+    const mean = num(today.csat_mean);
+    tiles.push(tile('CSAT today', `${Math.round(today.csat_pct)}%`,
+      `satisfied · ${mean != null ? `mean ${mean.toFixed(1)}/5 · ` : ''}n = ${today.csat_responses}`));
+  }
+  if (count(today.ces_responses) && num(today.ces_mean) != null) {
+    tiles.push(tile('CES today', today.ces_mean.toFixed(1), `of 7, 1 = very easy · n = ${today.ces_responses}`));
+  }
+  const flagged = count(today.flagged);
+  tiles.push(tile('To call back today', String(flagged), `of ${plural(count(today.responses), 'response')}`,
+    flagged ? 'tile-alert' : ''));
+  $('tiles').replaceChildren(...tiles);
+}
+
+function renderSparkline(trend, asOf) {
+  const W = 320, H = 88, LINE_H = 62, SLOT = W / 60;
+  const end = timeOf(asOf) || Date.now(), start = end - 3600e3;
+  const x = (t) => Math.min(W - SLOT, Math.max(0, ((t - start) / 3600e3) * W));
+  const y = (nps) => 6 + (1 - (nps + 100) / 200) * (LINE_H - 12);
+  const points = trend
+    .map((p) => ({ t: timeOf(p.minute), n: count(p.responses), nps: num(p.nps), a: count(p.nps_responses) }))
+    .filter((p) => p.t > start - 60e3 && p.t <= end);
+  const maxN = Math.max(1, ...points.map((p) => p.n));
+  const nodes = [50, -50].map((v) => svgEl('line', { x1: 0, x2: W, y1: y(v), y2: y(v), class: 'spark-grid' }));
+  nodes.push(svgEl('line', { x1: 0, x2: W, y1: y(0), y2: y(0), class: 'spark-zero' }));
+  for (const p of points.filter((q) => q.n)) {
+    const h = Math.max(2, (p.n / maxN) * (H - LINE_H - 4));
+    nodes.push(svgEl('rect', { x: x(p.t) + 0.5, y: H - h, width: SLOT - 1, height: h, rx: 1, class: 'spark-bar' }));
+  }
+  const line = points.filter((p) => p.nps != null).map((p) => [x(p.t) + SLOT / 2, y(p.nps)]);
+  if (line.length > 1) nodes.push(svgEl('polyline', { points: line.map((xy) => xy.join(',')).join(' '), class: 'spark-line' }));
+  if (line.length) {
+    const [lx, ly] = line[line.length - 1];
+    nodes.push(svgEl('circle', { cx: lx, cy: ly, r: 3.5, class: 'spark-dot' }));
+  }
+  $('sparkline').replaceChildren(...nodes);
+  const answers = points.reduce((acc, p) => acc + p.a, 0);
+  const total = points.reduce((acc, p) => acc + p.n, 0);
+  $('trend-count').textContent = `${plural(total, 'response')} · n = ${answers} NPS`;
+  $('sparkline').setAttribute('aria-label', `NPS per minute over the last hour, from ${answers} NPS answers in ` +
+    `${points.filter((p) => p.nps != null).length} minutes; bars show responses per minute.`);
+}
+
+// ---- Feed ----------------------------------------------------------------------------------------
+function moodOf(v) {
+  const s = v.score;
+  if (v.score_kind === 'csat') return s >= 4 ? ['good', 'satisfied'] : s === 3 ? ['mid', 'neutral'] : ['bad', 'dissatisfied'];
+  if (v.score_kind === 'ces') return s <= 3 ? ['good', 'low effort'] : s <= 5 ? ['mid', 'some effort'] : ['bad', 'high effort'];
+  return s >= 9 ? ['good', 'promoter'] : s >= 7 ? ['mid', 'passive'] : ['bad', 'detractor'];
+}
+
+function toneOf(polarity) {
+  const p = num(polarity);
+  return p == null ? null : p >= 0.2 ? 'Positive' : p <= -0.2 ? 'Negative' : 'Neutral';
+}
+
+function badge(v) {
+  const [mood, word] = moodOf(v);
+  const kind = String(v.score_kind ?? 'nps');
+  const box = el('div', `badge ${mood}`);
+  box.append(el('span', 'badge-score', v.score), el('span', 'badge-kind', kind.toUpperCase()),
+    el('span', 'sr-only', `out of ${own(SCALE, kind) ?? '?'}, ${word}.`));
+  return box;
+}
+
+function flagChip(severity) {
+  const chip = el('span', `chip flag sev-${severity}`);
+  const icon = svgEl('svg', { viewBox: '0 0 16 16', width: 14, height: 14, 'aria-hidden': 'true' });
+  icon.append(svgEl('path', { d: 'M3 1.5v13M3 2h9l-2 3.25L12 8.5H3', fill: 'currentColor', stroke: 'currentColor', 'stroke-width': 1.5 }));
+  chip.append(icon, document.createTextNode(severity === 'none' ? 'Call back' : `Call back · ${severity}`));
+  return chip;
+}
+
+function renderItem(v) {
+  const li = el('li', 'item');
+  li.dataset.responseId = v.response_id;
+  li.dataset.severity = severityOf(v);
+  li.classList.toggle('flagged', v.dissatisfied === true);
+  const head = el('div', 'item-head');
+  const where = el('p', 'where');
+  where.append(el('span', 'org', v.org_unit), el('span', 'sep', ' · '), el('span', 'tp', v.touchpoint));
+  const time = el('time', 'when');
+  setTime(time, v.submitted_at); // when the customer answered
+  head.append(where, time);
+  const verbatim = v.comment ? el('p', 'verbatim', v.comment) : el('p', 'verbatim none', 'no comment');
+  if (v.comment && typeof v.language === 'string') verbatim.lang = v.language;
+  const chips = el('p', 'chips');
+  if (v.dissatisfied === true) chips.append(flagChip(severityOf(v)));
+  const tone = toneOf(v.polarity);
+  if (tone) chips.append(el('span', `chip tone ${tone.toLowerCase()}`, `${tone} tone`));
+  chips.append(el('span', 'chip channel', own(CHANNEL, v.channel) ?? v.channel));
+  const lang = typeof v.language === 'string' ? v.language : '';
+  if (v.comment && lang && !/^en\b/i.test(lang)) chips.append(el('span', 'chip lang', lang.toUpperCase()));
+  const body = el('div', 'item-body');
+  body.append(head, verbatim, chips);
+  li.append(badge(v), body);
+  return li;
+}
+
+function merge(a, b) {
+  const severity = SEVERITY_RANK[severityOf(a)] > SEVERITY_RANK[severityOf(b)] ? severityOf(a) : severityOf(b);
+  return { ...a, ...b, dissatisfied: a.dissatisfied === true || b.dissatisfied === true, severity };
+}
+
+function placeNode(node, v) {
+  const key = feedKey(v);
+  let next = $('feed').firstElementChild;
+  while (next && feedKey(state.items.get(next.dataset.responseId)) > key) next = next.nextElementSibling;
+  $('feed').insertBefore(node, next);
+}
+
+function upsert(v) {
+  if (!v || typeof v.response_id !== 'string' || !watchesOrg(v.org_unit) || !watchesTouchpoint(v.touchpoint)) return;
+  const old = state.items.get(v.response_id);
+  const item = old ? merge(old, v) : v;
+  state.items.set(item.response_id, item);
+  const node = renderItem(item);
+  const existing = state.nodes.get(item.response_id);
+  state.nodes.set(item.response_id, node);
+  if (existing) existing.replaceWith(node);
+  else placeNode(node, item);
+  if (old && !old.dissatisfied && item.dissatisfied) node.classList.add('raised');
+}
+
+function trimFeed() {
+  const feed = $('feed');
+  while (state.items.size > FEED_MAX && feed.lastElementChild) {
+    const id = feed.lastElementChild.dataset.responseId;
+    feed.lastElementChild.remove();
+    state.items.delete(id);
+    state.nodes.delete(id);
+  }
+  $('feed-empty').hidden = state.items.size > 0;
+  $('feed-empty').textContent = 'No responses for this scope yet.';
+  $('feed-count').textContent = state.items.size ? `${state.items.size} latest` : '';
+}
+
+function replaceFeed(views) {
+  const feed = $('feed');
+  feed.setAttribute('aria-live', 'off'); // a reload is not fifty announcements
+  feed.replaceChildren();
+  state.items.clear();
+  state.nodes.clear();
+  for (const v of [...views].sort((a, b) => feedKey(b) - feedKey(a))) upsert(v);
+  trimFeed();
+  setTimeout(() => feed.setAttribute('aria-live', 'polite'), 0);
+}
+
+function flushBuffer() {
+  const buffered = state.buffer ?? [];
+  state.buffer = null;
+  for (const v of buffered) upsert(v);
+  trimFeed();
+}
+
+// Subscribe first, buffer live events, load history, then merge: nothing arriving meanwhile is lost.
+async function reload(reason) {
+  const generation = ++state.generation;
+  state.buffer = state.buffer ?? [];
+  state.reloading = true;
+  $('feed').setAttribute('aria-busy', 'true');
+  if (reason === 'gap') setConn('reloading');
+  try {
+    const [views, snap] = await Promise.all([fetchHistory(), fetchBarometer()]);
+    if (generation !== state.generation) return;
+    replaceFeed(views);
+    applySnapshot(snap);
+    state.loaded = true;
+  } catch (err) {
+    if (generation !== state.generation) return;
+    showNotice(`Could not load recent responses (${err.message}). Retrying…`);
+    setTimeout(() => generation === state.generation && reload(reason), HISTORY_RETRY_MS);
+  }
+  state.reloading = false;
+  flushBuffer();
+  $('feed').setAttribute('aria-busy', 'false');
+  if (state.subscribed) setConn('live');
+}
+
+// ---- WebSocket -----------------------------------------------------------------------------------
+function connect() {
+  clearInterval(state.countdown);
+  state.countdown = null;
+  setConn(state.attempt || state.loaded ? 'reconnecting' : 'connecting');
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+  state.ws = ws;
+  state.subscribed = false;
+  ws.onopen = () => subscribe(ws);
+  ws.onmessage = (e) => ws === state.ws && onMessage(ws, e.data);
+  ws.onclose = (e) => ws === state.ws && onClose(e.code);
+}
+
+function subscribe(ws) {
+  const msg = { type: 'subscribe', org_units: watch.orgUnits, touchpoints: watch.touchpoints };
+  state.resuming = state.lastId != null;
+  if (state.resuming) msg.last_id = state.lastId;
+  else state.buffer = state.buffer ?? [];
+  ws.send(JSON.stringify(msg));
+}
+
+function onMessage(ws, raw) {
+  let msg;
+  try { msg = JSON.parse(raw); } catch { return; }
+  if (!msg || typeof msg !== 'object') return;
+  if (msg.type === 'subscribed') onSubscribed(msg);
+  else if (msg.type === 'gap') onGap(ws);
+  else if (msg.type === 'error') showNotice(`Server: ${String(msg.message ?? 'unknown error')}`);
+  else if (['comment', 'flag', 'barometer'].includes(msg.type)) onEvent(msg);
+}
+
+function onSubscribed(msg) {
+  state.subscribed = true;
+  state.attempt = 0;
+  if (state.resuming) {
+    setConn('live');
+    return requestBarometer(); // barometers: catch up beyond what the replay covers
+  }
+  if (num(msg.latest_id) != null) state.lastId = msg.latest_id;
+  reload(state.loaded ? 'gap' : 'start');
+}
+
+function onGap(ws) {
+  state.subscribed = false;
+  state.lastId = null;
+  setConn('reloading');
+  subscribe(ws); // afresh, without last_id; 'subscribed' then reloads history
+}
+
+function onEvent(ev) {
+  if (num(ev.id) != null) state.lastId = Math.max(state.lastId ?? ev.id, ev.id);
+  if (ev.type !== 'barometer') {
+    if (state.buffer) state.buffer.push(ev.data);
+    else { upsert(ev.data); trimFeed(); }
+  } else if (directOrg) {
+    if (ev.org_unit === directOrg && ev.touchpoint == null) applySnapshot(ev.data);
+  } else if (watchesOrg(ev.org_unit) && (ev.touchpoint == null || watchesTouchpoint(ev.touchpoint))) {
+    requestBarometer();
+  }
+}
+
+function onClose(code) {
+  state.ws = null;
+  state.subscribed = false;
+  if (!state.loaded && !state.reloading) reload('start'); // show something while the socket is down
+  if (code === 1013) { connect(); return; } // server found us too slow: resume at once
+  const base = Math.min(BACKOFF_MAX_MS, 1000 * 2 ** state.attempt++);
+  state.reconnectAt = Date.now() + Math.min(BACKOFF_MAX_MS, Math.round(base * (0.75 + Math.random() * 0.5)));
+  tickCountdown();
+  state.countdown = setInterval(tickCountdown, 250);
+}
+
+function tickCountdown() {
+  const seconds = Math.ceil((state.reconnectAt - Date.now()) / 1000);
+  if (seconds <= 0) connect();
+  else setConn('reconnecting', `Reconnecting in ${seconds} s`);
+}
+
+const reconnectNow = () => state.countdown && connect();
+
+// ---- Start ---------------------------------------------------------------------------------------
+function renderWatch() {
+  const chips = (names, kind, all) => (names.length ? names.map((n) => el('span', `scope-chip ${kind}`, n))
+    : [el('span', 'scope-chip all', all)]);
+  $('scope').replaceChildren(...chips(watch.orgUnits, 'org', 'All org units'),
+    ...chips(watch.touchpoints, 'tp', 'all touchpoints'));
+  document.title = `${watch.orgUnits.join(', ') || 'All org units'} · Customer cockpit`;
+}
+
+renderWatch();
+setConn('connecting');
+connect();
+setInterval(refreshTimes, RELATIVE_TIME_EVERY_MS);
+$('notice-close').addEventListener('click', () => { $('notice').hidden = true; });
+window.addEventListener('online', reconnectNow);
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState !== 'visible') return;
+  refreshTimes();
+  reconnectNow();
+});

@@ -1,0 +1,1 @@
+"""Kafka ingest: decode and validate, score, store once, publish to the hub, then commit."""

@@ -1,0 +1,232 @@
+"""The Kafka consumer loop: poll a batch, dead-letter the bad, store the good once, publish, commit.
+
+Commit semantics: offsets are committed only after the dead letters were acknowledged and the
+batch was written to the database, so a crash at any point redelivers the batch (at-least-once)
+and the unique `response_id` turns redelivery into no new rows (exactly-once rows).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from kafka import KafkaConsumer
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import KafkaError
+
+from app import metrics
+from app.broker.producer import Producer
+from app.core.barometer import BarometerBook
+from app.core.errors import BrokerUnavailable, HubUnavailable
+from app.core.events import SurveyResponse
+from app.core.ports import EventSink, Scorer
+from app.core.settings import Settings
+from app.db import store
+from app.db.models import ResponseRow
+from ingest.batch import Scored, hub_payloads, score_all
+from ingest.decode import Rejected, decode
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+WEEK = timedelta(days=7)
+MAX_BACKOFF_S = 10.0
+
+
+class _ForgetOnRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Barometers are kept for the partitions a worker owns; a rebalance makes them stale."""
+
+    def __init__(self, book: BarometerBook) -> None:
+        self._book = book
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        self._book.clear()
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        self._book.clear()
+
+
+class IngestWorker:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        engine: sa.Engine,
+        scorer: Scorer,
+        sink: EventSink,
+        name: str = "worker-1",
+    ) -> None:
+        self._settings = settings
+        self._engine = engine
+        self._scorer = scorer
+        self._sink = sink
+        self._name = name
+        self._book = BarometerBook(ZoneInfo(settings.timezone))
+        self._dlq = Producer(settings, client_id=f"voc-{name}-dlq")
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        """Consume until `stop()`; infrastructure failures are retried with backoff, never fatal."""
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                self._consume()
+                return
+            except (KafkaError, BrokerUnavailable) as exc:
+                log.warning("broker unavailable, retrying", extra={"error": str(exc)})
+            self._stop.wait(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    def _consume(self) -> None:
+        s = self._settings
+        consumer = KafkaConsumer(
+            bootstrap_servers=s.kafka_bootstrap,
+            group_id=s.consumer_group,
+            client_id=f"voc-{self._name}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=s.kafka_session_timeout_ms,
+            heartbeat_interval_ms=s.kafka_heartbeat_interval_ms,
+            # Short, so a stop() while the broker is down does not wait 30 s; run() retries.
+            bootstrap_timeout_ms=5000,
+            reconnect_backoff_max_ms=2000,
+            max_partition_fetch_bytes=max(s.max_message_bytes * 2, 1024 * 1024),
+        )
+        consumer.subscribe([s.responses_topic], listener=_ForgetOnRebalance(self._book))
+        log.info("worker consuming", extra={"topic": s.responses_topic, "worker": self._name})
+        try:
+            while not self._stop.is_set():
+                polled = consumer.poll(timeout_ms=200, max_records=s.poll_max_records)
+                records = [r for batch in polled.values() for r in batch]
+                if records:
+                    self._handle(records)
+                    consumer.commit()
+                self._report_lag(consumer)
+        finally:
+            consumer.close(autocommit=False)
+            self._dlq.close()
+
+    def _handle(self, records: Sequence[Any]) -> None:
+        decoded: list[tuple[SurveyResponse, datetime]] = []
+        rejected: list[tuple[Any, Rejected]] = []
+        for record in records:
+            result = decode(record.value, max_bytes=self._settings.max_message_bytes)
+            if isinstance(result, Rejected):
+                rejected.append((record, result))
+            else:
+                decoded.append((result, _received_at(record)))
+        if rejected:
+            self._retry(lambda: self._dead_letter(rejected))
+        scored = score_all(self._scorer, decoded)
+        if not scored:
+            return
+        self._retry(lambda: self._load_history({s.response.org_unit for s in scored}))
+        new_ids = self._retry(lambda: self._store(scored))
+        stored = [s for s in scored if s.response.response_id in new_ids]
+        metrics.INGESTED.inc(len(stored))
+        metrics.DUPLICATES.inc(len(scored) - len(stored))
+        metrics.FLAGGED.inc(sum(s.assessment.dissatisfied for s in stored))
+        if stored:
+            self._publish(stored)
+
+    def _dead_letter(self, rejected: Sequence[tuple[Any, Rejected]]) -> None:
+        self._dlq.send(
+            self._settings.dlq_topic,
+            [
+                (
+                    record.key,
+                    record.value if record.value is not None else b"",
+                    [
+                        ("voc.error.reason", why.reason.encode()),
+                        ("voc.error.detail", why.detail.encode()),
+                        (
+                            "voc.source",
+                            f"{record.topic}/{record.partition}/{record.offset}".encode(),
+                        ),
+                    ],
+                )
+                for record, why in rejected
+            ],
+        )
+        for record, why in rejected:
+            metrics.DLQ.labels(reason=why.reason).inc()
+            log.warning(
+                "dead-lettered",
+                extra={"reason": why.reason, "detail": why.detail, "offset": record.offset},
+            )
+
+    def _load_history(self, org_units: set[str]) -> None:
+        """Count what the database already holds for org units this worker has not seen yet."""
+        unknown = sorted(u for u in org_units if not self._book.knows(u))
+        if not unknown:
+            return
+        since = datetime.now(UTC) - WEEK
+        for t in store.tallies(self._engine, since=since, org_units=unknown):
+            self._book.add(
+                org_unit=t.org_unit,
+                touchpoint=t.touchpoint,
+                submitted_at=t.submitted_at,
+                score_kind=t.score_kind,
+                score=t.score,
+                polarity=t.polarity,
+                dissatisfied=t.dissatisfied,
+            )
+
+    def _store(self, scored: Sequence[Scored]) -> set[str]:
+        rows = [ResponseRow.values(s.response, s.assessment, s.received_at) for s in scored]
+        return store.insert_new(self._engine, rows)
+
+    def _publish(self, stored: Sequence[Scored]) -> None:
+        payloads = hub_payloads(stored, self._book, datetime.now(UTC))
+        try:
+            self._sink.publish(payloads)
+        except HubUnavailable as exc:
+            # Stored rows stay readable through the REST API; only the live push is missed.
+            metrics.HUB_PUBLISH_FAILURES.inc()
+            log.error(
+                "hub unavailable; batch stored but not pushed live", extra={"error": str(exc)}
+            )
+
+    def _retry(self, step: Callable[[], T]) -> T:
+        """Run an infrastructure step until it succeeds; on stop, raise so nothing is committed."""
+        backoff = 0.2
+        while True:
+            try:
+                return step()
+            except (sa.exc.OperationalError, sa.exc.InterfaceError, BrokerUnavailable) as exc:
+                log.warning("infrastructure failure, retrying", extra={"error": str(exc)})
+            if self._stop.wait(backoff):
+                raise _Stopped
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    def _report_lag(self, consumer: KafkaConsumer) -> None:
+        for tp in consumer.assignment():
+            high = consumer.highwater(tp)
+            position = consumer.position(tp, timeout_ms=0) if high is not None else None
+            if high is not None and position is not None:
+                metrics.LAG.labels(partition=str(tp.partition)).set(max(high - position, 0))
+
+
+class _Stopped(Exception):
+    """Stop requested while a batch was still unstored: leave its offsets uncommitted."""
+
+
+def _received_at(record: Any) -> datetime:
+    if record.timestamp and record.timestamp > 0:
+        return datetime.fromtimestamp(record.timestamp / 1000, UTC)
+    return datetime.now(UTC)
+
+
+def run_worker(worker: IngestWorker) -> None:
+    try:
+        worker.run()
+    except _Stopped:
+        log.info("worker stopped mid-batch; its offsets stay uncommitted")

@@ -1,0 +1,244 @@
+"""Real services for the integration suite: the embedded broker, and the app as its own process."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from kafka import KafkaConsumer, KafkaProducer
+from websockets.asyncio.client import ClientConnection, connect
+
+from app.broker.embedded import free_port, start_broker
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def require(binary: str) -> str:
+    """The path of a service binary; a missing one skips locally but fails under `make test`."""
+    path = shutil.which(binary)
+    if path is None:
+        message = f"{binary} is not installed (deploy/install-services.sh installs it)"
+        if os.environ.get("VOC_REQUIRE_SERVICES"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("broker") / "broker.log"
+    process = start_broker("127.0.0.1", port, log=log)
+    yield f"127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@dataclass
+class App:
+    """One `voc api` process (with its embedded worker) on a free loopback port."""
+
+    url: str
+    key: str
+    topic: str
+    database_url: str
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://") + "/ws"
+
+    def start(self, wait_ready: bool = True) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "app.cli", "api"],
+                env=self.env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 60
+        path = "/readyz" if wait_ready else "/healthz"
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"app exited: {self.log.read_text()[-3000:]}"
+            try:
+                if httpx.get(self.url + path, timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"app not ready: {self.log.read_text()[-3000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(timeout=20)
+        self.process = None
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"X-API-Key": self.key}, timeout=15)
+
+    def rows(self, where: str = "1=1") -> list[dict[str, Any]]:
+        engine = sa.create_engine(self.database_url)
+        try:
+            with engine.connect() as connection:
+                result = connection.execute(sa.text(f"SELECT * FROM responses WHERE {where}"))
+                return [dict(r._mapping) for r in result]
+        finally:
+            engine.dispose()
+
+
+def make_app(broker: str, tmp_path: Path, **settings: str) -> App:
+    tag = uuid.uuid4().hex[:8]
+    port = free_port()
+    topic = f"voc.responses.{tag}"
+    database_url = f"sqlite:///{tmp_path / 'voc.db'}"
+    env = {
+        **os.environ,
+        "VOC_PORT": str(port),
+        "VOC_KAFKA_BOOTSTRAP": broker,
+        "VOC_RESPONSES_TOPIC": topic,
+        "VOC_CONSUMER_GROUP": f"voc-ingest-{tag}",
+        "VOC_DATABASE_URL": database_url,
+        "VOC_INTEGRATOR_KEYS": f"key-{tag}",
+        **{f"VOC_{k.upper()}": v for k, v in settings.items()},
+    }
+    return App(
+        url=f"http://127.0.0.1:{port}",
+        key=f"key-{tag}",
+        topic=topic,
+        database_url=database_url,
+        env=env,
+        log=tmp_path / "app.log",
+    )
+
+
+@pytest.fixture
+def app(broker: str, tmp_path: Path) -> Iterator[App]:
+    instance = make_app(broker, tmp_path)
+    instance.start()
+    yield instance
+    instance.stop()
+
+
+def response(**overrides: Any) -> dict[str, Any]:
+    """A valid survey response as an integrator would send it."""
+    body: dict[str, Any] = {
+        "response_id": f"r-{uuid.uuid4().hex}",
+        "survey_id": "nps-delivery",
+        "submitted_at": datetime.now(UTC).isoformat(),
+        "score": 9,
+        "score_kind": "nps",
+        "comment": "Delivered on time, friendly driver.",
+        "language": "en",
+        "channel": "web",
+        "touchpoint": "delivery",
+        "org_unit": "store-12",
+        "customer_type": "person",
+        "customer_ref": "cust-1",
+        "metadata": {"campaign": "q4"},
+    }
+    body.update(overrides)
+    return body
+
+
+class Cockpit:
+    """A websocket client subscribed like a cockpit page, collecting what it receives."""
+
+    def __init__(self, connection: ClientConnection) -> None:
+        self.connection = connection
+        self.events: list[dict[str, Any]] = []
+
+    async def subscribe(self, **message: Any) -> dict[str, Any]:
+        await self.connection.send(json.dumps({"type": "subscribe", **message}))
+        return await self.next(lambda e: e["type"] == "subscribed")
+
+    async def next(self, match: Any, timeout: float = 20) -> dict[str, Any]:
+        """The first event (already received or arriving) that `match`es."""
+        import asyncio
+
+        for event in self.events:
+            if match(event):
+                self.events.remove(event)
+                return event
+        async with asyncio.timeout(timeout):
+            while True:
+                event = json.loads(await self.connection.recv())
+                if match(event):
+                    return event
+                self.events.append(event)
+
+    async def drain(self, seconds: float) -> list[dict[str, Any]]:
+        """Everything that arrives within `seconds` (guard for 'nothing more arrives')."""
+        import asyncio
+
+        try:
+            async with asyncio.timeout(seconds):
+                while True:
+                    self.events.append(json.loads(await self.connection.recv()))
+        except TimeoutError:
+            pass
+        return self.events
+
+
+@pytest.fixture
+async def cockpit(app: App) -> AsyncIterator[Cockpit]:
+    async with connect(app.ws_url) as connection:
+        yield Cockpit(connection)
+
+
+def produce(broker: str, topic: str, values: list[bytes], key: bytes | None = None) -> None:
+    producer = KafkaProducer(bootstrap_servers=broker, acks="all")
+    try:
+        for value in values:
+            producer.send(topic, value=value, key=key)
+        producer.flush(timeout=15)
+    finally:
+        producer.close(timeout=5)
+
+
+def consume_all(broker: str, topic: str, expected: int, timeout_s: float = 30) -> list[Any]:
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=broker,
+        group_id=f"test-reader-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+    )
+    records: list[Any] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(records) < expected and time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=500).values():
+                records.extend(batch)
+    finally:
+        consumer.close(autocommit=False)
+    return records
+
+
+def wait_until(predicate: Any, timeout_s: float = 30, message: str = "condition") -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {message}")

@@ -1,0 +1,68 @@
+"""Kafka ingest: responses produced straight to the topic, poison messages, worker restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from pathlib import Path
+
+import pytest
+
+from .conftest import App, Cockpit, consume_all, make_app, produce, response, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+async def test_produced_response_reaches_cockpit(app: App, cockpit: Cockpit, broker: str) -> None:
+    await cockpit.subscribe(touchpoints=["billing"])
+    body = response(touchpoint="billing", score=10, comment="Billing was clear and quick.")
+    await asyncio.to_thread(produce, broker, app.topic, [json.dumps(body).encode()])
+    comment = await cockpit.next(lambda e: e["type"] == "comment")
+    assert comment["data"]["response_id"] == body["response_id"]
+    assert comment["data"]["dissatisfied"] is False
+    assert len(app.rows()) == 1
+
+
+async def test_poison_messages_go_to_the_dlq_and_the_next_good_message_arrives(
+    app: App, cockpit: Cockpit, broker: str
+) -> None:
+    await cockpit.subscribe()
+    too_large = json.dumps(response(comment="x" * 70_000)).encode()
+    invalid = json.dumps(response(score=99)).encode()
+    poison = [b"\xff\xfe not json", b"[1, 2, 3]", invalid, too_large]
+    good = response()
+    await asyncio.to_thread(produce, broker, app.topic, [*poison, json.dumps(good).encode()])
+
+    comment = await cockpit.next(lambda e: e["type"] == "comment")
+    assert comment["data"]["response_id"] == good["response_id"]
+    assert [r["response_id"] for r in app.rows()] == [good["response_id"]]
+
+    dead = await asyncio.to_thread(consume_all, broker, f"{app.topic}.dlq", len(poison))
+    assert sorted(r.value for r in dead) == sorted(poison)
+    reasons = {r.value: dict(r.headers)["voc.error.reason"].decode() for r in dead}
+    assert reasons[b"\xff\xfe not json"] == "not_json"
+    assert reasons[b"[1, 2, 3]"] == "invalid"
+    assert reasons[invalid] == "invalid"
+    assert reasons[too_large] == "too_large"
+    detail = next(dict(r.headers)["voc.error.detail"].decode() for r in dead if r.value == invalid)
+    assert detail.startswith("score:")
+    assert all(dict(r.headers)["voc.source"].startswith(app.topic.encode()) for r in dead)
+
+
+def test_worker_killed_mid_stream_loses_nothing(broker: str, tmp_path: Path) -> None:
+    app = make_app(broker, tmp_path, poll_max_records="10")
+    app.start()
+    bodies = [response(org_unit=f"store-{i % 7}") for i in range(1000)]
+    try:
+        produce(broker, app.topic, [json.dumps(b).encode() for b in bodies])
+        wait_until(lambda: len(app.rows()) >= 20, message="the first rows")
+        app.stop(signal.SIGKILL)
+        stored_before_restart = len(app.rows())
+        app.start()
+        wait_until(lambda: len(app.rows()) >= 1000, timeout_s=90, message="all 1000 rows")
+        ids = [r["response_id"] for r in app.rows()]
+    finally:
+        app.stop()
+    assert stored_before_restart < 1000, "the worker finished before it was killed"
+    assert sorted(ids) == sorted(b["response_id"] for b in bodies)

@@ -1,0 +1,175 @@
+"""REST ingest, driven from outside against the real broker, worker, database and websocket hub."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.broker.embedded import free_port
+
+from .conftest import App, Cockpit, make_app, response, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+async def test_posted_response_reaches_cockpit_with_sentiment_and_is_stored(
+    app: App, cockpit: Cockpit
+) -> None:
+    await cockpit.subscribe(org_units=["store-12"])
+    body = response(score=2, comment="Terrible service, nobody called me back.")
+    with app.client() as client:
+        answer = await asyncio.to_thread(client.post, "/api/v1/responses", json=body)
+    assert answer.status_code == 202
+    assert answer.json() == {"response_ids": [body["response_id"]]}
+
+    comment = await cockpit.next(lambda e: e["type"] == "comment")
+    assert comment["data"]["response_id"] == body["response_id"]
+    assert comment["data"]["comment"] == body["comment"]
+    assert comment["data"]["polarity"] < 0
+    assert comment["data"]["dissatisfied"] is True
+    assert "customer_ref" not in comment["data"]
+    flag = await cockpit.next(lambda e: e["type"] == "flag")
+    assert flag["data"]["response_id"] == body["response_id"]
+    assert flag["id"] > comment["id"]
+    barometer = await cockpit.next(lambda e: e["type"] == "barometer" and e["touchpoint"] is None)
+    today = barometer["data"]["windows"]["today"]
+    assert (today["responses"], today["detractors"], today["nps"]) == (1, 1, -100.0)
+
+    rows = app.rows()
+    assert len(rows) == 1
+    assert rows[0]["response_id"] == body["response_id"]
+    assert rows[0]["customer_ref"] == "cust-1"
+
+
+async def test_cockpit_only_receives_the_org_units_it_watches(app: App, cockpit: Cockpit) -> None:
+    await cockpit.subscribe(org_units=["store-40"])
+    other, mine = response(org_unit="store-12"), response(org_unit="store-40")
+    with app.client() as client:
+        for body in (other, mine):
+            assert (
+                await asyncio.to_thread(client.post, "/api/v1/responses", json=body)
+            ).status_code == 202
+    comment = await cockpit.next(lambda e: e["type"] == "comment")
+    assert comment["data"]["response_id"] == mine["response_id"]
+    seen = {e["org_unit"] for e in await cockpit.drain(1.0)}
+    assert seen <= {"store-40"}
+
+
+async def test_duplicate_response_id_is_stored_and_shown_once(app: App, cockpit: Cockpit) -> None:
+    await cockpit.subscribe()
+    body = response()
+    with app.client() as client:
+        for _ in range(3):
+            answer = await asyncio.to_thread(client.post, "/api/v1/responses", json=body)
+            assert answer.status_code == 202
+        marker = response()
+        await asyncio.to_thread(client.post, "/api/v1/responses", json=marker)
+    await cockpit.next(
+        lambda e: e["type"] == "comment" and e["data"]["response_id"] == marker["response_id"]
+    )
+    comments = [e for e in await cockpit.drain(0.5) if e["type"] == "comment"]
+    assert [c["data"]["response_id"] for c in comments].count(body["response_id"]) == 1
+    assert len(app.rows(f"response_id = '{body['response_id']}'")) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"score": 11}, "score"),
+        ({"score_kind": "csat", "score": 0}, "score"),
+        ({"submitted_at": "2026-11-24T10:00:00"}, "submitted_at"),
+        ({"channel": "fax"}, "channel"),
+        ({"comment": "x" * 5000}, "comment"),
+        ({"favourite_colour": "blue"}, "favourite_colour"),
+        ({"score": "9"}, "score"),
+    ],
+)
+def test_invalid_response_is_refused_naming_the_field(
+    app: App, change: dict[str, object], field: str
+) -> None:
+    with app.client() as client:
+        answer = client.post("/api/v1/responses", json=response(**change))
+    assert answer.status_code == 422
+    assert field in answer.json()["message"]
+    assert field in {e["field"] for e in answer.json()["errors"]}
+
+
+def test_missing_required_field_is_named(app: App) -> None:
+    body = response()
+    del body["org_unit"]
+    with app.client() as client:
+        answer = client.post("/api/v1/responses", json=body)
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [{"field": "org_unit", "message": "Field required"}]
+
+
+def test_ingest_needs_a_known_api_key(app: App) -> None:
+    missing = httpx.post(app.url + "/api/v1/responses", json=response())
+    wrong = httpx.post(
+        app.url + "/api/v1/responses", json=response(), headers={"X-API-Key": "nope"}
+    )
+    assert (missing.status_code, wrong.status_code) == (401, 401)
+    assert "X-API-Key" in missing.json()["message"]
+    assert app.rows() == []
+
+
+async def test_batch_is_accepted_whole_and_each_response_shown(app: App, cockpit: Cockpit) -> None:
+    await cockpit.subscribe()
+    bodies = [response(org_unit=f"store-{i}") for i in range(5)]
+    with app.client() as client:
+        answer = await asyncio.to_thread(
+            client.post, "/api/v1/responses:batch", json={"responses": bodies}
+        )
+    assert answer.status_code == 202
+    assert answer.json()["response_ids"] == [b["response_id"] for b in bodies]
+    ids = set()
+    while len(ids) < 5:
+        ids.add((await cockpit.next(lambda e: e["type"] == "comment"))["data"]["response_id"])
+    assert ids == {b["response_id"] for b in bodies}
+    wait_until(lambda: len(app.rows()) == 5, message="5 rows")
+
+
+def test_batch_with_one_invalid_response_is_refused_naming_index_and_field(app: App) -> None:
+    bodies = [response(), response(score=42), response()]
+    with app.client() as client:
+        answer = client.post("/api/v1/responses:batch", json={"responses": bodies})
+        assert answer.status_code == 422
+        assert answer.json()["errors"][0]["field"] == "responses.1.score"
+        marker = response()
+        assert client.post("/api/v1/responses", json=marker).status_code == 202
+    wait_until(lambda: len(app.rows()) >= 1, message="the marker row")
+    assert [r["response_id"] for r in app.rows()] == [marker["response_id"]]
+
+
+def test_batch_over_the_limit_is_refused(broker: str, tmp_path: Path) -> None:
+    app = make_app(broker, tmp_path, batch_max="3")
+    app.start()
+    try:
+        with app.client() as client:
+            answer = client.post(
+                "/api/v1/responses:batch", json={"responses": [response() for _ in range(4)]}
+            )
+        assert answer.status_code == 422
+        assert "at most 3" in answer.json()["message"]
+    finally:
+        app.stop()
+
+
+def test_broker_down_gives_503_with_retry_after(tmp_path: Path) -> None:
+    dead = f"127.0.0.1:{free_port()}"
+    app = make_app(dead, tmp_path, kafka_produce_timeout_s="1.5", embedded_workers="0")
+    app.start(wait_ready=False)
+    try:
+        with app.client() as client:
+            answer = client.post("/api/v1/responses", json=response())
+            ready = client.get("/readyz")
+        assert answer.status_code == 503
+        assert int(answer.headers["Retry-After"]) > 0
+        assert "retry" in answer.json()["message"]
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["broker"].startswith("failed")
+    finally:
+        app.stop()
