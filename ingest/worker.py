@@ -111,7 +111,7 @@ class IngestWorker:
                     consumer.commit()
                 self._report_lag(consumer)
         finally:
-            consumer.close(autocommit=False)
+            consumer.close(autocommit=False, timeout_ms=3000)
             self._dlq.close()
 
     def _handle(self, records: Sequence[Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -19,6 +20,22 @@ from app.db import store
 router = APIRouter(prefix="/api/v1", tags=["read"])
 
 
+OrgUnits = Annotated[
+    Sequence[str], Query(description="Repeatable; none: every org unit.", max_length=200)
+]
+Touchpoints = Annotated[
+    Sequence[str], Query(description="Repeatable; none: every touchpoint.", max_length=50)
+]
+
+
+def _normalised(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(sorted({v.strip().lower() for v in values if v.strip()}))
+
+
+def _single(values: tuple[str, ...]) -> str | None:
+    return values[0] if len(values) == 1 else None
+
+
 class ResponsePage(BaseModel):
     items: list[ResponseView]
     next_cursor: str | None
@@ -27,8 +44,8 @@ class ResponsePage(BaseModel):
 @router.get("/responses")
 async def list_responses(
     runtime: RuntimeDep,
-    org_unit: str | None = None,
-    touchpoint: str | None = None,
+    org_unit: OrgUnits = (),
+    touchpoint: Touchpoints = (),
     channel: Channel | None = None,
     score_kind: ScoreKind | None = None,
     flagged: bool | None = None,
@@ -44,8 +61,8 @@ async def list_responses(
         except ValueError as exc:
             raise HTTPException(400, "cursor: not a cursor this API handed out") from exc
     where = store.ResponseFilter(
-        org_unit=org_unit,
-        touchpoint=touchpoint,
+        org_units=_normalised(org_unit),
+        touchpoints=_normalised(touchpoint),
         channel=channel,
         flagged=flagged,
         since=since,
@@ -65,11 +82,16 @@ async def list_responses(
 @router.get("/barometers")
 async def get_barometers(
     runtime: RuntimeDep,
-    org_unit: str | None = None,
-    touchpoint: str | None = None,
+    org_unit: OrgUnits = (),
+    touchpoint: Touchpoints = (),
     window: Window | None = None,
 ) -> BarometerSnapshot:
-    """NPS, CSAT, CES and sentiment of one scope (no org_unit: all of them), from its responses."""
+    """NPS, CSAT, CES and sentiment of the responses of the org units and touchpoints given.
+
+    Several values are combined from their responses (never by averaging figures); `org_unit`
+    or `touchpoint` in the answer is null when it covers several or all of them.
+    """
+    org_units, touchpoints = _normalised(org_unit), _normalised(touchpoint)
 
     def compute() -> BarometerSnapshot:
         now = datetime.now(UTC)
@@ -77,8 +99,8 @@ async def get_barometers(
         for t in store.tallies(
             runtime.engine,
             since=now - timedelta(days=7),
-            org_units=[org_unit] if org_unit else None,
-            touchpoint=touchpoint,
+            org_units=org_units,
+            touchpoints=touchpoints,
         ):
             book.add(
                 org_unit=t.org_unit,
@@ -89,7 +111,8 @@ async def get_barometers(
                 polarity=t.polarity,
                 dissatisfied=t.dissatisfied,
             )
-        snapshot = book.snapshot(org_unit, touchpoint, now)
+        # The book holds only the requested responses, so a (None, None) scope is their union.
+        snapshot = book.snapshot(_single(org_units), _single(touchpoints), now)
         if window is not None:
             snapshot.windows = {window: snapshot.windows[window]}
         return snapshot

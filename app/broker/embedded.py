@@ -50,6 +50,7 @@ def start_broker(
         stdout=out,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         wait_for_port(host, port, timeout_s=15)

@@ -77,8 +77,10 @@ def insert_new(engine: sa.Engine, rows: Sequence[dict[str, Any]]) -> set[str]:
 
 @dataclass(frozen=True)
 class ResponseFilter:
-    org_unit: str | None = None
-    touchpoint: str | None = None
+    """Empty tuples match everything."""
+
+    org_units: tuple[str, ...] = ()
+    touchpoints: tuple[str, ...] = ()
     channel: Channel | None = None
     flagged: bool | None = None
     since: datetime | None = None
@@ -102,10 +104,10 @@ def list_responses(
 ) -> tuple[list[ResponseRow], str | None]:
     """Newest first (by storage order); the cursor resumes strictly after the last row given."""
     query = select(ResponseRow)
-    if where.org_unit is not None:
-        query = query.where(ResponseRow.org_unit == where.org_unit)
-    if where.touchpoint is not None:
-        query = query.where(ResponseRow.touchpoint == where.touchpoint)
+    if where.org_units:
+        query = query.where(col(ResponseRow.org_unit).in_(where.org_units))
+    if where.touchpoints:
+        query = query.where(col(ResponseRow.touchpoint).in_(where.touchpoints))
     if where.channel is not None:
         query = query.where(ResponseRow.channel == where.channel.value)
     if where.score_kind is not None:
@@ -140,8 +142,8 @@ def tallies(
     engine: sa.Engine,
     *,
     since: datetime,
-    org_units: Sequence[str] | None = None,
-    touchpoint: str | None = None,
+    org_units: Sequence[str] = (),
+    touchpoints: Sequence[str] = (),
 ) -> Iterator[Tally]:
     """Responses submitted since `since`, streamed, for (re)building barometers."""
     table = _TABLE
@@ -154,10 +156,10 @@ def tallies(
         table.c.polarity,
         table.c.dissatisfied,
     ).where(table.c.submitted_at >= since)
-    if org_units is not None:
+    if org_units:
         query = query.where(table.c.org_unit.in_(org_units))
-    if touchpoint is not None:
-        query = query.where(table.c.touchpoint == touchpoint)
+    if touchpoints:
+        query = query.where(table.c.touchpoint.in_(touchpoints))
     with engine.connect() as connection:
         for row in connection.execute(query.execution_options(yield_per=2000)):
             yield Tally(

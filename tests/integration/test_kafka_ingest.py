@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import App, Cockpit, consume_all, make_app, produce, response, wait_until
+from tests.harness import App, Cockpit, consume_all, make_app, produce, response, wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from .conftest import App, response, wait_until
+from tests.harness import App, response, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +41,13 @@ def test_barometers_give_nps_from_responses_per_org_unit_and_touchpoint(app: App
     assert delivery["windows"]["hour"]["nps"] == 18.2
     assert sum(p["responses"] for p in delivery["trend"]) == 11
 
+    both = httpx.get(
+        app.url + "/api/v1/barometers",
+        params=[("org_unit", "store-12"), ("org_unit", "store-40"), ("touchpoint", "delivery")],
+    ).json()
+    assert (both["org_unit"], both["touchpoint"]) == (None, "delivery")
+    assert both["windows"]["7d"]["nps"] == 18.2
+
 
 def test_responses_page_newest_first_with_cursor_and_filters(app: App) -> None:
     bodies = [
@@ -63,6 +70,10 @@ def test_responses_page_newest_first_with_cursor_and_filters(app: App) -> None:
     assert pages == 3
     assert seen == [b["response_id"] for b in reversed(bodies)]
 
+    two_units = httpx.get(
+        app.url + "/api/v1/responses", params=[("org_unit", "store-7"), ("org_unit", "store-8")]
+    ).json()["items"]
+    assert len(two_units) == 7
     sms = httpx.get(app.url + "/api/v1/responses", params={"channel": "sms"}).json()["items"]
     assert {i["score"] for i in sms} == {1, 3, 5}
     flagged = httpx.get(app.url + "/api/v1/responses", params={"flagged": "true"}).json()["items"]

@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from app.broker.embedded import free_port
-
-from .conftest import App, Cockpit, make_app, response, wait_until
+from tests.harness import App, Cockpit, make_app, response, wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""Real services for the integration suite: the embedded broker, and the app as its own process."""
+"""Real services for the integration and browser suites: the embedded broker, the app process."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,11 +19,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from kafka import KafkaConsumer, KafkaProducer
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 
-from app.broker.embedded import free_port, start_broker
+from app.broker.embedded import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def require(binary: str) -> str:
@@ -36,16 +35,6 @@ def require(binary: str) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
-
-
-@pytest.fixture(scope="session")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    log = tmp_path_factory.mktemp("broker") / "broker.log"
-    process = start_broker("127.0.0.1", port, log=log)
-    yield f"127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=10)
 
 
 @dataclass
@@ -130,14 +119,6 @@ def make_app(broker: str, tmp_path: Path, **settings: str) -> App:
     )
 
 
-@pytest.fixture
-def app(broker: str, tmp_path: Path) -> Iterator[App]:
-    instance = make_app(broker, tmp_path)
-    instance.start()
-    yield instance
-    instance.stop()
-
-
 def response(**overrides: Any) -> dict[str, Any]:
     """A valid survey response as an integrator would send it."""
     body: dict[str, Any] = {
@@ -196,12 +177,6 @@ class Cockpit:
         except TimeoutError:
             pass
         return self.events
-
-
-@pytest.fixture
-async def cockpit(app: App) -> AsyncIterator[Cockpit]:
-    async with connect(app.ws_url) as connection:
-        yield Cockpit(connection)
 
 
 def produce(broker: str, topic: str, values: list[bytes], key: bytes | None = None) -> None:

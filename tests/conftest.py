@@ -1,0 +1,36 @@
+"""Fixtures for the suites that need real services; each starts only when a test asks for it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import connect
+
+from app.broker.embedded import free_port, start_broker
+from tests.harness import App, Cockpit, make_app
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("broker") / "broker.log"
+    process = start_broker("127.0.0.1", port, log=log)
+    yield f"127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def app(broker: str, tmp_path: Path) -> Iterator[App]:
+    instance = make_app(broker, tmp_path)
+    instance.start()
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture
+async def cockpit(app: App) -> AsyncIterator[Cockpit]:
+    async with connect(app.ws_url) as connection:
+        yield Cockpit(connection)
