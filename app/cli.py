@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import os
@@ -73,6 +74,7 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
         store.migrate(engine)
     ensure_topics(settings)
     hub = make_hub(settings)
+    asyncio.run(hub.start())
     worker = IngestWorker(
         settings=settings,
         engine=engine,
@@ -86,7 +88,10 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    run_worker(worker)
+    try:
+        run_worker(worker)
+    finally:
+        asyncio.run(hub.stop())
 
 
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> None:

@@ -9,7 +9,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from app.broker.embedded import free_port, start_broker
-from tests.harness import App, Cockpit, make_app
+from tests.harness import App, Cockpit, RedisServer, make_app, require
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +34,11 @@ def app(broker: str, tmp_path: Path) -> Iterator[App]:
 async def cockpit(app: App) -> AsyncIterator[Cockpit]:
     async with connect(app.ws_url) as connection:
         yield Cockpit(connection)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(require("redis-server"), free_port(), tmp_path)
+    server.start()
+    yield server
+    server.stop()

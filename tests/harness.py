@@ -17,11 +17,13 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 import sqlalchemy as sa
 from kafka import KafkaConsumer, KafkaProducer
 from websockets.asyncio.client import ClientConnection
 
 from app.broker.embedded import free_port
+from app.db import store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,7 +87,7 @@ class App:
         return httpx.Client(base_url=self.url, headers={"X-API-Key": self.key}, timeout=15)
 
     def rows(self, where: str = "1=1") -> list[dict[str, Any]]:
-        engine = sa.create_engine(self.database_url)
+        engine = store.make_engine(self.database_url)
         try:
             with engine.connect() as connection:
                 result = connection.execute(sa.text(f"SELECT * FROM responses WHERE {where}"))
@@ -98,7 +100,7 @@ def make_app(broker: str, tmp_path: Path, **settings: str) -> App:
     tag = uuid.uuid4().hex[:8]
     port = free_port()
     topic = f"voc.responses.{tag}"
-    database_url = f"sqlite:///{tmp_path / 'voc.db'}"
+    database_url = settings.pop("database_url", f"sqlite:///{tmp_path / 'voc.db'}")
     env = {
         **os.environ,
         "VOC_PORT": str(port),
@@ -217,3 +219,41 @@ def wait_until(predicate: Any, timeout_s: float = 30, message: str = "condition"
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {message}")
+
+
+@dataclass
+class RedisServer:
+    """A throwaway redis-server on a loopback port, without persistence, restartable in place."""
+
+    binary: str
+    port: int
+    workdir: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        command = [self.binary, "--bind", "127.0.0.1", "--port", str(self.port)]
+        command += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
+        command += ["--logfile", str(self.workdir / "redis.log")]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, (self.workdir / "redis.log").read_text()
+            client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+            finally:
+                client.close()
+        raise AssertionError(f"redis-server did not answer on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None

@@ -4,86 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
-import socket
-import subprocess
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 
 from app.core.errors import ConfigurationError, HubUnavailable
 from app.core.settings import Settings
 from app.hub import HubBackend, make_hub
 from app.hub.fanout import Fanout, Filter, Subscriber
 from app.hub.memory import MemoryHub
+from tests.harness import RedisServer
 
 Event = dict[str, Any]
-
-
-@dataclass
-class RedisServer:
-    """A throwaway redis-server on a loopback port, without persistence, restartable in place."""
-
-    binary: str
-    port: int
-    workdir: Path
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        command = [self.binary, "--bind", "127.0.0.1", "--port", str(self.port)]
-        command += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
-        command += ["--logfile", str(self.workdir / "redis.log")]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, (self.workdir / "redis.log").read_text()
-            client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-            finally:
-                client.close()
-        raise AssertionError(f"redis-server did not answer on port {self.port}")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        message = "redis-server is not installed (apt-get install redis-server)"
-        if os.environ.get("VOC_REQUIRE_SERVICES"):
-            pytest.fail(message)
-        pytest.skip(message)
-    server = RedisServer(binary, free_port(), tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["memory", "redis"])

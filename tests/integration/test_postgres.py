@@ -1,0 +1,172 @@
+"""PostgreSQL persistence: migrations, idempotent inserts and the app's reads on a real server."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import Session, SQLModel, select
+
+from app.core.events import Assessment, Severity, SurveyResponse
+from app.db import store
+from app.db.models import ResponseRow
+from tests.harness import App, make_app, response, wait_until
+from tests.pg import create_database, start_postgres
+
+pytestmark = pytest.mark.integration
+
+METADATA: dict[str, Any] = {
+    "campaign": "q4",
+    "tags": ["delivery", "late"],
+    "attempt": 3,
+    "nested": {"ratio": 0.25, "vip": True, "note": None},
+    "text": "Grüße, 東京 ✓",
+}
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """The superuser URL of a throwaway cluster, shared by the session."""
+    url, stop = start_postgres()
+    yield url
+    stop()
+
+
+@pytest.fixture
+def pg_url(postgres: str) -> str:
+    """A new empty database for one test."""
+    return create_database(postgres)
+
+
+@pytest.fixture
+def engine(pg_url: str) -> Iterator[sa.Engine]:
+    engine = store.make_engine(pg_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_app(broker: str, tmp_path: Path, pg_url: str) -> Iterator[App]:
+    # App.rows() reads App.database_url (the default SQLite file), so tests read through `engine`.
+    instance = make_app(broker, tmp_path, database_url=pg_url)
+    instance.start()
+    yield instance
+    instance.stop()
+
+
+def _count(engine: sa.Engine, response_id: str | None = None) -> int:
+    query = sa.select(sa.func.count()).select_from(sa.table("responses"))
+    if response_id is not None:
+        query = query.where(sa.column("response_id") == response_id)
+    with engine.connect() as connection:
+        return connection.execute(query).scalar_one()
+
+
+def _row(response_id: str, score: int = 9) -> dict[str, Any]:
+    survey = SurveyResponse.model_validate(
+        response(response_id=response_id, score=score, metadata=METADATA)
+    )
+    assessment = Assessment(polarity=0.4, dissatisfied=False, severity=Severity.NONE)
+    return ResponseRow.values(survey, assessment, datetime.now(UTC))
+
+
+def test_migrations_build_the_schema_on_an_empty_database_and_rerun_as_a_noop(
+    engine: sa.Engine,
+) -> None:
+    assert sa.inspect(engine).get_table_names() == []
+
+    store.migrate(engine)
+
+    assert set(sa.inspect(engine).get_table_names()) == {"alembic_version", "responses"}
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
+        version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).all()
+
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    store.migrate(engine)
+    sa.event.remove(engine, "before_cursor_execute", record)
+
+    writes = re.compile(r"^\s*(CREATE|ALTER|DROP|INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+    assert statements, "the second run did not even read the schema version"
+    assert [s for s in statements if writes.match(s)] == []
+    with engine.connect() as connection:
+        again = connection.execute(sa.text("SELECT version_num FROM alembic_version")).all()
+    assert again == version
+
+
+def test_insert_new_returns_only_the_ids_it_inserted(engine: sa.Engine) -> None:
+    store.migrate(engine)
+    stored, new, twice = (f"r-{uuid.uuid4().hex}" for _ in range(3))
+    assert store.insert_new(engine, [_row(stored)]) == {stored}
+
+    batch = [_row(twice, score=10), _row(stored), _row(new), _row(twice, score=0)]
+    assert store.insert_new(engine, batch) == {twice, new}
+
+    assert store.insert_new(engine, []) == set()
+    assert _count(engine) == 3
+    with Session(engine) as session:
+        rows = {r.response_id: r for r in session.exec(select(ResponseRow))}
+    # The first of two copies in one batch wins, as with copies in consecutive batches.
+    assert rows[twice].score == 10
+    assert all(r.metadata_ == METADATA for r in rows.values())
+
+
+def test_response_posted_three_times_is_stored_once_and_read_back_as_the_utc_instant(
+    pg_app: App, engine: sa.Engine
+) -> None:
+    org_unit = f"store-{uuid.uuid4().hex[:8]}"
+    posted = (datetime.now(UTC) - timedelta(minutes=5)).astimezone(timezone(timedelta(hours=-7)))
+    body = response(org_unit=org_unit, submitted_at=posted.isoformat(), metadata=METADATA)
+    marker = response(org_unit=org_unit)
+    with pg_app.client() as client:
+        for _ in range(3):
+            assert client.post("/api/v1/responses", json=body).status_code == 202
+        # Same org unit, so the same partition: once the marker is stored, so are the copies.
+        assert client.post("/api/v1/responses", json=marker).status_code == 202
+    wait_until(lambda: _count(engine, marker["response_id"]) == 1, message="marker stored")
+
+    assert _count(engine, body["response_id"]) == 1
+    with engine.connect() as connection:
+        row = connection.execute(
+            sa.text("SELECT submitted_at, metadata FROM responses WHERE response_id = :id"),
+            {"id": body["response_id"]},
+        ).one()
+    assert row.submitted_at == posted
+    assert row.metadata == METADATA
+
+    page = httpx.get(pg_app.url + "/api/v1/responses", params={"org_unit": org_unit}).json()
+    assert [i["response_id"] for i in page["items"]] == [
+        marker["response_id"],
+        body["response_id"],
+    ]
+    submitted_at = datetime.fromisoformat(page["items"][1]["submitted_at"])
+    assert submitted_at == posted
+    assert submitted_at.utcoffset() == timedelta(0)
+
+
+def test_barometers_give_the_nps_of_stored_scores(pg_app: App, engine: sa.Engine) -> None:
+    org_unit = f"store-{uuid.uuid4().hex[:8]}"
+    scores = [10, 9, 9, 10, 9, 7, 8, 7, 3, 6]  # 5 promoters, 3 passives, 2 detractors: NPS 30
+    bodies = [response(score=s, org_unit=org_unit) for s in scores]
+    with pg_app.client() as client:
+        answer = client.post("/api/v1/responses:batch", json={"responses": bodies})
+    assert answer.status_code == 202
+    wait_until(lambda: _count(engine) == len(bodies), message=f"{len(bodies)} rows")
+
+    snapshot = httpx.get(pg_app.url + "/api/v1/barometers", params={"org_unit": org_unit}).json()
+    week = snapshot["windows"]["7d"]
+    assert (week["nps"], week["nps_responses"], week["responses"]) == (30.0, 10, 10)
