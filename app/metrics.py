@@ -9,6 +9,9 @@ DUPLICATES = Counter("voc_responses_duplicate", "Responses whose response_id was
 FLAGGED = Counter("voc_responses_flagged", "Stored responses judged dissatisfied.")
 DLQ = Counter("voc_responses_dlq", "Messages sent to the dead-letter topic.", ["reason"])
 ACCEPTED = Counter("voc_responses_accepted", "Responses acknowledged by the broker via REST.")
+WORKER_ERRORS = Counter(
+    "voc_worker_errors", "Unexpected ingest failures; the batch stays uncommitted and is retried."
+)
 LAG = Gauge("voc_ingest_lag", "Messages not yet consumed, per partition.", ["partition"])
 WS_CLIENTS = Gauge("voc_ws_clients", "Websocket clients connected to this instance.")
 WS_SLOW_DISCONNECTS = Counter(

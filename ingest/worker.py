@@ -74,14 +74,23 @@ class IngestWorker:
         self._stop.set()
 
     def run(self) -> None:
-        """Consume until `stop()`; infrastructure failures are retried with backoff, never fatal."""
+        """Consume until `stop()`; failures are retried with backoff, never fatal.
+
+        An unexpected error (a bug, not bad input: bad input is dead-lettered) leaves the batch
+        uncommitted and reconnects, so the batch is tried again rather than skipped.
+        """
         backoff = 0.5
         while not self._stop.is_set():
             try:
                 self._consume()
                 return
+            except _Stopped:
+                raise
             except (KafkaError, BrokerUnavailable) as exc:
                 log.warning("broker unavailable, retrying", extra={"error": str(exc)})
+            except Exception:
+                metrics.WORKER_ERRORS.inc()
+                log.exception("ingest batch failed; retrying it", extra={"worker": self._name})
             self._stop.wait(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_S)
 

@@ -7,6 +7,12 @@ from sentiment.decision import decide
 from sentiment.polarity import comment_polarity
 
 
+def reads(language: str | None) -> bool:
+    """TextBlob's lexicon is English: a comment declared in another language is not scored,
+    rather than scored 0.0 (which would pull every sentiment mean toward neutral)."""
+    return language is None or language.lower().split("-")[0] == "en"
+
+
 class TextBlobScorer:
     """Satisfies `app.core.ports.Scorer`: pure, no I/O, thread-safe once constructed."""
 
@@ -16,7 +22,7 @@ class TextBlobScorer:
         comment_polarity("good")
 
     def assess(self, response: SurveyResponse) -> Assessment:
-        polarity = comment_polarity(response.comment)
+        polarity = comment_polarity(response.comment) if reads(response.language) else None
         decision = decide(response.score_kind, response.score, polarity)
         return Assessment(
             polarity=polarity, dissatisfied=decision.dissatisfied, severity=decision.severity

@@ -141,7 +141,9 @@ class Assessment(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    polarity: float | None = Field(description="Comment polarity in [-1, 1]; None without comment.")
+    polarity: float | None = Field(
+        description="Comment polarity in [-1, 1]; None without a comment the scorer reads."
+    )
     dissatisfied: bool
     severity: Severity
 

@@ -46,8 +46,11 @@ NEGATIVE = -0.5
 POSITIVE = 0.5
 
 
-def response(kind: ScoreKind, score: int, comment: str | None = None) -> SurveyResponse:
+def response(
+    kind: ScoreKind, score: int, comment: str | None = None, language: str | None = None
+) -> SurveyResponse:
     return SurveyResponse(
+        language=language,
         response_id="r-1",
         survey_id="s-1",
         submitted_at=datetime(2025, 1, 6, 9, 30, tzinfo=UTC),
@@ -254,3 +257,16 @@ def test_passive_flag_on_labelled_sentences_meets_quality_floor(scorer: Scorer, 
     metrics = negative_class_metrics(flagged, [row.negative for row in rows])
     assert metrics.f1 >= QUALITY_FLOORS[name], metrics
     assert metrics.precision >= PRECISION_FLOOR, metrics
+
+
+def test_comment_in_a_language_the_lexicon_does_not_read_is_not_scored(scorer: Scorer) -> None:
+    french = scorer.assess(
+        response(ScoreKind.NPS, 8, "Service horrible, personne ne rappelle.", "fr")
+    )
+    english = scorer.assess(response(ScoreKind.NPS, 8, ANGRY, "en-GB"))
+    assert french.polarity is None and not french.dissatisfied
+    assert english.polarity is not None and english.dissatisfied
+
+
+def test_non_english_detractor_is_still_flagged_from_the_score(scorer: Scorer) -> None:
+    assert scorer.assess(response(ScoreKind.NPS, 2, "Nessuno mi ha richiamato.", "it")).dissatisfied
