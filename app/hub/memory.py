@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -12,15 +13,19 @@ from app.hub.base import FramedEvent, HubBackend, HubItem, check_payloads, frame
 
 
 class MemoryHub(HubBackend):
-    """Ids start at 1 when the process starts and are assigned on the event loop's thread.
+    """Ids are assigned on the event loop's thread, counting up from the start time in µs.
+
+    Starting from the clock rather than 1 makes every id of a restarted app larger than any id
+    the previous process handed out, so a client resuming with an old `last_id` gets a `gap`
+    instead of silently receiving the new process's events as the ones it missed.
 
     Worker threads only hand their payloads to the loop (`call_soon_threadsafe` runs callbacks
     in call order), so the events of one sink keep their order.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, last_id: int | None = None) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._last_id = 0
+        self._last_id = time.time_ns() // 1000 if last_id is None else last_id
         # Unbounded: the one reader, the fanout, never waits on a client, so it keeps up with
         # the loop. The bounds that matter are the per-client queues behind it.
         self._queues: set[asyncio.Queue[FramedEvent]] = set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -27,9 +28,14 @@ log = logging.getLogger(__name__)
 DEFAULT_PREFIX = "voc:events"
 # One script call numbers and publishes a whole batch. Redis runs scripts one at a time, so
 # the channel carries ids in increasing order whatever the number of publishers.
+# ARGV: channel, clock floor (µs), payloads. A counter that does not exist yet (a new or
+# restarted Redis) starts from the clock, so ids never go back below those handed out before.
 _PUBLISH = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('SET', KEYS[1], ARGV[2])
+end
 local id = 0
-for i = 2, #ARGV do
+for i = 3, #ARGV do
   id = redis.call('INCR', KEYS[1])
   local framed = '{"id":' .. string.format('%d', id) .. ',' .. string.sub(ARGV[i], 2)
   redis.call('PUBLISH', ARGV[1], framed)
@@ -103,7 +109,8 @@ class RedisHub(HubBackend):
         if script is None or client is None:
             raise HubUnavailable("the Redis hub is not running")
         try:
-            script(keys=[self._seq_key], args=[self._channel, *checked], client=client)
+            floor = time.time_ns() // 1000
+            script(keys=[self._seq_key], args=[self._channel, floor, *checked], client=client)
         except _REDIS_ERRORS as exc:
             raise HubUnavailable(f"cannot publish {len(checked)} events to Redis: {exc}") from exc
 

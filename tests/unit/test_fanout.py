@@ -42,7 +42,7 @@ MakeFanout = Callable[..., Awaitable[Fanout]]
 
 @pytest.fixture
 async def hub() -> AsyncIterator[MemoryHub]:
-    backend = MemoryHub()
+    backend = MemoryHub(last_id=0)
     await backend.start()
     yield backend
     await backend.stop()
@@ -307,4 +307,4 @@ async def test_an_event_without_routing_fields_is_skipped(hub: MemoryHub, fanout
 
 def test_a_payload_that_is_not_a_json_object_is_refused() -> None:
     with pytest.raises(ValueError, match="JSON object"):
-        MemoryHub().sink().publish([b"[1, 2]"])
+        MemoryHub(last_id=0).sink().publish([b"[1, 2]"])

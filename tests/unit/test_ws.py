@@ -78,7 +78,7 @@ MakeApp = Callable[..., Awaitable[tuple[FastAPI, MemoryHub]]]
 
 @pytest.fixture
 async def make_app() -> AsyncIterator[MakeApp]:
-    hub = MemoryHub()
+    hub = MemoryHub(last_id=0)
     await hub.start()
     fanouts: list[Fanout] = []
 
