@@ -9,7 +9,6 @@ const RELATIVE_TIME_EVERY_MS = 30000;
 const HISTORY_RETRY_MS = 5000;
 const SMALL_SAMPLE = 10;
 const SEVERITY_RANK = { none: 0, low: 1, medium: 2, high: 3 };
-const WINDOWS = ['hour', 'today', '7d'];
 const SCALE = { nps: 10, csat: 5, ces: 7 };
 const CHANNEL = { web: 'Web', email: 'Email', sms: 'SMS', app: 'App', phone: 'Phone', store: 'Store', chat: 'Chat' };
 const CONN_TEXT = {
@@ -21,12 +20,10 @@ const severityOf = (v) => (own(SEVERITY_RANK, v.severity) ? v.severity : 'none')
 
 // ---- What the page watches ---------------------------------------------------------------------
 const params = new URLSearchParams(location.search);
-const uniq = (xs) => [...new Set(xs.map((x) => x.trim()).filter(Boolean))];
+// Lower-cased as the server compares them: ?org_unit=Store-12 watches store-12.
+const uniq = (xs) => [...new Set(xs.map((x) => x.trim().toLowerCase()).filter(Boolean))];
 const watch = { orgUnits: uniq(params.getAll('org_unit')), touchpoints: uniq(params.getAll('touchpoint')) };
-// The REST filters take one value each: one request per (org unit, touchpoint) pair; null = no filter.
-const scopes = (watch.orgUnits.length ? watch.orgUnits : [null]).flatMap((org) =>
-  (watch.touchpoints.length ? watch.touchpoints : [null]).map((tp) => ({ org, tp })));
-// Only this scope can take barometer events as they come; any other is re-fetched and pooled.
+// Only this scope can take barometer events as they come; any other is re-fetched.
 const directOrg = watch.orgUnits.length === 1 && !watch.touchpoints.length ? watch.orgUnits[0] : null;
 
 const watchesOrg = (org) => !watch.orgUnits.length || watch.orgUnits.includes(org);
@@ -55,6 +52,7 @@ function svgEl(tag, attrs) {
 const num = (x) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 const count = (n) => num(n) ?? 0;
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const sampleSize = (n) => `n\u00a0=\u00a0${n}`; // kept on one line in narrow tiles
 const timeOf = (iso) => Date.parse(iso) || 0;
 const feedKey = (v) => timeOf(v.received_at) || timeOf(v.submitted_at); // arrival order, as the API pages
 
@@ -103,65 +101,24 @@ function showNotice(text) {
 // ---- REST ----------------------------------------------------------------------------------------
 async function getJSON(path, query) {
   const url = new URL(path, location.origin);
-  for (const [key, value] of Object.entries(query)) if (value != null) url.searchParams.set(key, value);
+  for (const [key, value] of Object.entries(query)) {
+    for (const v of [value].flat()) if (v != null) url.searchParams.append(key, v);
+  }
   const res = await fetch(url, { headers: { Accept: 'application/json' }, cache: 'no-store' });
   if (!res.ok) throw new Error(`${path} answered HTTP ${res.status}`);
   return res.json();
 }
 
+// Filters repeat (org_unit=a&org_unit=b); none means all. The server combines the barometer from
+// the responses of exactly these units and touchpoints, so the page shows it as it comes.
+const filters = { org_unit: watch.orgUnits, touchpoint: watch.touchpoints };
+
 async function fetchHistory() {
-  const pages = await Promise.all(scopes.map((s) =>
-    getJSON('/api/v1/responses', { org_unit: s.org, touchpoint: s.tp, limit: HISTORY_LIMIT })));
-  return pages.flatMap((page) => (Array.isArray(page.items) ? page.items : []));
+  const page = await getJSON('/api/v1/responses', { ...filters, limit: HISTORY_LIMIT });
+  return Array.isArray(page.items) ? page.items : [];
 }
 
-async function fetchBarometer() {
-  const snaps = await Promise.all(scopes.map((s) =>
-    getJSON('/api/v1/barometers', { org_unit: s.org, touchpoint: s.tp })));
-  return snaps.length === 1 ? snaps[0] : poolSnapshots(snaps);
-}
-
-// Several disjoint scopes are pooled from their counts (NPS = (promoters - detractors) / answers),
-// which is the NPS of all their responses together, never an average of the scopes' NPS values.
-function poolSnapshots(snaps) {
-  const windows = {};
-  for (const w of WINDOWS) windows[w] = poolWindow(snaps.map((s) => s.windows?.[w] ?? {}));
-  const asOf = Math.max(...snaps.map((s) => timeOf(s.as_of)));
-  return { org_unit: null, touchpoint: null, as_of: new Date(asOf).toISOString(), windows, trend: poolTrend(snaps) };
-}
-
-function poolWindow(bs) {
-  const sum = (key) => bs.reduce((acc, b) => acc + count(b[key]), 0);
-  const weighted = (key, n) => bs.reduce((acc, b) => acc + (num(b[key]) ?? 0) * count(b[n]), 0);
-  const n = sum('nps_responses'), p = sum('promoters'), d = sum('detractors');
-  const cn = sum('csat_responses'), en = sum('ces_responses'), sn = sum('sentiment_responses');
-  const satisfied = bs.reduce((acc, b) => acc + Math.round(((num(b.csat_pct) ?? 0) * count(b.csat_responses)) / 100), 0);
-  return {
-    responses: sum('responses'), nps: n ? ((p - d) / n) * 100 : null, nps_responses: n,
-    promoters: p, passives: sum('passives'), detractors: d,
-    csat_pct: cn ? (satisfied / cn) * 100 : null, csat_mean: cn ? weighted('csat_mean', 'csat_responses') / cn : null,
-    csat_responses: cn, ces_mean: en ? weighted('ces_mean', 'ces_responses') / en : null, ces_responses: en,
-    sentiment_mean: sn ? weighted('sentiment_mean', 'sentiment_responses') / sn : null, sentiment_responses: sn,
-    flagged: sum('flagged'),
-  };
-}
-
-function poolTrend(snaps) {
-  const minutes = new Map();
-  for (const point of snaps.flatMap((s) => s.trend ?? [])) {
-    const t = timeOf(point.minute);
-    const acc = minutes.get(t) ?? { t, responses: 0, net: 0, n: 0 };
-    const n = count(point.nps_responses);
-    acc.responses += count(point.responses);
-    acc.n += n;
-    acc.net += Math.round(((num(point.nps) ?? 0) * n) / 100); // promoters - detractors that minute
-    minutes.set(t, acc);
-  }
-  return [...minutes.values()].sort((a, b) => a.t - b.t).map((m) => ({
-    minute: new Date(m.t).toISOString(), responses: m.responses, nps_responses: m.n,
-    nps: m.n ? (m.net / m.n) * 100 : null,
-  }));
-}
+const fetchBarometer = () => getJSON('/api/v1/barometers', filters);
 
 // ---- Barometer -----------------------------------------------------------------------------------
 function applySnapshot(snap) {
@@ -194,7 +151,7 @@ function renderBarometer(snap) {
   setTime($('as-of'), snap.as_of);
   renderMix(today);
   renderTiles(windows);
-  renderSparkline(Array.isArray(snap.trend) ? snap.trend : [], snap.as_of);
+  renderSparkline(Array.isArray(snap.trend) ? snap.trend : []);
 }
 
 function renderMix(b) {
@@ -214,48 +171,45 @@ function tile(label, figure, detail, extra = '') {
 }
 
 function renderTiles(windows) {
-  const tiles = [['hour', 'NPS last hour'], ['7d', 'NPS 7 days']].map(([key, label]) =>
-    tile(label, npsText(windows[key]?.nps, true), `n = ${count(windows[key]?.nps_responses)}`));
   const today = windows.today ?? {};
+  const flagged = count(today.flagged);
+  const tiles = [['hour', 'NPS last hour'], ['7d', 'NPS 7 days']].map(([key, label]) =>
+    tile(label, npsText(windows[key]?.nps, true), sampleSize(count(windows[key]?.nps_responses))));
+  tiles.push(tile('To call back', String(flagged), `of ${count(today.responses)} today`,
+    flagged ? 'tile-alert' : ''));
   if (count(today.csat_responses) && num(today.csat_pct) != null) {
     const mean = num(today.csat_mean);
     tiles.push(tile('CSAT today', `${Math.round(today.csat_pct)}%`,
-      `satisfied · ${mean != null ? `mean ${mean.toFixed(1)}/5 · ` : ''}n = ${today.csat_responses}`));
+      `satisfied · ${mean != null ? `mean ${mean.toFixed(1)}/5 · ` : ''}${sampleSize(today.csat_responses)}`));
   }
   if (count(today.ces_responses) && num(today.ces_mean) != null) {
-    tiles.push(tile('CES today', today.ces_mean.toFixed(1), `of 7, 1 = very easy · n = ${today.ces_responses}`));
+    tiles.push(tile('CES today', today.ces_mean.toFixed(1), `1 easy to 7 hard · ${sampleSize(today.ces_responses)}`));
   }
-  const flagged = count(today.flagged);
-  tiles.push(tile('To call back today', String(flagged), `of ${plural(count(today.responses), 'response')}`,
-    flagged ? 'tile-alert' : ''));
   $('tiles').replaceChildren(...tiles);
 }
 
-function renderSparkline(trend, asOf) {
-  const W = 320, H = 88, LINE_H = 62, SLOT = W / 60;
-  const end = timeOf(asOf) || Date.now(), start = end - 3600e3;
-  const x = (t) => Math.min(W - SLOT, Math.max(0, ((t - start) / 3600e3) * W));
-  const y = (nps) => 6 + (1 - (nps + 100) / 200) * (LINE_H - 12);
-  const points = trend
-    .map((p) => ({ t: timeOf(p.minute), n: count(p.responses), nps: num(p.nps), a: count(p.nps_responses) }))
-    .filter((p) => p.t > start - 60e3 && p.t <= end);
+// The server sends one point per minute of the last hour, oldest first, quiet minutes included.
+function renderSparkline(trend) {
+  const W = 320, H = 50, LINE_H = 36, SLOT = W / Math.max(1, trend.length);
+  const y = (nps) => 4 + (1 - (nps + 100) / 200) * (LINE_H - 8);
+  const points = trend.map((p, i) => ({ x: i * SLOT, n: count(p.responses), nps: num(p.nps), a: count(p.nps_responses) }));
   const maxN = Math.max(1, ...points.map((p) => p.n));
   const nodes = [50, -50].map((v) => svgEl('line', { x1: 0, x2: W, y1: y(v), y2: y(v), class: 'spark-grid' }));
   nodes.push(svgEl('line', { x1: 0, x2: W, y1: y(0), y2: y(0), class: 'spark-zero' }));
   for (const p of points.filter((q) => q.n)) {
-    const h = Math.max(2, (p.n / maxN) * (H - LINE_H - 4));
-    nodes.push(svgEl('rect', { x: x(p.t) + 0.5, y: H - h, width: SLOT - 1, height: h, rx: 1, class: 'spark-bar' }));
+    const h = Math.max(2, (p.n / maxN) * (H - LINE_H - 2));
+    nodes.push(svgEl('rect', { x: p.x + 0.5, y: H - h, width: SLOT - 1, height: h, rx: 1, class: 'spark-bar' }));
   }
-  const line = points.filter((p) => p.nps != null).map((p) => [x(p.t) + SLOT / 2, y(p.nps)]);
+  const line = points.filter((p) => p.nps != null).map((p) => [p.x + SLOT / 2, y(p.nps)]);
   if (line.length > 1) nodes.push(svgEl('polyline', { points: line.map((xy) => xy.join(',')).join(' '), class: 'spark-line' }));
   if (line.length) {
     const [lx, ly] = line[line.length - 1];
-    nodes.push(svgEl('circle', { cx: lx, cy: ly, r: 3.5, class: 'spark-dot' }));
+    nodes.push(svgEl('circle', { cx: lx, cy: ly, r: 3, class: 'spark-dot' }));
   }
   $('sparkline').replaceChildren(...nodes);
   const answers = points.reduce((acc, p) => acc + p.a, 0);
   const total = points.reduce((acc, p) => acc + p.n, 0);
-  $('trend-count').textContent = `${plural(total, 'response')} · n = ${answers} NPS`;
+  $('trend-count').textContent = plural(total, 'response'); // the NPS answers' n is on the hour tile
   $('sparkline').setAttribute('aria-label', `NPS per minute over the last hour, from ${answers} NPS answers in ` +
     `${points.filter((p) => p.nps != null).length} minutes; bars show responses per minute.`);
 }
@@ -360,7 +314,8 @@ function replaceFeed(views) {
   feed.replaceChildren();
   state.items.clear();
   state.nodes.clear();
-  for (const v of [...views].sort((a, b) => feedKey(b) - feedKey(a))) upsert(v);
+  // Oldest first, as if live: each goes on top of those it ties with (the API pages newest first).
+  for (const v of [...views].reverse().sort((x, y) => feedKey(x) - feedKey(y))) upsert(v);
   trimFeed();
   setTimeout(() => feed.setAttribute('aria-live', 'polite'), 0);
 }
@@ -452,9 +407,17 @@ function onEvent(ev) {
     else { upsert(ev.data); trimFeed(); }
   } else if (directOrg) {
     if (ev.org_unit === directOrg && ev.touchpoint == null) applySnapshot(ev.data);
-  } else if (watchesOrg(ev.org_unit) && (ev.touchpoint == null || watchesTouchpoint(ev.touchpoint))) {
+  } else if (barometerMoved(ev)) {
     requestBarometer();
   }
+}
+
+// Each batch sends a barometer event for (unit, null) and for each (unit, touchpoint) it touched.
+// A page watching touchpoints also gets (unit, null) events for the others: its figures moved only
+// when a watched (unit, touchpoint) did.
+function barometerMoved(ev) {
+  if (!watchesOrg(ev.org_unit)) return false;
+  return watch.touchpoints.length ? watch.touchpoints.includes(ev.touchpoint) : ev.touchpoint == null;
 }
 
 function onClose(code) {
