@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from app.core.barometer import BarometerBook
+from app.core.barometer import BarometerBook, Tally
 from app.core.events import SCORE_RANGES, ScoreKind
 
 TZ = ZoneInfo("Europe/Paris")
@@ -52,7 +52,7 @@ def simulated_week(
 
 def fill(book: BarometerBook, week: Sequence[dict[str, Any]]) -> None:
     for response in week:
-        book.add(**response)
+        book.add(Tally(**response))
 
 
 def snapshot_all(book: BarometerBook, scopes: Sequence[tuple[str | None, str | None]]) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.core.barometer import BarometerBook
+from app.core.barometer import BarometerBook, Tally
 from app.core.events import (
     Assessment,
     BarometerEvent,
@@ -48,13 +48,15 @@ def hub_payloads(stored: Sequence[Scored], book: BarometerBook, now: datetime) -
     for item in stored:
         r, a = item.response, item.assessment
         book.add(
-            org_unit=r.org_unit,
-            touchpoint=r.touchpoint,
-            submitted_at=r.submitted_at,
-            score_kind=r.score_kind,
-            score=r.score,
-            polarity=a.polarity,
-            dissatisfied=a.dissatisfied,
+            Tally(
+                org_unit=r.org_unit,
+                touchpoint=r.touchpoint,
+                submitted_at=r.submitted_at,
+                score_kind=r.score_kind,
+                score=r.score,
+                polarity=a.polarity,
+                dissatisfied=a.dissatisfied,
+            )
         )
         view = ResponseView.of(r, a, item.received_at)
         payloads.append(

@@ -181,16 +181,8 @@ class IngestWorker:
         if not unknown:
             return
         since = datetime.now(UTC) - WEEK
-        for t in store.tallies(self._engine, since=since, org_units=unknown):
-            self._book.add(
-                org_unit=t.org_unit,
-                touchpoint=t.touchpoint,
-                submitted_at=t.submitted_at,
-                score_kind=t.score_kind,
-                score=t.score,
-                polarity=t.polarity,
-                dissatisfied=t.dissatisfied,
-            )
+        for tally in store.tallies(self._engine, since=since, org_units=unknown):
+            self._book.add(tally)
 
     def _store(self, scored: Sequence[Scored]) -> set[str]:
         rows = [ResponseRow.values(s.response, s.assessment, s.received_at) for s in scored]

@@ -26,6 +26,16 @@ from app.broker.embedded import free_port
 from app.db import store
 
 ROOT = Path(__file__).resolve().parents[1]
+# Debian's Chromium, headless, without the background traffic a closed network refuses.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def require(binary: str) -> str:

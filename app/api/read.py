@@ -96,21 +96,13 @@ async def get_barometers(
     def compute() -> BarometerSnapshot:
         now = datetime.now(UTC)
         book = BarometerBook(ZoneInfo(runtime.settings.timezone))
-        for t in store.tallies(
+        for tally in store.tallies(
             runtime.engine,
             since=now - timedelta(days=7),
             org_units=org_units,
             touchpoints=touchpoints,
         ):
-            book.add(
-                org_unit=t.org_unit,
-                touchpoint=t.touchpoint,
-                submitted_at=t.submitted_at,
-                score_kind=t.score_kind,
-                score=t.score,
-                polarity=t.polarity,
-                dissatisfied=t.dissatisfied,
-            )
+            book.add(tally)
         # The book holds only the requested responses, so a (None, None) scope is their union.
         snapshot = book.snapshot(_single(org_units), _single(touchpoints), now)
         if window is not None:

@@ -171,6 +171,19 @@ def _epoch(moment: datetime, name: str) -> float:
     return moment.timestamp()
 
 
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """What the barometers need of one response."""
+
+    org_unit: str
+    touchpoint: str
+    submitted_at: datetime
+    score_kind: ScoreKind
+    score: int
+    polarity: float | None
+    dissatisfied: bool
+
+
 class BarometerBook:
     """Live counts per scope: O(1) per response added, a few hundred buckets per snapshot.
 
@@ -202,32 +215,30 @@ class BarometerBook:
         self._known: set[str] = set()
         self._newest_minute = 0
 
-    def add(
-        self,
-        *,
-        org_unit: str,
-        touchpoint: str,
-        submitted_at: datetime,
-        score_kind: ScoreKind,
-        score: int,
-        polarity: float | None,
-        dissatisfied: bool,
-    ) -> bool:
+    def add(self, tally: Tally) -> bool:
         """Count one response in its four scopes; False, and ignored, when it is too old.
 
         Too old means before the WEEK window of the newest response added: more than 7 days
         older, or up to an hour less where it would fall in no window anyway. Either way
         `knows(org_unit)` is True afterwards.
         """
-        low, high = SCORE_RANGES[score_kind]
-        if not low <= score <= high:
-            raise ValueError(f"score {score} is outside the {score_kind.value} range {low}-{high}")
-        minute = int(_epoch(submitted_at, "submitted_at") // 60)
-        self._known.add(org_unit)
+        t = tally
+        low, high = SCORE_RANGES[t.score_kind]
+        if not low <= t.score <= high:
+            raise ValueError(
+                f"score {t.score} is outside the {t.score_kind.value} range {low}-{high}"
+            )
+        minute = int(_epoch(t.submitted_at, "submitted_at") // 60)
+        self._known.add(t.org_unit)
         if minute // 60 <= self._newest_minute // 60 - WEEK_HOURS:
             return False
         self._newest_minute = newest = max(self._newest_minute, minute)
-        for scope in ((org_unit, None), (org_unit, touchpoint), (None, None), (None, touchpoint)):
+        for scope in (
+            (t.org_unit, None),
+            (t.org_unit, t.touchpoint),
+            (None, None),
+            (None, t.touchpoint),
+        ):
             series = self._scopes.get(scope)
             if series is None:
                 series = self._scopes[scope] = _ScopeSeries()
@@ -236,7 +247,7 @@ class BarometerBook:
                 series.hours.bucket(minute // 60, newest // 60),
             ):
                 if counts is not None:
-                    counts.record(score_kind, score, polarity, dissatisfied)
+                    counts.record(t.score_kind, t.score, t.polarity, t.dissatisfied)
         return True
 
     def snapshot(

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
+from app.core.barometer import Tally
 from app.core.events import Channel, ScoreKind
 from app.db.models import ResponseRow
 
@@ -123,19 +124,6 @@ def list_responses(
     rows = rows[:limit]
     last_id = rows[-1].id if rows else None
     return rows, _encode_cursor(last_id) if more and last_id is not None else None
-
-
-@dataclass(frozen=True)
-class Tally:
-    """The columns the barometers need of one response."""
-
-    org_unit: str
-    touchpoint: str
-    submitted_at: datetime
-    score_kind: ScoreKind
-    score: int
-    polarity: float | None
-    dissatisfied: bool
 
 
 def tallies(

@@ -11,17 +11,8 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
 
-from tests.harness import App
+from tests.harness import CHROMIUM_ARGS, App
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # The people the page is for hold a phone.
 PHONE: ViewportSize = {"width": 390, "height": 844}
 # A guard while the page connects and loads, not a timing assertion.

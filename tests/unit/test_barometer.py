@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.core.barometer import HOURS_KEPT, MINUTES_KEPT, BarometerBook, Counts, figures
+from app.core.barometer import HOURS_KEPT, MINUTES_KEPT, BarometerBook, Counts, Tally, figures
 from app.core.events import Barometer, ScoreKind, Window
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -32,13 +32,15 @@ def add(
     dissatisfied: bool = False,
 ) -> bool:
     return book.add(
-        org_unit=org_unit,
-        touchpoint=touchpoint,
-        submitted_at=at,
-        score_kind=score_kind,
-        score=score,
-        polarity=polarity,
-        dissatisfied=dissatisfied,
+        Tally(
+            org_unit=org_unit,
+            touchpoint=touchpoint,
+            submitted_at=at,
+            score_kind=score_kind,
+            score=score,
+            polarity=polarity,
+            dissatisfied=dissatisfied,
+        )
     )
 
 
