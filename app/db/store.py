@@ -68,12 +68,13 @@ def insert_new(engine: sa.Engine, rows: Sequence[dict[str, Any]]) -> set[str]:
     dialect_insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     statement = (
         dialect_insert(table)
-        .values(list(rows))
         .on_conflict_do_nothing(index_elements=["response_id"])
         .returning(table.c.response_id)
     )
+    # Rows as execute-many parameters, not .values(rows): the statement then compiles once and
+    # is cached, where a 500-row VALUES clause took ~200 ms to compile on every batch.
     with engine.begin() as connection:
-        return set(connection.execute(statement).scalars())
+        return set(connection.execute(statement, list(rows)).scalars())
 
 
 @dataclass(frozen=True)
