@@ -6,6 +6,8 @@ const HISTORY_LIMIT = 50;
 const BAROMETER_MIN_GAP_MS = 2000;
 const BACKOFF_MAX_MS = 15000;
 const RELATIVE_TIME_EVERY_MS = 30000;
+// Windows slide even when nobody answers: a quiet page would otherwise keep an hour-old "last hour".
+const BAROMETER_REFRESH_MS = 60000;
 const HISTORY_RETRY_MS = 5000;
 const SMALL_SAMPLE = 10;
 const SEVERITY_RANK = { none: 0, low: 1, medium: 2, high: 3 };
@@ -452,6 +454,7 @@ renderWatch();
 setConn('connecting');
 connect();
 setInterval(refreshTimes, RELATIVE_TIME_EVERY_MS);
+setInterval(() => { if (document.visibilityState === 'visible') requestBarometer(); }, BAROMETER_REFRESH_MS);
 $('notice-close').addEventListener('click', () => { $('notice').hidden = true; });
 window.addEventListener('online', reconnectNow);
 document.addEventListener('visibilitychange', () => {

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from app.core.errors import BrokerUnavailable
+from app.core.errors import BrokerUnavailable, MessageTooLarge
 
 RETRY_AFTER_S = 5
 
@@ -19,17 +21,20 @@ def _field(loc: tuple[int | str, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def _describe(error: dict[str, Any]) -> dict[str, str]:
+    if error["type"] == "json_invalid":
+        where = error["loc"][-1]
+        detail = error.get("ctx", {}).get("error", "")
+        return {"field": "body", "message": f"not valid JSON at character {where}: {detail}"}
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown field"
+    return {"field": _field(tuple(error["loc"])), "message": message}
+
+
 async def _invalid(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {
-            "field": _field(tuple(e["loc"])),
-            "message": "unknown field"
-            if e["type"] == "extra_forbidden"
-            else str(e["msg"]).removeprefix("Value error, "),
-        }
-        for e in exc.errors()
-    ]
+    errors = [_describe(e) for e in exc.errors()]
     message = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return JSONResponse({"message": message, "errors": errors}, status_code=422)
 
@@ -47,7 +52,17 @@ async def _broker_down(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _too_large(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, MessageTooLarge)
+    where = f"responses.{exc.index}" if request.url.path.endswith(":batch") else "body"
+    return JSONResponse(
+        {"message": f"{where}: {exc} (VOC_MAX_MESSAGE_BYTES); nothing was accepted"},
+        status_code=413,
+    )
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(BrokerUnavailable, _broker_down)
+    app.add_exception_handler(MessageTooLarge, _too_large)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from app.core.errors import BrokerUnavailable
+from app.core.errors import BrokerUnavailable, MessageTooLarge
 from app.core.events import SurveyResponse
 from app.core.settings import Settings
 
@@ -65,10 +65,15 @@ class Producer:
             ) from exc
 
     def send_responses(self, responses: Sequence[SurveyResponse]) -> None:
-        self.send(
-            self._settings.responses_topic,
-            [(r.org_unit.encode(), r.model_dump_json().encode(), []) for r in responses],
-        )
+        """Raises `MessageTooLarge` before sending anything if one would be dead-lettered."""
+        limit = self._settings.max_message_bytes
+        records: list[tuple[bytes | None, bytes, list[Header]]] = []
+        for index, response in enumerate(responses):
+            value = response.model_dump_json().encode()
+            if len(value) > limit:
+                raise MessageTooLarge(index, len(value), limit)
+            records.append((response.org_unit.encode(), value, []))
+        self.send(self._settings.responses_topic, records)
 
     def check(self) -> None:
         """Raise `BrokerUnavailable` unless the broker answers for the responses topic."""

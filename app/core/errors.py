@@ -11,6 +11,14 @@ class BrokerUnavailable(VocError):
     """The Kafka broker did not acknowledge in time; the caller should retry later."""
 
 
+class MessageTooLarge(VocError):
+    """A response that would exceed the broker message limit; nothing of its batch was sent."""
+
+    def __init__(self, index: int, size: int, limit: int) -> None:
+        super().__init__(f"{size} bytes once serialized; the limit is {limit}")
+        self.index = index
+
+
 class HubUnavailable(VocError):
     """The event hub backend (Redis) could not be reached."""
 

@@ -105,6 +105,30 @@ def test_missing_required_field_is_named(app: App) -> None:
     assert answer.json()["errors"] == [{"field": "org_unit", "message": "Field required"}]
 
 
+def test_malformed_json_is_refused_saying_where(app: App) -> None:
+    with app.client() as client:
+        answer = client.post(
+            "/api/v1/responses",
+            content=b'{"response_id": "r-1",',
+            headers={"Content-Type": "application/json"},
+        )
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["field"] == "body"
+    assert answer.json()["message"].startswith("body: not valid JSON at character")
+
+
+def test_response_too_large_for_the_broker_is_refused_not_dead_lettered(app: App) -> None:
+    bodies = [response(), response(metadata={"transcript": "x" * 70_000})]
+    with app.client() as client:
+        answer = client.post("/api/v1/responses:batch", json={"responses": bodies})
+        assert answer.status_code == 413
+        assert answer.json()["message"].startswith("responses.1: ")
+        marker = response()
+        assert client.post("/api/v1/responses", json=marker).status_code == 202
+    wait_until(lambda: len(app.rows()) >= 1, message="the marker row")
+    assert [r["response_id"] for r in app.rows()] == [marker["response_id"]]
+
+
 def test_ingest_needs_a_known_api_key(app: App) -> None:
     missing = httpx.post(app.url + "/api/v1/responses", json=response())
     wrong = httpx.post(
