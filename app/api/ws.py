@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, WebSocket
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from app.core.events import Slug
+from app.core.events import Slug, explain
 from app.hub.fanout import Fanout, Filter, Subscriber
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,8 @@ async def _receive(websocket: WebSocket, fanout: Fanout, subscriber: Subscriber)
         try:
             request = SubscribeMessage.model_validate_json(data)
         except ValidationError as exc:
-            subscriber.offer(json.dumps({"type": "error", "message": _describe(exc)}))
+            error = {"type": "error", "message": explain(exc, whole="message")}
+            subscriber.offer(json.dumps(error))
             continue
         watch = Filter(frozenset(request.org_units), frozenset(request.touchpoints))
         fanout.subscribe(subscriber, watch, request.last_id)
@@ -103,11 +104,3 @@ async def _close(websocket: WebSocket, subscriber: Subscriber) -> None:
     if websocket.client_state is connected and websocket.application_state is connected:
         with suppress(WebSocketDisconnect):
             await websocket.close(subscriber.close_code, subscriber.close_reason)
-
-
-def _describe(exc: ValidationError) -> str:
-    problems = []
-    for error in exc.errors(include_url=False, include_input=False):
-        where = ".".join(str(part) for part in error["loc"]) or "message"
-        problems.append(f"{where}: {error['msg']}")
-    return "; ".join(problems)

@@ -246,11 +246,11 @@ class BarometerEvent(BaseModel):
 HubEvent = Annotated[CommentEvent | FlagEvent | BarometerEvent, Field(discriminator="type")]
 
 
-def explain(error: ValidationError) -> str:
+def explain(error: ValidationError, whole: str = "body") -> str:
     """One line naming every offending field, e.g. `score: 11 is outside the nps range 0-10`."""
     parts = []
     for item in error.errors(include_url=False):
-        where = ".".join(str(p) for p in item["loc"]) or "body"
+        where = ".".join(str(p) for p in item["loc"]) or whole
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown field"
