@@ -162,6 +162,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
         # wait for the first comment. It is below Apache Kafka's default minimum (6 s), so it
         # applies only to the broker started here, unless the environment says otherwise.
         "VOC_KAFKA_SESSION_TIMEOUT_MS": "3000",
+        # A request log line per demo post would bury the two lines people need in the terminal.
+        "VOC_LOG_LEVEL": "WARNING",
         **os.environ,
         "VOC_KAFKA_BOOTSTRAP": f"127.0.0.1:{broker_port}",
         "VOC_INTEGRATOR_KEYS": ",".join(

@@ -33,3 +33,4 @@ def configure(level: str) -> None:
     # kafka-python logs every reconnect attempt at INFO/WARNING; our own lines say what matters.
     logging.getLogger("kafka").setLevel(logging.ERROR)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
