@@ -73,6 +73,10 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
     if settings.migrate_on_start:
         store.migrate(engine)
     ensure_topics(settings)
+    if settings.worker_metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.worker_metrics_port, addr=settings.host)
     hub = make_hub(settings)
     asyncio.run(hub.start())
     worker = IngestWorker(

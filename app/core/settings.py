@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     # so without Redis this is how responses reach the cockpit.
     embedded_workers: int = Field(default=1, ge=0)
 
+    # Where a standalone `voc worker` serves Prometheus metrics (on VOC_HOST); unset: nowhere.
+    # Embedded workers count in their API's /metrics.
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+
     redis_url: str | None = None
     # Events each app instance keeps so a reconnecting client can resume by its last id.
     ws_replay_events: int = Field(default=2000, ge=0)

@@ -160,8 +160,3 @@ def tallies(
                 polarity=row.polarity,
                 dissatisfied=row.dissatisfied,
             )
-
-
-def count_responses(engine: sa.Engine) -> int:
-    with Session(engine) as session:
-        return session.exec(select(sa.func.count()).select_from(ResponseRow)).one()

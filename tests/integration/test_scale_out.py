@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 from websockets.asyncio.client import connect
 
@@ -21,7 +22,14 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def cluster(broker: str, tmp_path: Path, redis_server: RedisServer) -> Iterator[list[App]]:
     """Two API instances without embedded workers, and one `voc worker`, all on one Redis."""
-    first = make_app(broker, tmp_path, redis_url=redis_server.url, embedded_workers="0")
+    metrics_port = free_port()
+    first = make_app(
+        broker,
+        tmp_path,
+        redis_url=redis_server.url,
+        embedded_workers="0",
+        worker_metrics_port=str(metrics_port),
+    )
     port = free_port()
     second = replace(
         first,
@@ -39,6 +47,7 @@ def cluster(broker: str, tmp_path: Path, redis_server: RedisServer) -> Iterator[
         )
     first.start()
     second.start()
+    first.extra["worker_metrics"] = f"http://127.0.0.1:{metrics_port}/metrics"
     yield [first, second]
     worker.terminate()
     assert worker.wait(timeout=20) == 0, (tmp_path / "worker.log").read_text()[-2000:]
@@ -65,6 +74,9 @@ async def test_both_instances_push_the_same_numbered_events(cluster: list[App]) 
         flag_second = await on_second.next(lambda e: e["type"] == "flag")
         assert flag_second["id"] > seen_second["id"]
     wait_until(lambda: len(first.rows()) == 1, message="one row")
+    worker_metrics = httpx.get(first.extra["worker_metrics"]).text
+    assert "voc_responses_ingested_total 1.0" in worker_metrics
+    assert "voc_responses_flagged_total 1.0" in worker_metrics
 
 
 async def test_client_resumes_on_the_other_instance_without_missing_events(
