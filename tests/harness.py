@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -38,14 +38,18 @@ CHROMIUM_ARGS = [
 ]
 
 
+def missing_service(message: str) -> NoReturn:
+    """Skip when run by hand without a service, but fail under `make test`: CI never skips."""
+    if os.environ.get("VOC_REQUIRE_SERVICES"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def require(binary: str) -> str:
-    """The path of a service binary; a missing one skips locally but fails under `make test`."""
+    """The path of a service binary on PATH."""
     path = shutil.which(binary)
     if path is None:
-        message = f"{binary} is not installed (deploy/install-services.sh installs it)"
-        if os.environ.get("VOC_REQUIRE_SERVICES"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing_service(f"{binary} is not installed (deploy/install-services.sh installs it)")
     return path
 
 

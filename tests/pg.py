@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from app.broker.embedded import free_port
+from tests.harness import missing_service
 
 # Not UTC, and not a whole-hour offset, so a test sees any datetime the database hands back
 # in the server's zone instead of as the UTC instant that was stored.
@@ -33,13 +34,10 @@ def postgres_bin() -> Path:
     """The newest installed server's bin directory; missing skips locally but fails `make test`."""
     found = [d for d in Path("/usr/lib/postgresql").glob("*/bin") if (d / "pg_ctl").is_file()]
     if not found:
-        message = (
+        missing_service(
             "PostgreSQL server binaries are not in /usr/lib/postgresql/*/bin "
             "(deploy/install-services.sh installs them)"
         )
-        if os.environ.get("VOC_REQUIRE_SERVICES"):
-            pytest.fail(message)
-        pytest.skip(message)
     return max(found, key=lambda d: int(d.parent.name) if d.parent.name.isdigit() else 0)
 
 

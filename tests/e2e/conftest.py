@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
 
-from tests.harness import CHROMIUM_ARGS, App
+from tests.harness import CHROMIUM_ARGS, App, require
 
 # The people the page is for hold a phone.
 PHONE: ViewportSize = {"width": 390, "height": 844}
@@ -22,19 +20,9 @@ OpenCockpit = Callable[..., Awaitable[Page]]
 Post = Callable[..., Awaitable[None]]
 
 
-def _chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        message = "chromium is not installed (apt-get install chromium)"
-        if os.environ.get("VOC_REQUIRE_SERVICES"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    path = _chromium()
+    path = require("chromium")
     async with async_playwright() as playwright:
         instance = await playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         try:
