@@ -39,7 +39,7 @@ CHROMIUM_ARGS = [
 
 
 def missing_service(message: str) -> NoReturn:
-    """Skip when run by hand without a service, but fail under `make test`: CI never skips."""
+    """Skip by hand without a service or data set; fail under `make test`: CI never skips."""
     if os.environ.get("VOC_REQUIRE_SERVICES"):
         pytest.fail(message)
     pytest.skip(message)

@@ -8,7 +8,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import RuntimeDep
-from app.core.errors import VocError
 from app.db import store
 
 router = APIRouter(tags=["ops"])
@@ -30,7 +29,7 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
         try:
             await run_in_threadpool(check)
             checks[name] = "ok"
-        except (VocError, Exception) as exc:
+        except Exception as exc:
             checks[name] = f"failed: {exc}"
     try:
         await runtime.hub.ping()

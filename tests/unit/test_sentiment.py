@@ -26,6 +26,7 @@ from sentiment.evaluation import (
     negative_class_metrics,
     read_uci,
 )
+from tests.harness import missing_service
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -250,7 +251,7 @@ PRECISION_FLOOR = 0.85
 def test_passive_flag_on_labelled_sentences_meets_quality_floor(scorer: Scorer, name: str) -> None:
     path = DATA / UCI_FILES[name]
     if not path.exists():
-        pytest.skip(f"labelled data {path} is missing (see /work/shared/data/README.md)")
+        missing_service(f"labelled data {path} is missing (see ../shared/data/README.md)")
     rows = read_uci(path)
     # A passive score leaves the decision to the comment, so the flag measures the text path.
     flagged = [scorer.assess(response(ScoreKind.NPS, 7, row.text)).dissatisfied for row in rows]
