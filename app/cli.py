@@ -20,7 +20,7 @@ from types import FrameType
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
-from app import demo, logs
+from app import demo, directory_cli, logs
 from app.core.events import HubEvent, SurveyResponse
 from app.core.settings import Settings
 
@@ -150,6 +150,7 @@ def _wait_ready(
 def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     """Broker, API (with its embedded worker) and demo traffic on loopback; Ctrl-C stops all."""
     from app.broker.embedded import free_port, start_broker
+    from app.db import store
 
     _check_port_free(settings.host, settings.port)
     state = Path(".voc")
@@ -166,8 +167,9 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
         # wait for the first comment. It is below Apache Kafka's default minimum (6 s), so it
         # applies only to the broker started here, unless the environment says otherwise.
         "VOC_KAFKA_SESSION_TIMEOUT_MS": "3000",
-        # A request log line per demo post would bury the two lines people need in the terminal.
+        # A request log line per demo post would bury the lines people need in the terminal.
         "VOC_LOG_LEVEL": "WARNING",
+        "VOC_ORG_TREE_FILE": str(demo.DEMO_TREE),
         **os.environ,
         "VOC_KAFKA_BOOTSTRAP": f"127.0.0.1:{broker_port}",
         "VOC_INTEGRATOR_KEYS": ",".join(
@@ -187,8 +189,15 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     try:
         if not _wait_ready(url, api, stop, timeout_s=60):
             return
+        engine = store.make_engine(settings.database_url)
+        try:
+            users = directory_cli.seed_demo_users(engine)
+        finally:
+            engine.dispose()
         print(f"Cockpit: {url}/", flush=True)
         print(f"Integrator key: {key}", flush=True)
+        for role, username, password in users:
+            print(f"Demo user: {role.value} {username} {password}", flush=True)
         if args.rate > 0:
             threading.Thread(target=demo.run, args=(url, key, args.rate, stop), daemon=True).start()
         while not stop.is_set() and api.poll() is None:
@@ -218,6 +227,7 @@ def main(argv: list[str] | None = None) -> None:
     demo_cmd.add_argument("--key", help="integrator key (default: first of VOC_INTEGRATOR_KEYS)")
     demo_cmd.add_argument("--rate", type=float, default=2.0, help="responses a second")
     sub.add_parser("schema", help="print the JSON Schema of responses and hub events")
+    directory_cli.add_commands(sub)
     args = parser.parse_args(argv)
     settings = _settings()
     logs.configure(settings.log_level)
@@ -228,6 +238,9 @@ def main(argv: list[str] | None = None) -> None:
         "run": cmd_run,
         "demo": cmd_demo,
         "schema": cmd_schema,
+        "users": directory_cli.run,
+        "units": directory_cli.run,
+        "keys": directory_cli.run,
     }
     commands[args.command](settings, args)
 

@@ -7,14 +7,28 @@ import random
 import threading
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 
-from app.core.events import Channel, CustomerType, ScoreKind, SurveyResponse
+from app.core.events import Channel, Contact, CustomerType, ScoreKind, SurveyResponse
 
 log = logging.getLogger(__name__)
 
+DEMO_TREE = Path(__file__).resolve().parent / "demo_tree.yaml"
 STORES = ["paris-01", "lyon-02", "lille-03", "nantes-04", "bordeaux-05", "marseille-06"]
+STORES += ["rouen-07", "reims-08", "rennes-09", "tours-10", "nice-11", "toulouse-12"]
+# Stores with teams: a response belongs to the team that served the customer.
+TEAMS = {
+    "lyon-02": {
+        "counter": ["purchase", "billing"],
+        "field": ["delivery", "installation", "support"],
+    },
+    "marseille-06": {
+        "counter": ["purchase", "billing"],
+        "field": ["delivery", "installation", "support"],
+    },
+}
 TOUCHPOINTS = ["purchase", "delivery", "installation", "support", "billing"]
 # A few stores clearly worse at one touchpoint, so the cockpit has a broken corridor to show.
 WEAK_SPOTS = {("lyon-02", "delivery"): 0.45, ("lille-03", "installation"): 0.4}
@@ -64,6 +78,10 @@ LANGUAGE_HINTS = {
 }
 
 
+FIRST_NAMES = ["Camille", "Louis", "Emma", "Hugo", "Chloé", "Nathan", "Léa", "Jules", "Inès"]
+LAST_NAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Petit", "Durand", "Moreau"]
+
+
 def _language(comment: str) -> str:
     for prefix, language in LANGUAGE_HINTS.items():
         if comment.startswith(prefix):
@@ -89,6 +107,13 @@ def _score(rng: random.Random, kind: ScoreKind, mood: str) -> int:
     return rng.randint(low, high)
 
 
+def _unit(store: str, touchpoint: str) -> str:
+    for team, touchpoints in TEAMS.get(store, {}).items():
+        if touchpoint in touchpoints:
+            return f"{store}-{team}"
+    return store
+
+
 def generate(rng: random.Random, now: datetime) -> SurveyResponse:
     store = rng.choice(STORES)
     touchpoint = rng.choice(TOUCHPOINTS)
@@ -97,6 +122,7 @@ def generate(rng: random.Random, now: datetime) -> SurveyResponse:
     pool = {"unhappy": COMPLAINTS, "neutral": NEUTRAL, "happy": PRAISE}[mood]
     comment = rng.choice(pool) if rng.random() < 0.85 else ""
     channel = Channel.STORE if touchpoint == "purchase" and rng.random() < 0.6 else None
+    customer = rng.randint(1, 5000)
     return SurveyResponse(
         response_id=f"demo-{uuid.UUID(int=rng.getrandbits(128))}",
         survey_id=f"{kind.value}-{touchpoint}",
@@ -107,9 +133,14 @@ def generate(rng: random.Random, now: datetime) -> SurveyResponse:
         language=_language(comment) if comment else None,
         channel=channel or rng.choice(list(Channel)),
         touchpoint=touchpoint,
-        org_unit=store,
+        org_unit=_unit(store, touchpoint),
         customer_type=rng.choices(list(CustomerType), weights=[80, 12, 5, 3])[0],
-        customer_ref=f"cust-{rng.randint(1, 5000):05d}",
+        customer_ref=f"cust-{customer:05d}",
+        contact=Contact(
+            name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+            email=f"customer{customer}@example.com",
+            phone=f"+33 6 {customer:04d} {rng.randint(1000, 9999)}",
+        ),
         metadata={"source": "demo"},
     )
 

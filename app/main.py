@@ -8,19 +8,23 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from app.api import errors, ingest, ops, read, ws
+from app.api import admin, auth, errors, ingest, ops, read, ws
 from app.api.deps import Runtime
+from app.api.middleware import BodyLimit, SecurityHeaders
 from app.broker.producer import Producer
 from app.broker.topics import ensure_topics
 from app.core.errors import BrokerUnavailable
+from app.core.ratelimit import RateLimiter
 from app.core.settings import Settings
-from app.db import store
+from app.db import directory, store
 from app.hub import make_hub
 from app.hub.fanout import Fanout
+from app.orgfile import read_units
 from ingest.worker import IngestWorker, run_worker
 from sentiment import TextBlobScorer
 
@@ -33,6 +37,9 @@ def create_app(settings: Settings) -> FastAPI:
         engine = store.make_engine(settings.database_url)
         if settings.migrate_on_start:
             await run_in_threadpool(store.migrate, engine)
+        if settings.org_tree_file is not None:
+            units = await run_in_threadpool(read_units, settings.org_tree_file)
+            await run_in_threadpool(directory.save_units, engine, units)
         try:
             await run_in_threadpool(ensure_topics, settings)
         except BrokerUnavailable as exc:
@@ -43,7 +50,18 @@ def create_app(settings: Settings) -> FastAPI:
         fanout = Fanout(hub, settings)
         await fanout.start()
         producer = Producer(settings, client_id="voc-api")
-        app.state.runtime = Runtime(settings, engine, producer, hub, fanout)
+        app.state.runtime = Runtime(
+            settings,
+            engine,
+            producer,
+            hub,
+            fanout,
+            units=directory.TreeCache(engine),
+            ingest_limiter=RateLimiter(settings.ingest_rate_per_key, settings.ingest_burst_per_key),
+            login_limiter=RateLimiter(
+                settings.login_attempts_per_minute / 60, settings.login_attempts_per_minute
+            ),
+        )
         workers = [
             IngestWorker(
                 settings=settings,
@@ -77,8 +95,24 @@ def create_app(settings: Settings) -> FastAPI:
         summary="Survey responses in, live NPS barometers, comments and dissatisfaction flags out.",
         version="0.1.0",
         lifespan=lifespan,
+        # The interactive docs load scripts from a CDN, which the page policy forbids;
+        # the schema itself is at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
     )
     errors.install(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+        )
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    app.include_router(auth.router)
+    app.include_router(admin.router)
     app.include_router(ingest.router)
     app.include_router(read.router)
     app.include_router(ops.router)

@@ -31,7 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.broker.embedded import free_port, start_broker  # noqa: E402
-from app.demo import generate  # noqa: E402
+from app.core.access import Role  # noqa: E402
+from app.db import directory, store  # noqa: E402
+from app.demo import DEMO_TREE, generate  # noqa: E402
+
+PASSWORD = "bench password"
 
 
 def count(engine: sa.Engine) -> int:
@@ -48,12 +52,28 @@ def wait_count(engine: sa.Engine, n: int, timeout_s: float = 300) -> float:
     raise SystemExit(f"only {count(engine)} of {n} rows after {timeout_s}s")
 
 
-async def ws_latency(url: str, key: str, samples: int) -> list[float]:
+def sign_in(url: str, db_url: str) -> dict[str, str]:
+    """An admin's bearer header: the websocket only serves signed-in users."""
+    engine = store.make_engine(db_url)
+    try:
+        directory.create_user(
+            engine, username="bench", password=PASSWORD, role=Role.ADMIN, units=()
+        )
+    finally:
+        engine.dispose()
+    answer = httpx.post(
+        url + "/api/v1/auth/login", json={"username": "bench", "password": PASSWORD}
+    )
+    return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+async def ws_latency(url: str, key: str, auth: dict[str, str], samples: int) -> list[float]:
     import random
 
     rng = random.Random(7)
     out = []
-    async with connect(url.replace("http", "ws") + "/ws") as ws, httpx.AsyncClient() as client:
+    ws_url = url.replace("http", "ws") + "/ws"
+    async with connect(ws_url, additional_headers=auth) as ws, httpx.AsyncClient() as client:
         await ws.send(json.dumps({"type": "subscribe"}))
         for _ in range(samples):
             body = generate(rng, datetime.now(UTC)).model_dump_json()
@@ -93,6 +113,7 @@ def main() -> None:
         "VOC_DATABASE_URL": db_url,
         "VOC_INTEGRATOR_KEYS": "bench",
         "VOC_LOG_LEVEL": "WARNING",
+        "VOC_ORG_TREE_FILE": str(DEMO_TREE),
     }
     url = f"http://127.0.0.1:{port}"
     with (tmp / "app.log").open("ab") as log:
@@ -135,7 +156,7 @@ def main() -> None:
             t1 = wait_count(engine, total)
             rows.append((run + 1, t_produced - t0, t1 - t0))
         producer.close()
-        latencies = asyncio.run(ws_latency(url, "bench", 30))
+        latencies = asyncio.run(ws_latency(url, "bench", sign_in(url, db_url), 30))
     finally:
         api.terminate()
         api.wait(timeout=20)

@@ -1,5 +1,8 @@
-// Customer cockpit: barometer, per-minute trend and live comments for the scope named in the URL.
-// Plain ES module, no dependencies. Server text is untrusted: it reaches the DOM only via textContent.
+// Customer cockpit: barometer, per-minute trend and live comments for the scope named in the URL,
+// or for all the signed-in user's units. Plain ES modules, no dependencies (sign-in: session.js).
+// Server text is untrusted: it reaches the DOM only via textContent.
+
+import { SESSION_ENDED, api, endSession, initSession } from './session.js';
 
 const FEED_MAX = 200;
 const HISTORY_LIMIT = 50;
@@ -15,7 +18,10 @@ const SCALE = { nps: 10, csat: 5, ces: 7 };
 const CHANNEL = { web: 'Web', email: 'Email', sms: 'SMS', app: 'App', phone: 'Phone', store: 'Store', chat: 'Chat' };
 const CONN_TEXT = {
   connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', reloading: 'Reloading after gap…',
+  refused: 'Not allowed',
 };
+// The websocket's close code for a missing or ended session.
+const UNAUTHORIZED = 4401;
 const $ = (id) => document.getElementById(id);
 const own = (table, key) => (typeof key === 'string' && Object.hasOwn(table, key) ? table[key] : undefined);
 const severityOf = (v) => (own(SEVERITY_RANK, v.severity) ? v.severity : 'none');
@@ -24,17 +30,24 @@ const severityOf = (v) => (own(SEVERITY_RANK, v.severity) ? v.severity : 'none')
 const params = new URLSearchParams(location.search);
 // Lower-cased as the server compares them: ?org_unit=Store-12 watches store-12.
 const uniq = (xs) => [...new Set(xs.map((x) => x.trim().toLowerCase()).filter(Boolean))];
+// No org_unit in the URL: all the user's units (the server knows which).
 const watch = { orgUnits: uniq(params.getAll('org_unit')), touchpoints: uniq(params.getAll('touchpoint')) };
-// Only this scope can take barometer events as they come; any other is re-fetched.
-const directOrg = watch.orgUnits.length === 1 && !watch.touchpoints.length ? watch.orgUnits[0] : null;
 
-const watchesOrg = (org) => !watch.orgUnits.length || watch.orgUnits.includes(org);
+// Set at sign-in from /api/v1/units. `named`: the units shown as watched ([]: all of them). `covered`:
+// the watched units with everything below them (null: whatever the server sends). `direct`: the one
+// leaf unit whose live barometer events are the page's figures; any other scope is rolled up by the
+// server, so its barometer is re-fetched.
+const scope = { user: null, units: new Map(), named: [], covered: null, direct: null };
+
+const watchesOrg = (org) => !scope.covered || scope.covered.has(org);
 const watchesTouchpoint = (tp) => !watch.touchpoints.length || watch.touchpoints.includes(tp);
+const unitName = (id) => scope.units.get(id)?.name ?? id;
 
+// `run` counts sign-ins and sign-outs; `generation` counts loads: a late answer of an older one is dropped.
 const state = {
   ws: null, subscribed: false, resuming: false, lastId: null, attempt: 0, reconnectAt: 0, countdown: null,
   buffer: null, generation: 0, loaded: false, reloading: false, snapshot: null, baroTimer: null, baroLast: 0,
-  items: new Map(), nodes: new Map(),
+  items: new Map(), nodes: new Map(), run: 0, running: false,
 };
 
 // ---- Small helpers -----------------------------------------------------------------------------
@@ -95,24 +108,29 @@ function setConn(kind, text = CONN_TEXT[kind]) {
   $('conn-text').textContent = text;
 }
 
-function showNotice(text) {
+// `mine`: the notice offers a link to the user's own units (after a refusal).
+function showNotice(text, { kind = 'problem', mine = false } = {}) {
   $('notice-text').textContent = text;
+  $('notice').dataset.kind = kind;
+  $('notice-link').hidden = !mine;
   $('notice').hidden = false;
 }
 
 // ---- REST ----------------------------------------------------------------------------------------
-async function getJSON(path, query) {
-  const url = new URL(path, location.origin);
-  for (const [key, value] of Object.entries(query)) {
-    for (const v of [value].flat()) if (v != null) url.searchParams.append(key, v);
+async function getJSON(path, query = {}) {
+  try {
+    return await api(path, { query });
+  } catch (err) {
+    if (err.status === 401) endSession(SESSION_ENDED);
+    throw err;
   }
-  const res = await fetch(url, { headers: { Accept: 'application/json' }, cache: 'no-store' });
-  if (!res.ok) throw new Error(`${path} answered HTTP ${res.status}`);
-  return res.json();
 }
 
-// Filters repeat (org_unit=a&org_unit=b); none means all. The server combines the barometer from
-// the responses of exactly these units and touchpoints, so the page shows it as it comes.
+// 403: a unit outside the user's units; 404: a unit an admin asked for that does not exist.
+const isRefusal = (err) => err.status === 403 || err.status === 404;
+
+// Filters repeat (org_unit=a&org_unit=b); none means all the user's units. The server rolls the
+// barometer up from the responses of these units (and those below) and touchpoints.
 const filters = { org_unit: watch.orgUnits, touchpoint: watch.touchpoints };
 
 async function fetchHistory() {
@@ -136,7 +154,15 @@ function requestBarometer() {
   state.baroTimer = setTimeout(async () => {
     state.baroTimer = null;
     state.baroLast = Date.now();
-    try { applySnapshot(await fetchBarometer()); } catch (err) { showNotice(`Barometer not refreshed: ${err.message}`); }
+    const generation = state.generation;
+    try {
+      const snap = await fetchBarometer();
+      if (generation === state.generation) applySnapshot(snap);
+    } catch (err) {
+      if (generation !== state.generation) return;
+      if (isRefusal(err)) refuse(err.message);
+      else showNotice(`Barometer not refreshed: ${err.message}`);
+    }
   }, wait);
 }
 
@@ -253,7 +279,9 @@ function renderItem(v) {
   li.classList.toggle('flagged', v.dissatisfied === true);
   const head = el('div', 'item-head');
   const where = el('p', 'where');
-  where.append(el('span', 'org', v.org_unit), el('span', 'sep', ' · '), el('span', 'tp', v.touchpoint));
+  const org = el('span', 'org', unitName(v.org_unit));
+  org.title = v.org_unit;
+  where.append(org, el('span', 'sep', ' · '), el('span', 'tp', v.touchpoint));
   const time = el('time', 'when');
   setTime(time, v.submitted_at); // when the customer answered
   head.append(where, time);
@@ -268,13 +296,36 @@ function renderItem(v) {
   if (v.comment && lang && !/^en\b/i.test(lang)) chips.append(el('span', 'chip lang', lang.toUpperCase()));
   const body = el('div', 'item-body');
   body.append(head, verbatim, chips);
+  if (v.dissatisfied === true && v.contact_masked === false && v.contact) body.append(contactLine(v.contact));
   li.append(badge(v), body);
   return li;
 }
 
+// Shown only when the server revealed it (to managers, on the responses they call back).
+function contactLine(contact) {
+  const given = (x) => typeof x === 'string' && x !== '';
+  const parts = [];
+  if (given(contact.name)) parts.push(el('span', null, contact.name));
+  if (given(contact.phone)) {
+    const call = el('a', 'tel', contact.phone);
+    call.href = `tel:${contact.phone.replace(/[^+\d]/g, '')}`;
+    parts.push(call);
+  }
+  if (given(contact.email)) parts.push(el('span', null, contact.email));
+  if (!parts.length) return el('p', 'contact none', 'No contact details given.');
+  const line = el('p', 'contact');
+  line.append(el('span', 'contact-label', 'Call back: '));
+  parts.forEach((part, i) => line.append(...(i ? [el('span', 'sep', ' · '), part] : [part])));
+  return line;
+}
+
 function merge(a, b) {
   const severity = SEVERITY_RANK[severityOf(a)] > SEVERITY_RANK[severityOf(b)] ? severityOf(a) : severityOf(b);
-  return { ...a, ...b, dissatisfied: a.dissatisfied === true || b.dissatisfied === true, severity };
+  const merged = { ...a, ...b, dissatisfied: a.dissatisfied === true || b.dissatisfied === true, severity };
+  if (a.contact_masked === false && b.contact_masked !== false) { // live events always carry it masked
+    Object.assign(merged, { contact: a.contact, customer_ref: a.customer_ref, contact_masked: false });
+  }
+  return merged;
 }
 
 function placeNode(node, v) {
@@ -344,6 +395,7 @@ async function reload(reason) {
     state.loaded = true;
   } catch (err) {
     if (generation !== state.generation) return;
+    if (isRefusal(err)) return refuse(err.message);
     showNotice(`Could not load recent responses (${err.message}). Retrying…`);
     setTimeout(() => generation === state.generation && reload(reason), HISTORY_RETRY_MS);
   }
@@ -380,7 +432,7 @@ function onMessage(ws, raw) {
   if (!msg || typeof msg !== 'object') return;
   if (msg.type === 'subscribed') onSubscribed(msg);
   else if (msg.type === 'gap') onGap(ws);
-  else if (msg.type === 'error') showNotice(`Server: ${String(msg.message ?? 'unknown error')}`);
+  else if (msg.type === 'error') onServerError(String(msg.message ?? 'unknown error'));
   else if (['comment', 'flag', 'barometer'].includes(msg.type)) onEvent(msg);
 }
 
@@ -395,6 +447,13 @@ function onSubscribed(msg) {
   reload(state.loaded ? 'gap' : 'start');
 }
 
+// Before its `subscribed` reply a socket watches nothing: an error then is the server refusing the
+// scope (units outside the user's, say), and nothing will ever come.
+function onServerError(message) {
+  if (state.subscribed) showNotice(`Server: ${message}`);
+  else refuse(message);
+}
+
 function onGap(ws) {
   state.subscribed = false;
   state.lastId = null;
@@ -407,8 +466,8 @@ function onEvent(ev) {
   if (ev.type !== 'barometer') {
     if (state.buffer) state.buffer.push(ev.data);
     else { upsert(ev.data); trimFeed(); }
-  } else if (directOrg) {
-    if (ev.org_unit === directOrg && ev.touchpoint == null) applySnapshot(ev.data);
+  } else if (scope.direct) {
+    if (ev.org_unit === scope.direct && ev.touchpoint == null) applySnapshot(ev.data);
   } else if (barometerMoved(ev)) {
     requestBarometer();
   }
@@ -425,6 +484,7 @@ function barometerMoved(ev) {
 function onClose(code) {
   state.ws = null;
   state.subscribed = false;
+  if (code === UNAUTHORIZED) { endSession(SESSION_ENDED); return; } // not a reconnect loop
   if (!state.loaded && !state.reloading) reload('start'); // show something while the socket is down
   if (code === 1013) { connect(); return; } // server found us too slow: resume at once
   const base = Math.min(BACKOFF_MAX_MS, 1000 * 2 ** state.attempt++);
@@ -441,24 +501,129 @@ function tickCountdown() {
 
 const reconnectNow = () => state.countdown && connect();
 
-// ---- Start ---------------------------------------------------------------------------------------
-function renderWatch() {
-  const chips = (names, kind, all) => (names.length ? names.map((n) => el('span', `scope-chip ${kind}`, n))
-    : [el('span', 'scope-chip all', all)]);
-  $('scope').replaceChildren(...chips(watch.orgUnits, 'org', 'All org units'),
-    ...chips(watch.touchpoints, 'tp', 'all touchpoints'));
-  document.title = `${watch.orgUnits.join(', ') || 'All org units'} · Customer cockpit`;
+// ---- Scope -----------------------------------------------------------------------------------------
+function setScope(user, units) {
+  scope.user = user;
+  scope.units = new Map(units.map((u) => [u.id, u]));
+  const children = new Map();
+  for (const u of units) if (u.parent) children.set(u.parent, [...(children.get(u.parent) ?? []), u.id]);
+  const below = (id) => [id, ...(children.get(id) ?? []).flatMap(below)];
+  const known = watch.orgUnits.length && watch.orgUnits.every((id) => scope.units.has(id));
+  scope.covered = known ? new Set(watch.orgUnits.flatMap(below)) : null;
+  // An admin's "all" is the whole tree; anyone else's is the units they were given.
+  const mine = user.role === 'admin' || !Array.isArray(user.org_units) ? [] : user.org_units;
+  scope.named = watch.orgUnits.length ? watch.orgUnits : mine;
+  const [only] = scope.named;
+  const leaf = scope.named.length === 1 && scope.units.has(only) && !children.has(only);
+  scope.direct = leaf && !watch.touchpoints.length ? only : null;
 }
 
-renderWatch();
-setConn('connecting');
-connect();
+function renderWatch() {
+  const chip = (text, kind, title) => Object.assign(el('span', `scope-chip ${kind}`, text), title ? { title } : {});
+  const units = scope.named.length ? scope.named.map((id) => chip(unitName(id), 'org', id))
+    : [chip('All org units', 'all')];
+  const touchpoints = watch.touchpoints.length ? watch.touchpoints.map((tp) => chip(tp, 'tp'))
+    : [chip('all touchpoints', 'all')];
+  $('scope').replaceChildren(...units, ...touchpoints);
+  document.title = `${scope.named.map(unitName).join(', ') || 'All org units'} · Customer cockpit`;
+}
+
+// The URL with `orgUnits` watched instead, touchpoints kept.
+function urlWatching(orgUnits) {
+  const next = new URLSearchParams(location.search);
+  next.delete('org_unit');
+  for (const id of orgUnits) next.append('org_unit', id);
+  return next.size ? `${location.pathname}?${next}` : location.pathname;
+}
+
+// Picking a unit opens the page for it (a new URL, so Back returns to the previous scope).
+function renderPicker() {
+  const depth = (u) => (scope.units.has(u.parent) ? 1 + depth(scope.units.get(u.parent)) : 0);
+  const option = (value, text, selected) => Object.assign(el('option', null, text), { value, selected });
+  const [one] = watch.orgUnits.length === 1 ? watch.orgUnits : [];
+  const options = [option('', scope.user.role === 'admin' ? 'All org units' : 'All my units', !watch.orgUnits.length)];
+  if (watch.orgUnits.length > 1) options.push(Object.assign(option('', 'Several units', true), { disabled: true }));
+  for (const u of scope.units.values()) {
+    options.push(option(u.id, `${'\u00a0\u00a0'.repeat(depth(u))}${u.name}`, u.id === one));
+  }
+  $('unit-pick').replaceChildren(...options);
+  $('unit-pick-box').hidden = scope.units.size < 2;
+}
+
+// ---- Start and stop ----------------------------------------------------------------------------------
+// Closes the socket (its handlers ignore a socket that is not state.ws), stops the timers and drops
+// any load under way and every item held.
+function halt() {
+  state.generation++;
+  state.running = false;
+  const ws = state.ws;
+  state.ws = null;
+  ws?.close(1000);
+  clearInterval(state.countdown);
+  clearTimeout(state.baroTimer);
+  Object.assign(state, { countdown: null, baroTimer: null, subscribed: false, buffer: null, reloading: false });
+  state.items.clear();
+  state.nodes.clear();
+}
+
+// The page shows nothing it may not: the server refused the scope, so stop asking and say why.
+function refuse(message) {
+  halt();
+  $('feed').replaceChildren();
+  $('feed').setAttribute('aria-busy', 'false');
+  $('feed-empty').hidden = false;
+  $('feed-empty').textContent = 'Nothing to show for this scope.';
+  $('feed-count').textContent = '';
+  setConn('refused');
+  const reason = message.replace(/^[a-z_]+: /, ''); // "org_unit: outside your units: …": the field is ours
+  showNotice(`You cannot watch this: ${reason}.`, { kind: 'refused', mine: watch.orgUnits.length > 0 });
+}
+
+async function startCockpit(user) {
+  const run = ++state.run;
+  state.running = true;
+  let units = [];
+  try {
+    const answer = await getJSON('/api/v1/units');
+    units = Array.isArray(answer?.units) ? answer.units : [];
+  } catch (err) {
+    if (run !== state.run) return;
+    showNotice(`Could not load your org units (${err.message}); showing their ids.`);
+  }
+  if (run !== state.run) return;
+  setScope(user, units);
+  renderWatch();
+  renderPicker();
+  setConn('connecting');
+  connect();
+}
+
+// A fresh copy of the barometer and feed, so nothing of one user's data outlives their session.
+const pristineLayout = $('layout').cloneNode(true);
+
+function stopCockpit() {
+  state.run++;
+  halt();
+  Object.assign(state, { resuming: false, lastId: null, attempt: 0, loaded: false, snapshot: null, baroLast: 0 });
+  $('layout').replaceWith(pristineLayout.cloneNode(true));
+  $('notice').hidden = true;
+  $('scope').replaceChildren();
+  $('unit-pick-box').hidden = true;
+  setConn('connecting');
+  document.title = 'Customer cockpit';
+}
+
 setInterval(refreshTimes, RELATIVE_TIME_EVERY_MS);
-setInterval(() => { if (document.visibilityState === 'visible') requestBarometer(); }, BAROMETER_REFRESH_MS);
+setInterval(() => {
+  if (state.running && document.visibilityState === 'visible') requestBarometer();
+}, BAROMETER_REFRESH_MS);
 $('notice-close').addEventListener('click', () => { $('notice').hidden = true; });
+$('unit-pick').addEventListener('change', (e) => location.assign(urlWatching(e.target.value ? [e.target.value] : [])));
+$('notice-link').href = urlWatching([]);
 window.addEventListener('online', reconnectNow);
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState !== 'visible') return;
   refreshTimes();
   reconnectNow();
 });
+initSession({ start: startCockpit, stop: stopCockpit, notify: showNotice });

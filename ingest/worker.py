@@ -26,7 +26,7 @@ from app.core.errors import BrokerUnavailable, HubUnavailable
 from app.core.events import SurveyResponse
 from app.core.ports import EventSink, Scorer
 from app.core.settings import Settings
-from app.db import store
+from app.db import directory, store
 from app.db.models import ResponseRow
 from ingest.batch import Scored, hub_payloads, score_all
 from ingest.decode import Rejected, decode
@@ -67,6 +67,7 @@ class IngestWorker:
         self._sink = sink
         self._name = name
         self._book = BarometerBook(ZoneInfo(settings.timezone))
+        self._units = directory.TreeCache(engine)
         self._dlq = Producer(settings, client_id=f"voc-{name}-dlq")
         self._stop = threading.Event()
 
@@ -129,12 +130,21 @@ class IngestWorker:
     def _handle(self, records: Sequence[Any]) -> None:
         decoded: list[tuple[SurveyResponse, datetime]] = []
         rejected: list[tuple[Any, Rejected]] = []
+        valid: list[tuple[Any, SurveyResponse]] = []
         for record in records:
             result = decode(record.value, max_bytes=self._settings.max_message_bytes)
             if isinstance(result, Rejected):
                 rejected.append((record, result))
             else:
-                decoded.append((result, _received_at(record)))
+                valid.append((record, result))
+        tree = self._retry(self._units.get)
+        if any(r.org_unit not in tree for _, r in valid):
+            tree = self._retry(self._units.refresh)
+        for record, response in valid:
+            if response.org_unit in tree:
+                decoded.append((response, _received_at(record)))
+            else:
+                rejected.append((record, _unknown_unit(response.org_unit)))
         if rejected:
             self._retry(lambda: self._dead_letter(rejected))
         scored = score_all(self._scorer, decoded)
@@ -221,6 +231,13 @@ class IngestWorker:
 
 class _Stopped(Exception):
     """Stop requested while a batch was still unstored: leave its offsets uncommitted."""
+
+
+def _unknown_unit(org_unit: str) -> Rejected:
+    return Rejected(
+        "unknown_org_unit",
+        f"org_unit: {org_unit!r} is not in the org tree; add the unit, then replay this message",
+    )
 
 
 def _received_at(record: Any) -> datetime:

@@ -32,7 +32,7 @@ def app(broker: str, tmp_path: Path) -> Iterator[App]:
 
 @pytest.fixture
 async def cockpit(app: App) -> AsyncIterator[Cockpit]:
-    async with connect(app.ws_url) as connection:
+    async with connect(app.ws_url, additional_headers=app.auth("admin")) as connection:
         yield Cockpit(connection)
 
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,9 +24,18 @@ from kafka import KafkaConsumer, KafkaProducer
 from websockets.asyncio.client import ClientConnection
 
 from app.broker.embedded import free_port
-from app.db import store
+from app.core.access import Role
+from app.db import directory, store
 
 ROOT = Path(__file__).resolve().parents[1]
+ORG_TREE = Path(__file__).resolve().parent / "org_tree.yaml"
+PASSWORD = "correct horse battery"
+# One user per role, created on first use: what each may see is in tests/org_tree.yaml terms.
+USERS = {
+    "admin": ("admin", ()),
+    "manager": ("north.manager", ("north",)),
+    "frontline": ("s12.staff", ("store-12",)),
+}
 # Debian's Chromium, headless, without the background traffic a closed network refuses.
 CHROMIUM_ARGS = [
     "--headless",
@@ -65,6 +75,7 @@ class App:
     log: Path
     process: subprocess.Popen[bytes] | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
 
     @property
     def ws_url(self) -> str:
@@ -98,7 +109,41 @@ class App:
         self.process = None
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"X-API-Key": self.key}, timeout=15)
+        """An integrator that can also read everything (the key posts, an admin reads)."""
+        headers = {"X-API-Key": self.key, **self.auth("admin")}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=15)
+
+    def as_user(self, role: str) -> httpx.Client:
+        """A client signed in as the test user of `role` (see USERS)."""
+        return httpx.Client(base_url=self.url, headers=self.auth(role), timeout=15)
+
+    def auth(self, role: str) -> dict[str, str]:
+        """The Authorization header of the test user of `role`, created and signed in once."""
+        if role not in self.tokens:
+            username, units = USERS[role]
+            self.add_user(username, role, units)
+            self.tokens[role] = self.sign_in(username, PASSWORD)
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    def add_user(self, username: str, role: str, units: Sequence[str]) -> None:
+        engine = store.make_engine(self.database_url)
+        try:
+            if directory.get_user(engine, username) is None:
+                directory.create_user(
+                    engine, username=username, password=PASSWORD, role=Role(role), units=units
+                )
+        finally:
+            engine.dispose()
+
+    def sign_in(self, username: str, password: str) -> str:
+        answer = httpx.post(
+            self.url + "/api/v1/auth/login",
+            json={"username": username, "password": password},
+            timeout=15,
+        )
+        assert answer.status_code == 200, answer.text
+        token: str = answer.json()["token"]
+        return token
 
     def rows(self, where: str = "1=1") -> list[dict[str, Any]]:
         engine = store.make_engine(self.database_url)
@@ -123,6 +168,7 @@ def make_app(broker: str, tmp_path: Path, **settings: str) -> App:
         "VOC_CONSUMER_GROUP": f"voc-ingest-{tag}",
         "VOC_DATABASE_URL": database_url,
         "VOC_INTEGRATOR_KEYS": f"key-{tag}",
+        "VOC_ORG_TREE_FILE": str(ORG_TREE),
         **{f"VOC_{k.upper()}": v for k, v in settings.items()},
     }
     return App(

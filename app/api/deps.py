@@ -1,18 +1,48 @@
-"""What route handlers depend on: the runtime the app factory built, and the integrator check."""
+"""What route handlers depend on: the runtime built at startup, who calls, and what they may do."""
 
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 from app.broker.producer import Producer
+from app.core.access import Principal, Role
+from app.core.ratelimit import RateLimiter
 from app.core.settings import Settings
+from app.db import directory
 from app.hub.base import HubBackend
 from app.hub.fanout import Fanout
+
+SESSION_COOKIE = "voc_session"
+# A used key's last_used_at (and an audit line) is written at most this often per instance.
+KEY_TOUCH_EVERY_S = 60.0
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass
+class KeyUsage:
+    """Requests per stored key since its last_used_at was last written."""
+
+    last_written: dict[int, datetime] = field(default_factory=dict)
+    uses: dict[int, int] = field(default_factory=dict)
+
+    def count(self, key_id: int, now: datetime) -> int | None:
+        """The uses to record now, or None while the last write is recent."""
+        self.uses[key_id] = self.uses.get(key_id, 0) + 1
+        last = self.last_written.get(key_id)
+        if last is not None and (now - last).total_seconds() < KEY_TOUCH_EVERY_S:
+            return None
+        self.last_written[key_id] = now
+        return self.uses.pop(key_id)
 
 
 @dataclass
@@ -24,28 +54,140 @@ class Runtime:
     producer: Producer
     hub: HubBackend
     fanout: Fanout
+    units: directory.TreeCache
+    ingest_limiter: RateLimiter
+    login_limiter: RateLimiter
+    key_usage: KeyUsage = field(default_factory=KeyUsage)
 
 
-def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
+def get_runtime(connection: HTTPConnection) -> Runtime:
+    runtime: Runtime = connection.app.state.runtime
     return runtime
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def require_integrator(
+def client_address(connection: HTTPConnection) -> str:
+    return connection.client.host if connection.client else "unknown"
+
+
+def origin_allowed(connection: HTTPConnection, settings: Settings) -> bool:
+    """A browser's Origin must be this app itself or one listed in VOC_ALLOWED_ORIGINS.
+
+    No Origin header (a script, not a browser page) passes: such callers authenticate with a
+    bearer token, which a hostile page cannot attach.
+    """
+    origin = connection.headers.get("origin")
+    if origin is None:
+        return True
+    host = connection.headers.get("host", "")
+    parts = urlsplit(origin)
+    if parts.netloc and parts.netloc == host:
+        return True
+    return origin.rstrip("/") in {o.rstrip("/") for o in settings.allowed_origins}
+
+
+_bearer = HTTPBearer(auto_error=False, description="A session token from /api/v1/auth/login.")
+
+
+def session_token(
+    connection: HTTPConnection, credentials: HTTPAuthorizationCredentials | None
+) -> tuple[str | None, bool]:
+    """The session token, and whether it came from the cookie (a browser)."""
+    if credentials is not None:
+        return credentials.credentials, False
+    cookie = connection.cookies.get(SESSION_COOKIE)
+    return cookie, cookie is not None
+
+
+async def authenticate(runtime: Runtime, token: str) -> tuple[Principal, datetime] | None:
+    return await run_in_threadpool(directory.session_principal, runtime.engine, token)
+
+
+async def current_principal(
+    request: Request,
     runtime: RuntimeDep,
-    x_api_key: Annotated[str | None, Header(description="An integrator API key.")] = None,
-) -> None:
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    token, from_cookie = session_token(request, credentials)
+    if token is None:
+        raise HTTPException(401, "sign in first (POST /api/v1/auth/login)", _CHALLENGE)
+    found = await authenticate(runtime, token)
+    if found is None:
+        raise HTTPException(401, "session expired or signed out; sign in again", _CHALLENGE)
+    if (
+        from_cookie
+        and request.method not in SAFE_METHODS
+        and not origin_allowed(request, runtime.settings)
+    ):
+        raise HTTPException(403, "origin: requests from this page's origin are not allowed")
+    return found[0]
+
+
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def _require_admin(principal: PrincipalDep) -> Principal:
+    if principal.role is not Role.ADMIN:
+        raise HTTPException(403, f"role: only an admin may do this, not a {principal.role.value}")
+    return principal
+
+
+AdminDep = Annotated[Principal, Depends(_require_admin)]
+
+
+@dataclass(frozen=True)
+class Integrator:
+    """Who posts: a stored key (possibly limited to units and surveys) or a key from settings."""
+
+    label: str
+    key_id: int | None = None
+    org_units: tuple[str, ...] = ()
+    surveys: tuple[str, ...] = ()
+
+
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An integrator API key.")
+
+
+async def require_integrator(
+    request: Request, runtime: RuntimeDep, x_api_key: Annotated[str | None, Depends(_api_key)]
+) -> Integrator:
     if not x_api_key:
         raise HTTPException(401, "missing X-API-Key header", {"WWW-Authenticate": "X-API-Key"})
     given = x_api_key.encode()
-    if not any(
-        hmac.compare_digest(given, key.get_secret_value().encode())
-        for key in runtime.settings.integrator_keys
-    ):
-        raise HTTPException(401, "unknown API key in X-API-Key", {"WWW-Authenticate": "X-API-Key"})
+    for index, key in enumerate(runtime.settings.integrator_keys):
+        if hmac.compare_digest(given, key.get_secret_value().encode()):
+            return Integrator(label=f"settings-key-{index + 1}")
+    row = await run_in_threadpool(directory.find_key, runtime.engine, x_api_key)
+    if row is None or row.id is None:
+        raise HTTPException(
+            401, "unknown or revoked API key in X-API-Key", {"WWW-Authenticate": "X-API-Key"}
+        )
+    now = datetime.now(UTC)
+    uses = runtime.key_usage.count(row.id, now)
+    if uses is not None:
+        await run_in_threadpool(_record_key_use, runtime, row.id, row.name, uses, request)
+    return Integrator(
+        label=f"key-{row.prefix}",
+        key_id=row.id,
+        org_units=tuple(row.org_units),
+        surveys=tuple(row.surveys),
+    )
 
 
-IntegratorDep = Depends(require_integrator)
+def _record_key_use(runtime: Runtime, key_id: int, name: str, uses: int, request: Request) -> None:
+    now = datetime.now(UTC)
+    directory.touch_key(runtime.engine, key_id, now)
+    directory.audit(
+        runtime.engine,
+        actor=f"key:{name}",
+        action="key.used",
+        target=str(key_id),
+        client=client_address(request),
+        requests=uses,
+    )
+
+
+IntegratorDep = Annotated[Integrator, Depends(require_integrator)]

@@ -8,8 +8,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
+from app.core.access import InvalidAssignment, OutOfScope, UnknownUnits
 from app.core.errors import BrokerUnavailable, MessageTooLarge
+from app.core.org import TreeError
+from app.db.directory import Conflict
 
 RETRY_AFTER_S = 5
 
@@ -39,9 +43,28 @@ async def _invalid(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"message": message, "errors": errors}, status_code=422)
 
 
-async def _http(_: Request, exc: Exception) -> JSONResponse:
+async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    return JSONResponse({"message": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    headers = exc.headers
+    if exc.status_code == 405:
+        # Starlette names the methods of the first route matching the path only; a path served
+        # by several routes (GET and POST /api/v1/admin/users) must list them all.
+        headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}
+    return JSONResponse({"message": exc.detail}, status_code=exc.status_code, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    # Logged with its traceback by the server; the client learns only that it was not its fault.
+    return JSONResponse({"message": "internal error; it was logged, retry later"}, status_code=500)
 
 
 async def _broker_down(_: Request, exc: Exception) -> JSONResponse:
@@ -61,7 +84,20 @@ async def _too_large(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _status(code: int) -> Any:
+    async def answer(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"message": str(exc)}, status_code=code)
+
+    return answer
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(OutOfScope, _status(403))
+    app.add_exception_handler(UnknownUnits, _status(404))
+    app.add_exception_handler(TreeError, _status(422))
+    app.add_exception_handler(InvalidAssignment, _status(422))
+    app.add_exception_handler(Conflict, _status(409))
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(BrokerUnavailable, _broker_down)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
@@ -9,10 +11,10 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from app import metrics
-from app.api.deps import IntegratorDep, RuntimeDep
+from app.api.deps import Integrator, IntegratorDep, Runtime, RuntimeDep
 from app.core.events import SurveyResponse
 
-router = APIRouter(prefix="/api/v1", tags=["ingest"], dependencies=[IntegratorDep])
+router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
 
 class Accepted(BaseModel):
@@ -26,19 +28,71 @@ class Batch(BaseModel):
 
 
 _BROKER_DOWN: dict[int | str, dict[str, Any]] = {
-    503: {"description": "Broker unavailable; nothing accepted. See Retry-After."}
+    401: {"description": "Missing, unknown or revoked X-API-Key."},
+    403: {"description": "The key may not post for this org unit or survey."},
+    413: {"description": "Body over VOC_MAX_BODY_BYTES, or a response over the message limit."},
+    429: {"description": "Over the key's rate; nothing accepted. See Retry-After."},
+    503: {"description": "Broker unavailable; nothing accepted. See Retry-After."},
 }
 
 
+async def _admit(
+    runtime: Runtime, integrator: Integrator, responses: Sequence[SurveyResponse], batch: bool
+) -> None:
+    """Rate, org tree and key limits; raises the HTTP refusal naming the first response at fault."""
+    settings = runtime.settings
+    wait = runtime.ingest_limiter.take(integrator.label, cost=len(responses))
+    if wait:
+        seconds = max(1, math.ceil(wait))
+        raise HTTPException(
+            429,
+            f"over {settings.ingest_rate_per_key:g} responses/s for this key "
+            f"(VOC_INGEST_RATE_PER_KEY); nothing was accepted, retry in {seconds} s",
+            {"Retry-After": str(seconds)},
+        )
+
+    def where(index: int, name: str) -> str:
+        return f"responses.{index}.{name}" if batch else name
+
+    tree = await run_in_threadpool(runtime.units.get)
+    if settings.unknown_org_unit == "reject" and any(r.org_unit not in tree for r in responses):
+        tree = await run_in_threadpool(runtime.units.refresh)
+        for index, r in enumerate(responses):
+            if r.org_unit not in tree:
+                raise HTTPException(
+                    422,
+                    f"{where(index, 'org_unit')}: unknown org unit {r.org_unit!r}; "
+                    "an admin adds it to the org tree first",
+                )
+    if integrator.org_units:
+        allowed = tree.covering(integrator.org_units)
+        for index, r in enumerate(responses):
+            if r.org_unit not in allowed:
+                units = ", ".join(integrator.org_units)
+                raise HTTPException(
+                    403, f"{where(index, 'org_unit')}: this key posts only for {units}"
+                )
+    if integrator.surveys:
+        for index, r in enumerate(responses):
+            if r.survey_id not in integrator.surveys:
+                surveys = ", ".join(integrator.surveys)
+                raise HTTPException(
+                    403, f"{where(index, 'survey_id')}: this key posts only for {surveys}"
+                )
+
+
 @router.post("/responses", status_code=status.HTTP_202_ACCEPTED, responses=_BROKER_DOWN)
-async def post_response(response: SurveyResponse, runtime: RuntimeDep) -> Accepted:
+async def post_response(
+    response: SurveyResponse, runtime: RuntimeDep, integrator: IntegratorDep
+) -> Accepted:
+    await _admit(runtime, integrator, [response], batch=False)
     await run_in_threadpool(runtime.producer.send_responses, [response])
     metrics.ACCEPTED.inc()
     return Accepted(response_ids=[response.response_id])
 
 
 @router.post("/responses:batch", status_code=status.HTTP_202_ACCEPTED, responses=_BROKER_DOWN)
-async def post_batch(batch: Batch, runtime: RuntimeDep) -> Accepted:
+async def post_batch(batch: Batch, runtime: RuntimeDep, integrator: IntegratorDep) -> Accepted:
     """All or nothing: one invalid response rejects the batch, naming its index and field."""
     limit = runtime.settings.batch_max
     if not batch.responses:
@@ -47,6 +101,7 @@ async def post_batch(batch: Batch, runtime: RuntimeDep) -> Accepted:
         raise HTTPException(
             422, f"responses: {len(batch.responses)} responses; at most {limit} per batch"
         )
+    await _admit(runtime, integrator, batch.responses, batch=True)
     await run_in_threadpool(runtime.producer.send_responses, batch.responses)
     metrics.ACCEPTED.inc(len(batch.responses))
     return Accepted(response_ids=[r.response_id for r in batch.responses])

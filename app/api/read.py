@@ -8,20 +8,26 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import RuntimeDep
+from app.api.deps import PrincipalDep, RuntimeDep
+from app.core.access import Principal, resolve_units
 from app.core.barometer import BarometerBook
 from app.core.events import BarometerSnapshot, Channel, ResponseView, ScoreKind, Window
+from app.core.org import OrgUnit
 from app.db import store
 
 router = APIRouter(prefix="/api/v1", tags=["read"])
 
 
 OrgUnits = Annotated[
-    Sequence[str], Query(description="Repeatable; none: every org unit.", max_length=200)
+    Sequence[str],
+    Query(
+        description="Repeatable; each with every unit below it. None: all of the caller's units.",
+        max_length=200,
+    ),
 ]
 Touchpoints = Annotated[
     Sequence[str], Query(description="Repeatable; none: every touchpoint.", max_length=50)
@@ -32,8 +38,22 @@ def _normalised(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(sorted({v.strip().lower() for v in values if v.strip()}))
 
 
-def _single(values: tuple[str, ...]) -> str | None:
-    return values[0] if len(values) == 1 else None
+async def _scope(
+    runtime: RuntimeDep, principal: Principal, requested: Sequence[str]
+) -> tuple[str, ...]:
+    """The units a read covers (empty: all); raises OutOfScope for units the caller may not see."""
+    tree = await run_in_threadpool(runtime.units.get)
+    covered = resolve_units(_normalised(requested), tree=tree, visible=principal.visible(tree))
+    return () if covered is None else tuple(sorted(covered))
+
+
+def _label(principal: Principal, requested: tuple[str, ...]) -> str | None:
+    """The unit a barometer is named after: the one asked for, or the caller's only unit."""
+    if len(requested) == 1:
+        return requested[0]
+    if not requested and len(principal.units) == 1 and not principal.sees_everything:
+        return principal.units[0]
+    return None
 
 
 class ResponsePage(BaseModel):
@@ -44,6 +64,7 @@ class ResponsePage(BaseModel):
 @router.get("/responses")
 async def list_responses(
     runtime: RuntimeDep,
+    principal: PrincipalDep,
     org_unit: OrgUnits = (),
     touchpoint: Touchpoints = (),
     channel: Channel | None = None,
@@ -53,7 +74,9 @@ async def list_responses(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ResponsePage:
-    """Newest first."""
+    """Newest first, within the caller's units. Contact details are masked, except for managers
+    on dissatisfied responses (the customers they call back)."""
+    units = await _scope(runtime, principal, org_unit)
     before = None
     if cursor is not None:
         try:
@@ -61,7 +84,7 @@ async def list_responses(
         except ValueError as exc:
             raise HTTPException(400, "cursor: not a cursor this API handed out") from exc
     where = store.ResponseFilter(
-        org_units=_normalised(org_unit),
+        org_units=units,
         touchpoints=_normalised(touchpoint),
         channel=channel,
         flagged=flagged,
@@ -74,7 +97,10 @@ async def list_responses(
             rows, next_cursor = store.list_responses(
                 session=session, where=where, before=before, limit=limit
             )
-            return ResponsePage(items=[r.view() for r in rows], next_cursor=next_cursor)
+            items = [
+                r.view(reveal_contact=principal.may_reveal_contact(r.dissatisfied)) for r in rows
+            ]
+            return ResponsePage(items=items, next_cursor=next_cursor)
 
     return await run_in_threadpool(page)
 
@@ -82,16 +108,19 @@ async def list_responses(
 @router.get("/barometers")
 async def get_barometers(
     runtime: RuntimeDep,
+    principal: PrincipalDep,
     org_unit: OrgUnits = (),
     touchpoint: Touchpoints = (),
     window: Window | None = None,
 ) -> BarometerSnapshot:
     """NPS, CSAT, CES and sentiment of the responses of the org units and touchpoints given.
 
-    Several values are combined from their responses (never by averaging figures); `org_unit`
-    or `touchpoint` in the answer is null when it covers several or all of them.
+    A unit covers every unit below it: a region's NPS comes from its stores' responses, never
+    from averaging their figures. `org_unit` or `touchpoint` in the answer is null when it covers
+    several units or touchpoints.
     """
-    org_units, touchpoints = _normalised(org_unit), _normalised(touchpoint)
+    org_units, touchpoints = await _scope(runtime, principal, org_unit), _normalised(touchpoint)
+    label = _label(principal, _normalised(org_unit))
 
     def compute() -> BarometerSnapshot:
         now = datetime.now(UTC)
@@ -104,9 +133,23 @@ async def get_barometers(
         ):
             book.add(tally)
         # The book holds only the requested responses, so a (None, None) scope is their union.
-        snapshot = book.snapshot(_single(org_units), _single(touchpoints), now)
+        single_touchpoint = touchpoints[0] if len(touchpoints) == 1 else None
+        snapshot = book.snapshot(None, single_touchpoint, now)
+        snapshot.org_unit = label
         if window is not None:
             snapshot.windows = {window: snapshot.windows[window]}
         return snapshot
 
     return await run_in_threadpool(compute)
+
+
+class UnitList(BaseModel):
+    units: list[OrgUnit] = Field(description="Parents before children.")
+
+
+@router.get("/units")
+async def list_units(runtime: RuntimeDep, principal: PrincipalDep) -> UnitList:
+    """The org units the caller may watch: theirs and everything below them."""
+    tree = await run_in_threadpool(runtime.units.get)
+    visible = principal.visible(tree)
+    return UnitList(units=[u for u in tree if visible is None or u.id in visible])

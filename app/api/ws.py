@@ -7,12 +7,17 @@ import json
 import logging
 from collections.abc import Coroutine
 from contextlib import suppress
-from typing import Annotated, Any, Literal
+from datetime import UTC, datetime
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, WebSocket
+from fastapi import APIRouter, WebSocket
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from app.api.deps import Runtime, authenticate, get_runtime, origin_allowed, session_token
+from app.core.access import OutOfScope, Principal, UnknownUnits, resolve_units
 from app.core.events import Slug, explain
 from app.hub.fanout import Fanout, Filter, Subscriber
 
@@ -21,6 +26,9 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["websocket"])
 
 MAX_FILTER_VALUES = 1000
+# How often an open connection re-checks its session, so a sign-out or a disabled user ends it.
+SESSION_RECHECK_S = 60.0
+UNAUTHORIZED = 4401
 
 
 class SubscribeMessage(BaseModel):
@@ -34,25 +42,35 @@ class SubscribeMessage(BaseModel):
     last_id: StrictInt | None = Field(default=None, ge=0)
 
 
-def get_fanout(websocket: WebSocket) -> Fanout:
-    """The fanout the app factory keeps in `app.state.runtime`."""
-    # Read by attribute, not through app.api.deps: this route needs no broker or database code.
-    fanout: Fanout = websocket.app.state.runtime.fanout
-    return fanout
-
-
-FanoutDep = Annotated[Fanout, Depends(get_fanout)]
-
-
 @router.websocket("/ws")
-async def cockpit_events(websocket: WebSocket, fanout: FanoutDep) -> None:
-    """Hub events for one cockpit; the protocol is in docs/websocket.md."""
+async def cockpit_events(websocket: WebSocket) -> None:
+    """Hub events for one signed-in cockpit; the protocol is in docs/websocket.md.
+
+    A foreign Origin is refused at the handshake (403). A missing or ended session gets the
+    socket closed with 4401, so the page knows to sign in again.
+    """
+    runtime = get_runtime(websocket)
+    if not origin_allowed(websocket, runtime.settings):
+        log.warning(
+            "websocket from a foreign origin refused",
+            extra={"origin": websocket.headers.get("origin")},
+        )
+        await websocket.close(code=1008)
+        return
+    token, _ = session_token(websocket, _bearer(websocket))
+    found = await authenticate(runtime, token) if token else None
     await websocket.accept()
+    if found is None:
+        await websocket.close(UNAUTHORIZED, "sign in first")
+        return
+    principal, expires_at = found
+    fanout = runtime.fanout
     with fanout.connect() as subscriber:
         failures = await _first_done(
-            _receive(websocket, fanout, subscriber),
+            _receive(websocket, runtime, principal, subscriber),
             _send(websocket, subscriber),
             subscriber.closed.wait(),
+            _watch_session(runtime, token or "", expires_at, subscriber),
         )
         for failure in failures:
             log.error("websocket connection failed", exc_info=failure)
@@ -60,7 +78,28 @@ async def cockpit_events(websocket: WebSocket, fanout: FanoutDep) -> None:
             await _close(websocket, subscriber)
 
 
-async def _receive(websocket: WebSocket, fanout: Fanout, subscriber: Subscriber) -> None:
+def _bearer(websocket: WebSocket) -> HTTPAuthorizationCredentials | None:
+    scheme, _, credentials = websocket.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not credentials:
+        return None
+    return HTTPAuthorizationCredentials(scheme=scheme, credentials=credentials)
+
+
+async def _watch_session(
+    runtime: Runtime, token: str, expires_at: datetime, subscriber: Subscriber
+) -> None:
+    while True:
+        left = (expires_at - datetime.now(UTC)).total_seconds()
+        await asyncio.sleep(max(0.0, min(left, SESSION_RECHECK_S)))
+        if datetime.now(UTC) >= expires_at or await authenticate(runtime, token) is None:
+            subscriber.close(UNAUTHORIZED, "session ended: sign in again")
+            return
+
+
+async def _receive(
+    websocket: WebSocket, runtime: Runtime, principal: Principal, subscriber: Subscriber
+) -> None:
+    fanout: Fanout = runtime.fanout
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
@@ -71,11 +110,23 @@ async def _receive(websocket: WebSocket, fanout: Fanout, subscriber: Subscriber)
         try:
             request = SubscribeMessage.model_validate_json(data)
         except ValidationError as exc:
-            error = {"type": "error", "message": explain(exc, whole="message")}
-            subscriber.offer(json.dumps(error))
+            _error(subscriber, explain(exc, whole="message"))
             continue
-        watch = Filter(frozenset(request.org_units), frozenset(request.touchpoints))
+        tree = await run_in_threadpool(runtime.units.get)
+        try:
+            covered = resolve_units(
+                request.org_units, tree=tree, visible=principal.visible(tree), field="org_units"
+            )
+        except (OutOfScope, UnknownUnits) as exc:
+            # The previous subscription, if any, stays as it was.
+            _error(subscriber, str(exc))
+            continue
+        watch = Filter(frozenset(covered or ()), frozenset(request.touchpoints))
         fanout.subscribe(subscriber, watch, request.last_id)
+
+
+def _error(subscriber: Subscriber, message: str) -> None:
+    subscriber.offer(json.dumps({"type": "error", "message": message}))
 
 
 async def _send(websocket: WebSocket, subscriber: Subscriber) -> None:

@@ -90,6 +90,16 @@ LanguageTag = Annotated[
 ]
 
 
+class Contact(BaseModel):
+    """How to call the customer back: personal data, shown in full only to managers acting on it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    phone: str | None = Field(default=None, max_length=40, pattern=r"^\+?[0-9][0-9 ().-]{2,39}$")
+
+
 class SurveyResponse(BaseModel):
     """One survey answer as an integrator sends it. Unknown fields are rejected, by name."""
 
@@ -108,6 +118,7 @@ class SurveyResponse(BaseModel):
     org_unit: Slug = Field(description="Store or team id the response belongs to.")
     customer_type: CustomerType
     customer_ref: Identifier | None = Field(default=None, description="Pseudonymous customer id.")
+    contact: Contact | None = Field(default=None, description="For the callback; masked for most.")
     metadata: dict[str, Any] = Field(default_factory=dict, max_length=METADATA_MAX_KEYS)
 
     @field_validator("comment")
@@ -149,7 +160,11 @@ class Assessment(BaseModel):
 
 
 class ResponseView(BaseModel):
-    """A response as cockpits and the read API show it: no customer reference, no metadata."""
+    """A response as cockpits and the read API show it: no metadata, contact masked unless revealed.
+
+    `contact_masked` says which: live events always carry the masked form (contact data never
+    crosses the hub); the read API reveals it to managers on the dissatisfied responses they handle.
+    """
 
     response_id: str
     survey_id: str
@@ -163,6 +178,9 @@ class ResponseView(BaseModel):
     touchpoint: str
     org_unit: str
     customer_type: CustomerType
+    customer_ref: str | None = None
+    contact: Contact | None = None
+    contact_masked: bool = True
     polarity: float | None
     dissatisfied: bool
     severity: Severity
@@ -171,11 +189,58 @@ class ResponseView(BaseModel):
     def of(
         cls, response: SurveyResponse, assessment: Assessment, received_at: datetime
     ) -> ResponseView:
-        return cls(
-            **response.model_dump(exclude={"customer_ref", "metadata"}),
+        """The masked view, as live events carry it."""
+        view = cls(
+            **response.model_dump(exclude={"metadata"}),
             **assessment.model_dump(),
             received_at=received_at,
+            contact_masked=False,
         )
+        return view.masked()
+
+    def masked(self) -> ResponseView:
+        if self.contact_masked:
+            return self
+        contact = self.contact
+        if contact is not None:
+            contact = Contact.model_construct(
+                name=_mask_name(contact.name),
+                email=_mask_email(contact.email),
+                phone=_mask_phone(contact.phone),
+            )
+        ref = self.customer_ref
+        return self.model_copy(
+            update={
+                "contact": contact,
+                "customer_ref": None if ref is None else _mask_tail(ref, 3),
+                "contact_masked": True,
+            }
+        )
+
+
+MASK = "•••"
+
+
+def _mask_tail(value: str, keep: int) -> str:
+    return MASK + value[-keep:] if len(value) > keep * 2 else MASK
+
+
+def _mask_name(name: str | None) -> str | None:
+    return None if name is None else name.strip()[:1] + MASK
+
+
+def _mask_email(email: str | None) -> str | None:
+    if email is None:
+        return None
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}{MASK}@{domain}"
+
+
+def _mask_phone(phone: str | None) -> str | None:
+    if phone is None:
+        return None
+    digits = [c for c in phone if c.isdigit()]
+    return MASK + "".join(digits[-2:])
 
 
 class Barometer(BaseModel):

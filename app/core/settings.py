@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -49,18 +49,42 @@ class Settings(BaseSettings):
     # Events queued for one websocket client before it is judged too slow and disconnected.
     ws_client_queue: int = Field(default=256, ge=1)
 
-    # Comma-separated. `voc run` creates a demo key when none is given.
+    # Comma-separated keys with no unit limit, for deployments that inject secrets; keys made
+    # with `voc keys create` or the admin API are stored hashed, revocable and can be limited.
     integrator_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     batch_max: int = Field(default=500, ge=1, le=10_000)
+    # Larger request bodies are refused (413) before they are read into memory.
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=64 * 1024)
+    # Per integrator key and app instance: responses a second, and the burst allowed above it.
+    ingest_rate_per_key: float = Field(default=500.0, gt=0)
+    ingest_burst_per_key: int = Field(default=2000, ge=1)
+
+    # The org tree (YAML or JSON) to load at start; units are added or updated, never removed.
+    org_tree_file: Path | None = None
+    # A response for a unit not in the tree: "reject" answers REST with 422 (Kafka messages go
+    # to the dead-letter topic either way); "park" accepts it and dead-letters it for replay.
+    unknown_org_unit: Literal["reject", "park"] = "reject"
+
+    # Signed-in sessions (cookie or bearer token) last this long.
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    # Consecutive wrong passwords that lock an account, and for how long.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_s: int = Field(default=300, ge=1)
+    # Sign-in attempts one client address may make a minute (any account).
+    login_attempts_per_minute: int = Field(default=30, ge=1)
+    # Origins (scheme://host:port) a browser may open the websocket from, comma-separated,
+    # besides the app's own; and origins allowed cross-origin REST calls (CORS, closed if empty).
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Calendar day used by the "today" barometer window (IANA name).
     timezone: str = "UTC"
     log_level: str = "INFO"
     frontend_dir: Path = Path(__file__).resolve().parents[2] / "frontend"
 
-    @field_validator("integrator_keys", mode="before")
+    @field_validator("integrator_keys", "allowed_origins", "cors_origins", mode="before")
     @classmethod
-    def _split_keys(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [k.strip() for k in value.split(",") if k.strip()]
         return value
@@ -75,6 +99,15 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown IANA timezone {value!r}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _burst_fits_a_batch(self) -> Settings:
+        if self.ingest_burst_per_key < self.batch_max:
+            raise ValueError(
+                f"VOC_INGEST_BURST_PER_KEY ({self.ingest_burst_per_key}) must be at least "
+                f"VOC_BATCH_MAX ({self.batch_max}), or no full batch could ever be accepted"
+            )
+        return self
 
     @property
     def dlq_topic(self) -> str:

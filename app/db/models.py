@@ -53,6 +53,7 @@ class ResponseRow(SQLModel, table=True):
     org_unit: str = Field(max_length=64)
     customer_type: str = Field(max_length=16)
     customer_ref: str | None = Field(default=None, max_length=128)
+    contact: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     metadata_: dict[str, Any] = Field(
         default_factory=dict, sa_column=sa.Column("metadata", sa.JSON)
     )
@@ -74,5 +75,81 @@ class ResponseRow(SQLModel, table=True):
             **assessment.model_dump(mode="json"),
         }
 
-    def view(self) -> ResponseView:
-        return ResponseView.model_validate(self, from_attributes=True)
+    def view(self, *, reveal_contact: bool = False) -> ResponseView:
+        view = ResponseView.model_validate(self, from_attributes=True)
+        view.contact_masked = False
+        return view if reveal_contact else view.masked()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class OrgUnitRow(SQLModel, table=True):
+    __tablename__ = "org_units"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=16)
+    parent: str | None = Field(default=None, max_length=64)
+
+
+class UserRow(SQLModel, table=True):
+    """A person who signs in; `units` are the org units they are given (and see below)."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    display_name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=16)
+    units: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    disabled: bool = False
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class SessionRow(SQLModel, table=True):
+    """A sign-in: only the SHA-256 of its token is stored, so a database dump opens nothing."""
+
+    __tablename__ = "sessions"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(index=True)
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked: bool = False
+
+
+class ApiKeyRow(SQLModel, table=True):
+    """An integrator key: shown once, stored as the SHA-256 of its secret, looked up by prefix."""
+
+    __tablename__ = "api_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    prefix: str = Field(max_length=16, sa_column_kwargs={"unique": True})
+    secret_hash: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    org_units: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    surveys: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    created_by: str = Field(max_length=64)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditRow(SQLModel, table=True):
+    """Who did what, when, from where. Never a password, token or key secret."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (sa.Index("ix_audit_events_at", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    actor: str = Field(max_length=80)
+    action: str = Field(max_length=40)
+    target: str | None = Field(default=None, max_length=200)
+    client: str | None = Field(default=None, max_length=64)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)

@@ -93,12 +93,19 @@ def _encode_cursor(row_id: int) -> str:
     return base64.urlsafe_b64encode(f"r{row_id}".encode()).decode().rstrip("=")
 
 
+# Row ids are INTEGER columns: 32-bit on PostgreSQL.
+MAX_ID = 2**31 - 1
+
+
 def decode_cursor(cursor: str) -> int:
     """Raises ValueError on a cursor this API did not hand out."""
     raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     if not raw.startswith("r"):
         raise ValueError("not a cursor")
-    return int(raw[1:])
+    row_id = int(raw[1:])
+    if not 0 < row_id <= MAX_ID:
+        raise ValueError("not a cursor")
+    return row_id
 
 
 def list_responses(

@@ -4,20 +4,68 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    ViewportSize,
+    async_playwright,
+    expect,
+)
 
-from tests.harness import CHROMIUM_ARGS, App, require
+from tests.harness import CHROMIUM_ARGS, PASSWORD, USERS, App, require
 
 # The people the page is for hold a phone.
 PHONE: ViewportSize = {"width": 390, "height": 844}
 # A guard while the page connects and loads, not a timing assertion.
 LIVE_WITHIN_MS = 20_000
 
-OpenCockpit = Callable[..., Awaitable[Page]]
 Post = Callable[..., Awaitable[None]]
+
+
+@dataclass
+class Console:
+    """What the pages of one browser context logged as errors, and what they threw."""
+
+    errors: list[str] = field(default_factory=list)
+    thrown: list[str] = field(default_factory=list)
+
+    def watch(self, page: Page) -> None:
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.thrown.append(str(error)))
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.errors.append(f"{message.text} at {message.location.get('url', '?')}")
+
+
+@dataclass
+class CockpitPages:
+    """Cockpit pages on a phone-sized screen, sharing one cookie jar; signs in through the form."""
+
+    app: App
+    context: BrowserContext
+    console: Console
+
+    async def open(self, query: str = "") -> Page:
+        """A page at `app.url/?query`: the sign-in form, or the cockpit once signed in."""
+        page = await self.context.new_page()
+        self.console.watch(page)
+        await page.goto(f"{self.app.url}/{query}")
+        return page
+
+    async def open_as(self, role: str = "admin", query: str = "") -> Page:
+        """A page signed in as the test user of `role`, once it is live."""
+        page = await self.open(query)
+        await sign_in(page, await asyncio.to_thread(account, self.app, role))
+        await expect_live(page)
+        await expect(page.locator("#signin")).to_be_hidden()
+        return page
 
 
 @pytest.fixture
@@ -32,28 +80,42 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-async def open_cockpit(browser: Browser, app: App) -> AsyncIterator[OpenCockpit]:
-    """Opens the cockpit at `app.url/?query` on a phone-sized screen and waits until it is live.
+def console() -> Console:
+    return Console()
 
-    Fails the test if the page threw an uncaught error.
-    """
-    errors: list[str] = []
+
+@pytest.fixture
+async def cockpit_pages(
+    browser: Browser, app: App, console: Console
+) -> AsyncIterator[CockpitPages]:
+    """One browser context; fails the test if a page threw an uncaught error."""
     context = await browser.new_context(viewport=PHONE)
     try:
-
-        async def open_page(query: str = "") -> Page:
-            page = await context.new_page()
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            await page.goto(f"{app.url}/{query}")
-            await expect(page.locator("#conn-state")).to_have_attribute(
-                "data-state", "live", timeout=LIVE_WITHIN_MS
-            )
-            return page
-
-        yield open_page
+        yield CockpitPages(app, context, console)
     finally:
         await context.close()
-    assert not errors, f"the page threw: {errors}"
+    assert not console.thrown, f"the page threw: {console.thrown}"
+
+
+def account(app: App, role: str) -> str:
+    """The username of the test user of `role` (tests.harness.USERS), created if need be."""
+    username, units = USERS[role]
+    app.add_user(username, role, units)
+    return username
+
+
+async def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    """Types the credentials into the form and presses Enter."""
+    await expect(page.locator("#signin-form")).to_be_visible()
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_label("Password").press("Enter")
+
+
+async def expect_live(page: Page) -> None:
+    await expect(page.locator("#conn-state")).to_have_attribute(
+        "data-state", "live", timeout=LIVE_WITHIN_MS
+    )
 
 
 @pytest.fixture

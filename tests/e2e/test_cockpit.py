@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
 from playwright.async_api import Locator, Page, expect
 
-from tests.e2e.conftest import OpenCockpit, Post
+from tests.e2e.conftest import CockpitPages, Post
 from tests.harness import App, response, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -26,9 +25,9 @@ def item(page: Page, body: dict[str, object], flagged: bool = False) -> Locator:
 
 
 async def test_posted_response_appears_in_feed_and_dissatisfied_one_is_flagged_with_severity(
-    app: App, open_cockpit: OpenCockpit, post: Post
+    app: App, cockpit_pages: CockpitPages, post: Post
 ) -> None:
-    page = await open_cockpit()
+    page = await cockpit_pages.open_as("admin")
     happy = response(score=10, comment="Delivered on time, friendly driver.")
     unhappy = response(score=1, comment="Terrible service, nobody called me back.")
     await post(happy, unhappy)
@@ -46,9 +45,9 @@ async def test_posted_response_appears_in_feed_and_dissatisfied_one_is_flagged_w
 
 
 async def test_page_watching_one_store_does_not_show_another_stores_comments(
-    open_cockpit: OpenCockpit, post: Post
+    cockpit_pages: CockpitPages, post: Post
 ) -> None:
-    page = await open_cockpit("?org_unit=store-40")
+    page = await cockpit_pages.open_as("admin", "?org_unit=store-40")
     other = response(org_unit="store-12", comment="Only store-12 should read this.")
     marker = response(org_unit="store-40", comment="Store-40 marker.")
     await post(other)
@@ -60,19 +59,28 @@ async def test_page_watching_one_store_does_not_show_another_stores_comments(
 
 
 @pytest.mark.parametrize(
-    "watched",
-    [["store-12"], ["store-12", "store-40"]],
-    ids=["one-store-from-live-barometers", "two-stores-fetched-combined"],
+    ("role", "query", "first", "last"),
+    [
+        ("admin", "?org_unit=store-40", "store-40", "store-40"),
+        ("admin", "?org_unit=store-12&org_unit=store-40", "store-12", "store-40"),
+        # No org_unit in the URL: all the manager's units, the north region, from its stores' and
+        # teams' responses (store-12-field is a team of store-12).
+        ("manager", "", "store-3", "store-12-field"),
+    ],
+    ids=[
+        "one-leaf-store-from-live-barometers",
+        "two-stores-fetched-combined",
+        "region-rolled-up-from-its-stores",
+    ],
 )
 async def test_nps_today_is_computed_from_posted_scores_and_moves_with_a_new_response(
-    open_cockpit: OpenCockpit, post: Post, watched: list[str]
+    cockpit_pages: CockpitPages, post: Post, role: str, query: str, first: str, last: str
 ) -> None:
-    page = await open_cockpit("?" + "&".join(f"org_unit={unit}" for unit in watched))
-    last = watched[-1]
+    page = await cockpit_pages.open_as(role, query)
     # 2 promoters, 1 detractor: NPS 33. The unwatched store's detractor must not count.
     await post(
-        response(org_unit=watched[0], score=10),
-        response(org_unit=watched[0], score=9),
+        response(org_unit=first, score=10),
+        response(org_unit=first, score=9),
         response(org_unit=last, score=3, comment="Still waiting for the engineer."),
         response(org_unit="store-99", score=0),
     )
@@ -86,27 +94,35 @@ async def test_nps_today_is_computed_from_posted_scores_and_moves_with_a_new_res
 
 
 async def test_responses_posted_before_the_page_opened_are_listed_newest_first(
-    app: App, open_cockpit: OpenCockpit, post: Post
+    app: App, cockpit_pages: CockpitPages, post: Post
 ) -> None:
     bodies = [
         response(comment="First: quick and easy."),
         response(comment="Second: the slot was wide."),
-        response(score=4, comment="Third: still waiting for a callback."),
+        response(
+            score=4,
+            comment="Third: still waiting for a callback.",
+            contact={"name": "Jeanne Martin", "phone": "+33 6 12 34 56 78"},
+        ),
     ]
     for stored, body in enumerate(bodies, start=1):
         await post(body)  # one at a time, so each is received after the one before
         await asyncio.to_thread(wait_until, lambda n=stored: len(app.rows()) == n)
 
-    page = await open_cockpit()
+    page = await cockpit_pages.open_as("admin")
 
     newest_first = [b["comment"] for b in reversed(bodies)]
     await expect(page.locator("#feed li .verbatim")).to_have_text(newest_first)
+    # The read API shows an admin the contact of a customer to call back (live events never do).
+    contact = item(page, bodies[2], flagged=True).locator(".contact")
+    await expect(contact).to_have_text("Call back: Jeanne Martin · +33 6 12 34 56 78")
+    await expect(contact.locator("a")).to_have_attribute("href", "tel:+33612345678")
 
 
 async def test_page_reconnects_after_the_app_restarts_and_shows_new_responses(
-    app: App, open_cockpit: OpenCockpit, post: Post
+    app: App, cockpit_pages: CockpitPages, post: Post
 ) -> None:
-    page = await open_cockpit()
+    page = await cockpit_pages.open_as("admin")
     before = response(comment="Before the restart.")
     await post(before)
     await expect(page.locator("#feed")).to_contain_text(before["comment"], timeout=SHOWN_WITHIN_MS)
@@ -128,6 +144,7 @@ async def test_page_reconnects_after_the_app_restarts_and_shows_new_responses(
 
 
 def _stored_severity(app: App, response_id: str) -> str:
-    page = httpx.get(app.url + "/api/v1/responses", params={"flagged": True}).json()
+    with app.client() as client:
+        page = client.get("/api/v1/responses", params={"flagged": True}).json()
     [view] = [v for v in page["items"] if v["response_id"] == response_id]
     return str(view["severity"])

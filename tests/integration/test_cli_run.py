@@ -31,7 +31,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-async def test_voc_run_prints_the_cockpit_and_key_shows_demo_comments_and_stops_everything(
+async def test_voc_run_prints_cockpit_key_and_demo_users_shows_demo_comments_and_stops_all(
     tmp_path: Path,
 ) -> None:
     port = free_port()
@@ -47,21 +47,40 @@ async def test_voc_run_prints_the_cockpit_and_key_shows_demo_comments_and_stops_
     )
     try:
         assert run.stdout is not None
-        lines = [run.stdout.readline().strip() for _ in range(2)]
+        lines = [run.stdout.readline().strip() for _ in range(5)]
         assert lines[0] == f"Cockpit: http://127.0.0.1:{port}/", (tmp_path / "run.err").read_text()
         assert lines[1].startswith("Integrator key: demo-")
         key = lines[1].removeprefix("Integrator key: ")
+        words = [line.split(" ") for line in lines[2:]]
+        assert [(w[0], w[1], w[2]) for w in words] == [
+            ("Demo", "user:", "admin"),
+            ("Demo", "user:", "manager"),
+            ("Demo", "user:", "frontline"),
+        ]
+        base = f"http://127.0.0.1:{port}"
+        signed_in = {
+            role: httpx.post(
+                f"{base}/api/v1/auth/login", json={"username": username, "password": password}
+            )
+            for _, _, role, username, password in words
+        }
+        assert {r: a.status_code for r, a in signed_in.items()} == dict.fromkeys(signed_in, 200)
+        staff = {"Authorization": f"Bearer {signed_in['frontline'].json()['token']}"}
+        units = httpx.get(f"{base}/api/v1/units", headers=staff).json()["units"]
+        # The demo frontline user works in the Lyon store and sees its teams, nothing else.
+        assert sorted(u["id"] for u in units) == ["lyon-02", "lyon-02-counter", "lyon-02-field"]
 
-        async with connect(f"ws://127.0.0.1:{port}/ws") as connection:
+        admin = {"Authorization": f"Bearer {signed_in['admin'].json()['token']}"}
+        async with connect(f"ws://127.0.0.1:{port}/ws", additional_headers=admin) as connection:
             cockpit = Cockpit(connection)
             await cockpit.subscribe()
             demo = await cockpit.next(lambda e: e["type"] == "comment", timeout=30)
         assert demo["data"]["response_id"].startswith("demo-")
-        page = httpx.get(f"http://127.0.0.1:{port}/")
+        page = httpx.get(f"{base}/")
         assert page.status_code == 200 and "cockpit" in page.text.lower()
         posted = httpx.post(
-            f"http://127.0.0.1:{port}/api/v1/responses",
-            json=response(),
+            f"{base}/api/v1/responses",
+            json=response(org_unit="nantes-04"),
             headers={"X-API-Key": key},
         )
         assert posted.status_code == 202

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.decode import MAX_DEPTH
 from tests.harness import App, Cockpit, consume_all, make_app, produce, response, wait_until
 
 pytestmark = pytest.mark.integration
@@ -48,6 +49,42 @@ async def test_poison_messages_go_to_the_dlq_and_the_next_good_message_arrives(
     detail = next(dict(r.headers)["voc.error.detail"].decode() for r in dead if r.value == invalid)
     assert detail.startswith("score:")
     assert all(dict(r.headers)["voc.source"].startswith(app.topic.encode()) for r in dead)
+
+
+def with_metadata_nested(levels: int) -> bytes:
+    """A valid response whose metadata nests `levels` objects (too deep for json.dumps itself)."""
+    hole = json.dumps(response(metadata="HOLE")).encode()
+    return hole.replace(b'"HOLE"', b'{"a":' * levels + b"1" + b"}" * levels)
+
+
+async def test_hostile_payloads_are_dead_lettered_whole_and_the_next_good_message_arrives(
+    app: App, cockpit: Cockpit, broker: str
+) -> None:
+    await cockpit.subscribe()
+    hostile = {
+        b'{"comment": "\xff\xfe"}': "not_json",
+        json.dumps(response(comment="x" * 70_000)).encode(): "too_large",
+        b"[" * 30_000 + b"]" * 30_000: "too_deep",
+        with_metadata_nested(9_000): "too_deep",
+        with_metadata_nested(900): "too_deep",
+        with_metadata_nested(MAX_DEPTH): "too_deep",
+    }
+    good = response(org_unit="store-12")
+    values = [*hostile, json.dumps(good).encode()]
+    await asyncio.to_thread(produce, broker, app.topic, values)
+
+    comment = await cockpit.next(lambda e: e["type"] == "comment")
+    assert comment["data"]["response_id"] == good["response_id"]
+    assert [r["response_id"] for r in app.rows()] == [good["response_id"]]
+
+    dead = await asyncio.to_thread(consume_all, broker, f"{app.topic}.dlq", len(hostile))
+    assert sorted(r.value for r in dead) == sorted(hostile)
+    for record in dead:
+        headers = {k: v.decode() for k, v in record.headers}
+        assert headers["voc.error.reason"] == hostile[record.value], headers
+        assert headers["voc.source"].startswith(f"{app.topic}/")
+        if headers["voc.error.reason"] == "too_deep":
+            assert headers["voc.error.detail"] == f"JSON nested deeper than {MAX_DEPTH} levels"
 
 
 def test_worker_killed_mid_stream_loses_nothing(broker: str, tmp_path: Path) -> None:

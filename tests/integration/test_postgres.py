@@ -79,6 +79,17 @@ def _row(response_id: str, score: int = 9) -> dict[str, Any]:
     return ResponseRow.values(survey, assessment, datetime.now(UTC))
 
 
+def _new_unit(app: App) -> str:
+    """A unit of its own, so tests sharing the database do not see each other's responses."""
+    unit = f"store-{uuid.uuid4().hex[:8]}"
+    with app.as_user("admin") as admin:
+        created = admin.post(
+            "/api/v1/admin/units", json={"id": unit, "name": unit, "parent": "north"}
+        )
+    assert created.status_code == 201, created.text
+    return unit
+
+
 def test_migrations_build_the_schema_on_an_empty_database_and_rerun_as_a_noop(
     engine: sa.Engine,
 ) -> None:
@@ -86,7 +97,15 @@ def test_migrations_build_the_schema_on_an_empty_database_and_rerun_as_a_noop(
 
     store.migrate(engine)
 
-    assert set(sa.inspect(engine).get_table_names()) == {"alembic_version", "responses"}
+    assert set(sa.inspect(engine).get_table_names()) == {
+        "alembic_version",
+        "responses",
+        "org_units",
+        "users",
+        "sessions",
+        "api_keys",
+        "audit_events",
+    }
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
         version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).all()
@@ -128,7 +147,7 @@ def test_insert_new_returns_only_the_ids_it_inserted(engine: sa.Engine) -> None:
 def test_response_posted_three_times_is_stored_once_and_read_back_as_the_utc_instant(
     pg_app: App, engine: sa.Engine
 ) -> None:
-    org_unit = f"store-{uuid.uuid4().hex[:8]}"
+    org_unit = _new_unit(pg_app)
     posted = (datetime.now(UTC) - timedelta(minutes=5)).astimezone(timezone(timedelta(hours=-7)))
     body = response(org_unit=org_unit, submitted_at=posted.isoformat(), metadata=METADATA)
     marker = response(org_unit=org_unit)
@@ -148,7 +167,11 @@ def test_response_posted_three_times_is_stored_once_and_read_back_as_the_utc_ins
     assert row.submitted_at == posted
     assert row.metadata == METADATA
 
-    page = httpx.get(pg_app.url + "/api/v1/responses", params={"org_unit": org_unit}).json()
+    page = httpx.get(
+        headers=pg_app.auth("admin"),
+        url=pg_app.url + "/api/v1/responses",
+        params={"org_unit": org_unit},
+    ).json()
     assert [i["response_id"] for i in page["items"]] == [
         marker["response_id"],
         body["response_id"],
@@ -159,7 +182,7 @@ def test_response_posted_three_times_is_stored_once_and_read_back_as_the_utc_ins
 
 
 def test_barometers_give_the_nps_of_stored_scores(pg_app: App, engine: sa.Engine) -> None:
-    org_unit = f"store-{uuid.uuid4().hex[:8]}"
+    org_unit = _new_unit(pg_app)
     scores = [10, 9, 9, 10, 9, 7, 8, 7, 3, 6]  # 5 promoters, 3 passives, 2 detractors: NPS 30
     bodies = [response(score=s, org_unit=org_unit) for s in scores]
     with pg_app.client() as client:
@@ -167,6 +190,10 @@ def test_barometers_give_the_nps_of_stored_scores(pg_app: App, engine: sa.Engine
     assert answer.status_code == 202
     wait_until(lambda: _count(engine) == len(bodies), message=f"{len(bodies)} rows")
 
-    snapshot = httpx.get(pg_app.url + "/api/v1/barometers", params={"org_unit": org_unit}).json()
+    snapshot = httpx.get(
+        headers=pg_app.auth("admin"),
+        url=pg_app.url + "/api/v1/barometers",
+        params={"org_unit": org_unit},
+    ).json()
     week = snapshot["windows"]["7d"]
     assert (week["nps"], week["nps_responses"], week["responses"]) == (30.0, 10, 10)

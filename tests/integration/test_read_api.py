@@ -27,14 +27,20 @@ def test_barometers_give_nps_from_responses_per_org_unit_and_touchpoint(app: App
     ]
     _post_all(app, bodies)
 
-    store = httpx.get(app.url + "/api/v1/barometers", params={"org_unit": "store-12"}).json()
+    store = httpx.get(
+        headers=app.auth("admin"),
+        url=app.url + "/api/v1/barometers",
+        params={"org_unit": "store-12"},
+    ).json()
     today = store["windows"]["today"]
     assert (today["nps"], today["nps_responses"]) == (30.0, 10)
     assert (today["csat_pct"], today["csat_responses"]) == (50.0, 4)
     assert today["responses"] == 14
 
     delivery = httpx.get(
-        app.url + "/api/v1/barometers", params={"touchpoint": "delivery", "window": "hour"}
+        headers=app.auth("admin"),
+        url=app.url + "/api/v1/barometers",
+        params={"touchpoint": "delivery", "window": "hour"},
     ).json()
     assert list(delivery["windows"]) == ["hour"]
     # 11 delivery answers over both stores: 5 promoters, 3 detractors -> 18.2, not an average.
@@ -42,7 +48,8 @@ def test_barometers_give_nps_from_responses_per_org_unit_and_touchpoint(app: App
     assert sum(p["responses"] for p in delivery["trend"]) == 11
 
     both = httpx.get(
-        app.url + "/api/v1/barometers",
+        headers=app.auth("admin"),
+        url=app.url + "/api/v1/barometers",
         params=[("org_unit", "store-12"), ("org_unit", "store-40"), ("touchpoint", "delivery")],
     ).json()
     assert (both["org_unit"], both["touchpoint"]) == (None, "delivery")
@@ -61,7 +68,9 @@ def test_responses_page_newest_first_with_cursor_and_filters(app: App) -> None:
         params: dict[str, str | int] = {"org_unit": "store-7", "limit": 3}
         if cursor:
             params["cursor"] = cursor
-        page = httpx.get(app.url + "/api/v1/responses", params=params).json()
+        page = httpx.get(
+            headers=app.auth("admin"), url=app.url + "/api/v1/responses", params=params
+        ).json()
         seen += [item["response_id"] for item in page["items"]]
         pages += 1
         cursor = page["next_cursor"]
@@ -71,19 +80,30 @@ def test_responses_page_newest_first_with_cursor_and_filters(app: App) -> None:
     assert seen == [b["response_id"] for b in reversed(bodies)]
 
     two_units = httpx.get(
-        app.url + "/api/v1/responses", params=[("org_unit", "store-7"), ("org_unit", "store-8")]
+        headers=app.auth("admin"),
+        url=app.url + "/api/v1/responses",
+        params=[("org_unit", "store-7"), ("org_unit", "store-6")],
     ).json()["items"]
     assert len(two_units) == 7
-    sms = httpx.get(app.url + "/api/v1/responses", params={"channel": "sms"}).json()["items"]
+    sms = httpx.get(
+        headers=app.auth("admin"), url=app.url + "/api/v1/responses", params={"channel": "sms"}
+    ).json()["items"]
     assert {i["score"] for i in sms} == {1, 3, 5}
-    flagged = httpx.get(app.url + "/api/v1/responses", params={"flagged": "true"}).json()["items"]
+    flagged = httpx.get(
+        headers=app.auth("admin"), url=app.url + "/api/v1/responses", params={"flagged": "true"}
+    ).json()["items"]
     assert {i["score"] for i in flagged} == set(range(7))
-    assert all("customer_ref" not in i for i in flagged)
+    # An admin (like a manager) sees who to call back on dissatisfied responses.
+    assert all(i["customer_ref"] == "cust-1" and not i["contact_masked"] for i in flagged)
 
 
 def test_bad_cursor_and_bad_filter_are_named(app: App) -> None:
-    bad_cursor = httpx.get(app.url + "/api/v1/responses", params={"cursor": "zzz"})
-    bad_channel = httpx.get(app.url + "/api/v1/responses", params={"channel": "fax"})
+    bad_cursor = httpx.get(
+        headers=app.auth("admin"), url=app.url + "/api/v1/responses", params={"cursor": "zzz"}
+    )
+    bad_channel = httpx.get(
+        headers=app.auth("admin"), url=app.url + "/api/v1/responses", params={"channel": "fax"}
+    )
     assert bad_cursor.status_code == 400 and "cursor" in bad_cursor.json()["message"]
     assert bad_channel.status_code == 422 and "channel" in bad_channel.json()["message"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import httpx
@@ -18,7 +19,11 @@ async def test_posted_response_reaches_cockpit_with_sentiment_and_is_stored(
     app: App, cockpit: Cockpit
 ) -> None:
     await cockpit.subscribe(org_units=["store-12"])
-    body = response(score=2, comment="Terrible service, nobody called me back.")
+    contact = {"name": "Jeanne Martin", "email": "jeanne@example.com", "phone": "+33 6 12 34 56 78"}
+    body = response(
+        score=2, comment="Terrible service, nobody called me back.", customer_ref="cust-000123"
+    )
+    body["contact"] = contact
     with app.client() as client:
         answer = await asyncio.to_thread(client.post, "/api/v1/responses", json=body)
     assert answer.status_code == 202
@@ -29,7 +34,13 @@ async def test_posted_response_reaches_cockpit_with_sentiment_and_is_stored(
     assert comment["data"]["comment"] == body["comment"]
     assert comment["data"]["polarity"] < 0
     assert comment["data"]["dissatisfied"] is True
-    assert "customer_ref" not in comment["data"]
+    # Contact data never crosses the hub, even to an admin's cockpit.
+    assert comment["data"]["contact"] == {
+        "name": "J•••",
+        "email": "j•••@example.com",
+        "phone": "•••78",
+    }
+    assert (comment["data"]["customer_ref"], comment["data"]["contact_masked"]) == ("•••123", True)
     flag = await cockpit.next(lambda e: e["type"] == "flag")
     assert flag["data"]["response_id"] == body["response_id"]
     assert flag["id"] > comment["id"]
@@ -40,7 +51,8 @@ async def test_posted_response_reaches_cockpit_with_sentiment_and_is_stored(
     rows = app.rows()
     assert len(rows) == 1
     assert rows[0]["response_id"] == body["response_id"]
-    assert rows[0]["customer_ref"] == "cust-1"
+    assert rows[0]["customer_ref"] == "cust-000123"
+    assert json.loads(rows[0]["contact"]) == contact
 
 
 async def test_cockpit_only_receives_the_org_units_it_watches(app: App, cockpit: Cockpit) -> None:

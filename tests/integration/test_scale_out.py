@@ -57,7 +57,10 @@ def cluster(broker: str, tmp_path: Path, redis_server: RedisServer) -> Iterator[
 
 async def test_both_instances_push_the_same_numbered_events(cluster: list[App]) -> None:
     first, second = cluster
-    async with connect(first.ws_url) as a, connect(second.ws_url) as b:
+    async with (
+        connect(first.ws_url, additional_headers=first.auth("admin")) as a,
+        connect(second.ws_url, additional_headers=second.auth("admin")) as b,
+    ):
         on_first, on_second = Cockpit(a), Cockpit(b)
         await on_first.subscribe()
         await on_second.subscribe()
@@ -83,7 +86,7 @@ async def test_client_resumes_on_the_other_instance_without_missing_events(
     cluster: list[App],
 ) -> None:
     first, second = cluster
-    async with connect(first.ws_url) as a:
+    async with connect(first.ws_url, additional_headers=first.auth("admin")) as a:
         cockpit = Cockpit(a)
         await cockpit.subscribe()
         with first.client() as client:
@@ -93,7 +96,7 @@ async def test_client_resumes_on_the_other_instance_without_missing_events(
     with first.client() as client:
         assert client.post("/api/v1/responses:batch", json={"responses": missed}).status_code == 202
     wait_until(lambda: len(first.rows()) == 4, message="4 rows")
-    async with connect(second.ws_url) as b:
+    async with connect(second.ws_url, additional_headers=second.auth("admin")) as b:
         cockpit = Cockpit(b)
         answer = await cockpit.subscribe(org_units=["store-99"], last_id=last_id)
         assert answer["replayed"] >= 3

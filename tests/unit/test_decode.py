@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from ingest.decode import Rejected, decode
+from ingest.decode import MAX_DEPTH, Rejected, decode
 from tests.unit.test_events import body
+
+LIMIT = 64 * 1024
+
+
+def nested(levels: int, leaf: Any = 1) -> Any:
+    """`levels` objects nested inside each other around `leaf`."""
+    for _ in range(levels):
+        leaf = {"a": leaf}
+    return leaf
+
+
+def with_deep_metadata(levels: int) -> bytes:
+    """A valid response whose metadata nests `levels` objects, built as bytes: json.dumps would
+    itself give up on the deepest ones."""
+    hole = json.dumps(body(metadata="HOLE")).encode()
+    return hole.replace(b'"HOLE"', b'{"a":' * levels + b"1" + b"}" * levels)
 
 
 def test_valid_json_decodes_to_a_response() -> None:
@@ -18,8 +35,10 @@ def test_each_kind_of_bad_message_gets_its_reason() -> None:
     cases = {
         None: "empty",
         b"\xff\xfe": "not_json",
+        b'{"comment": "\xff\xfe"}': "not_json",
         b"{not json": "not_json",
         b'"a string"': "invalid",
+        b"[" * 40 + b"]" * 40: "too_deep",
         json.dumps(body(score=12)).encode(): "invalid",
         json.dumps(body(comment="x" * 200)).encode(): "too_large",
     }
@@ -33,3 +52,45 @@ def test_invalid_message_detail_names_the_field() -> None:
     result = decode(json.dumps(body(score_kind="stars")).encode(), max_bytes=10_000)
     assert isinstance(result, Rejected)
     assert result.detail.startswith("score_kind:")
+
+
+def test_message_of_exactly_the_limit_is_not_too_large() -> None:
+    value = json.dumps(body()).encode()
+    assert not isinstance(decode(value, max_bytes=len(value)), Rejected)
+    result = decode(value, max_bytes=len(value) - 1)
+    assert isinstance(result, Rejected)
+    assert result.reason == "too_large"
+    assert result.detail == f"message is {len(value)} bytes; the limit is {len(value) - 1}"
+
+
+def test_array_nested_past_the_recursion_limit_is_too_deep_not_an_exception() -> None:
+    for value in [b"[" * 30_000 + b"]" * 30_000, b"[" * 30_000, b'{"a":' * 12_000]:
+        assert len(value) <= LIMIT
+        result = decode(value, max_bytes=LIMIT)
+        assert result == Rejected("too_deep", f"JSON nested deeper than {MAX_DEPTH} levels")
+
+
+def test_deep_metadata_in_a_valid_response_is_too_deep() -> None:
+    # 900 levels parse but break serializing the row later; 9_000 break parsing itself.
+    for levels in [MAX_DEPTH, 900, 9_000]:
+        value = with_deep_metadata(levels)
+        assert len(value) <= LIMIT
+        result = decode(value, max_bytes=LIMIT)
+        assert result == Rejected("too_deep", f"JSON nested deeper than {MAX_DEPTH} levels"), levels
+
+
+def test_nesting_up_to_the_bound_is_accepted_and_arrays_count_as_levels() -> None:
+    # The response is level 1, so its metadata may hold MAX_DEPTH - 1 levels.
+    fits = decode(json.dumps(body(metadata=nested(MAX_DEPTH - 1))).encode(), max_bytes=LIMIT)
+    assert not isinstance(fits, Rejected)
+    one_list_too_many = body(metadata=nested(MAX_DEPTH - 2, leaf=[[1]]))
+    result = decode(json.dumps(one_list_too_many).encode(), max_bytes=LIMIT)
+    assert isinstance(result, Rejected)
+    assert result.reason == "too_deep"
+
+
+def test_brackets_inside_strings_are_not_nesting() -> None:
+    value = json.dumps(body(comment="[{" * 1000, metadata={"note": "]}" * 1000})).encode()
+    result = decode(value, max_bytes=LIMIT)
+    assert not isinstance(result, Rejected), result
+    assert result.comment == "[{" * 1000

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,9 +15,13 @@ from fastapi import FastAPI
 from prometheus_client import REGISTRY
 
 from app.api import ws
+from app.core.access import Role
 from app.core.settings import Settings
+from app.db import directory, store
 from app.hub.fanout import Fanout
 from app.hub.memory import MemoryHub
+from app.orgfile import read_units
+from tests.harness import ORG_TREE, PASSWORD, USERS
 
 Message = MutableMapping[str, Any]
 
@@ -23,8 +29,11 @@ Message = MutableMapping[str, Any]
 class Client:
     """A websocket client speaking ASGI to the app; `stalled` stops it from reading frames."""
 
-    def __init__(self, app: FastAPI, stalled: bool = False) -> None:
+    def __init__(
+        self, app: FastAPI, stalled: bool = False, headers: dict[str, str] | None = None
+    ) -> None:
         self._app = app
+        self._headers = headers if headers is not None else app.state.auth["admin"]
         self._to_app: asyncio.Queue[Message] = asyncio.Queue()
         self._from_app: asyncio.Queue[Message] = asyncio.Queue()
         self._stalled = stalled
@@ -38,7 +47,7 @@ class Client:
             "raw_path": b"/ws",
             "root_path": "",
             "query_string": b"",
-            "headers": [],
+            "headers": [(k.lower().encode(), v.encode()) for k, v in self._headers.items()],
             "scheme": "ws",
             "server": ("test", 80),
             "client": ("test", 1),
@@ -46,7 +55,7 @@ class Client:
         }
         self._task = asyncio.create_task(self._app(scope, self._to_app.get, self._send))
         await self._to_app.put({"type": "websocket.connect"})
-        assert (await self.receive())["type"] == "websocket.accept"
+        self.handshake = await self.receive()
         return self
 
     async def __aexit__(self, *_: object) -> None:
@@ -76,19 +85,42 @@ class Client:
 MakeApp = Callable[..., Awaitable[tuple[FastAPI, MemoryHub]]]
 
 
+@pytest.fixture(scope="module")
+def directory_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """A SQLite database with the test org tree and a signed-in user per role."""
+    engine = store.make_engine(f"sqlite:///{tmp_path_factory.mktemp('ws') / 'voc.db'}")
+    store.migrate(engine)
+    directory.save_units(engine, read_units(ORG_TREE))
+    auth = {}
+    for role, (username, units) in USERS.items():
+        user = directory.create_user(
+            engine, username=username, password=PASSWORD, role=Role(role), units=units
+        )
+        assert user.id is not None
+        token, _ = directory.open_session(engine, user.id, lifetime=timedelta(hours=1))
+        auth[role] = {"Authorization": f"Bearer {token}"}
+    yield engine, auth
+    engine.dispose()
+
+
 @pytest.fixture
-async def make_app() -> AsyncIterator[MakeApp]:
+async def make_app(directory_db: tuple[Any, dict[str, Any]]) -> AsyncIterator[MakeApp]:
+    engine, auth = directory_db
     hub = MemoryHub(last_id=0)
     await hub.start()
     fanouts: list[Fanout] = []
 
-    async def make(**settings: Any) -> tuple[FastAPI, MemoryHub]:
-        fanout = Fanout(hub, Settings(**settings))
+    async def make(**values: Any) -> tuple[FastAPI, MemoryHub]:
+        settings = Settings(**values)
+        fanout = Fanout(hub, settings)
         await fanout.start()
         fanouts.append(fanout)
         app = FastAPI()
         app.include_router(ws.router)
-        app.state.runtime = SimpleNamespace(fanout=fanout)
+        app.state.runtime = SimpleNamespace(
+            fanout=fanout, settings=settings, engine=engine, units=directory.TreeCache(engine)
+        )
+        app.state.auth = auth
         return app, hub
 
     yield make
@@ -108,9 +140,10 @@ async def test_subscriber_receives_matching_events_as_text_frames(make_app: Make
     async with Client(app) as client:
         await client.send(json.dumps({"type": "subscribe", "org_units": ["Store-12"]}))
         reply = await client.receive_json()
+        # A unit covers the units below it.
         assert (reply["type"], reply["org_units"], reply["touchpoints"]) == (
             "subscribed",
-            ["store-12"],
+            ["store-12", "store-12-field"],
             [],
         )
         await asyncio.to_thread(hub.sink().publish, [comment("store-40"), comment("store-12")])
@@ -162,8 +195,15 @@ async def test_a_client_that_stops_reading_is_closed_with_1013(make_app: MakeApp
     app, hub = await make_app(ws_client_queue=1)
     async with Client(app, stalled=True) as client:
         await client.send("{}")
-        hub.sink().publish([comment("store-1") for _ in range(3)])
-        closing = await client.receive()
+        # Publish until the subscription (which reads the org tree first) is in place and full.
+        closing = None
+        for _ in range(200):
+            hub.sink().publish([comment("store-1") for _ in range(3)])
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.02):
+                    closing = await client.receive()
+                    break
+        assert closing is not None
     assert (closing["type"], closing["code"]) == ("websocket.close", 1013)
     assert "last_id" in closing["reason"]
 
@@ -176,3 +216,90 @@ async def test_a_disconnected_client_is_no_longer_counted(make_app: MakeApp) -> 
         await client.receive_json()
         assert REGISTRY.get_sample_value("voc_ws_clients") == before + 1
     assert REGISTRY.get_sample_value("voc_ws_clients") == before
+
+
+def barometer(org_unit: str) -> bytes:
+    return json.dumps(
+        {"type": "barometer", "org_unit": org_unit, "touchpoint": None, "data": {}}
+    ).encode()
+
+
+async def test_without_a_session_the_socket_is_closed_with_4401(make_app: MakeApp) -> None:
+    app, _ = await make_app()
+    async with Client(app, headers={}) as client:
+        assert client.handshake["type"] == "websocket.accept"
+        closing = await client.receive()
+    assert (closing["type"], closing["code"]) == ("websocket.close", 4401)
+
+
+async def test_an_unknown_token_is_closed_with_4401(make_app: MakeApp) -> None:
+    app, _ = await make_app()
+    async with Client(app, headers={"Authorization": "Bearer forged"}) as client:
+        closing = await client.receive()
+    assert (closing["type"], closing["code"]) == ("websocket.close", 4401)
+
+
+async def test_a_foreign_origin_is_refused_at_the_handshake(make_app: MakeApp) -> None:
+    app, _ = await make_app()
+    headers = {**app.state.auth["admin"], "Origin": "https://evil.example", "Host": "test"}
+    async with Client(app, headers=headers) as client:
+        assert client.handshake["type"] == "websocket.close"
+
+
+async def test_an_allowed_origin_is_accepted(make_app: MakeApp) -> None:
+    app, _ = await make_app(allowed_origins="https://cockpit.example.com")
+    headers = {**app.state.auth["admin"], "Origin": "https://cockpit.example.com"}
+    async with Client(app, headers=headers) as client:
+        assert client.handshake["type"] == "websocket.accept"
+        await client.send("{}")
+        assert (await client.receive_json())["type"] == "subscribed"
+
+
+@pytest.mark.parametrize(
+    ("role", "watched"),
+    [
+        ("frontline", ["store-12", "store-12-field"]),
+        ("manager", ["north", *(f"store-{i}" for i in range(8)), "store-12", "store-12-field"]),
+        ("admin", []),  # everything, units created later included
+    ],
+)
+async def test_an_empty_subscription_watches_the_callers_units(
+    make_app: MakeApp, role: str, watched: list[str]
+) -> None:
+    app, _ = await make_app()
+    async with Client(app, headers=app.state.auth[role]) as client:
+        await client.send("{}")
+        assert (await client.receive_json())["org_units"] == sorted(watched)
+
+
+async def test_an_out_of_scope_subscription_is_refused_and_receives_nothing(
+    make_app: MakeApp,
+) -> None:
+    app, hub = await make_app()
+    async with Client(app, headers=app.state.auth["frontline"]) as client:
+        await client.send(json.dumps({"org_units": ["store-12", "store-40"]}))
+        error = await client.receive_json()
+        assert error == {"type": "error", "message": "org_units: outside your units: store-40"}
+        hub.sink().publish([barometer("store-40"), comment("store-40"), barometer("store-12")])
+        await client.send(json.dumps({"last_id": 0}))
+        # The resume replays what this user may see since id 0: only store-12's barometer.
+        reply = await client.receive_json()
+        assert (reply["type"], reply["replayed"]) == ("subscribed", 1)
+        assert (await client.receive_json())["org_unit"] == "store-12"
+
+
+async def test_a_socket_is_closed_when_its_session_ends(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, directory_db: tuple[Any, Any]
+) -> None:
+    monkeypatch.setattr(ws, "SESSION_RECHECK_S", 0.05)
+    engine, _ = directory_db
+    user = directory.get_user(engine, USERS["manager"][0])
+    assert user is not None and user.id is not None
+    token, _ = directory.open_session(engine, user.id, lifetime=timedelta(hours=1))
+    app, _ = await make_app()
+    async with Client(app, headers={"Authorization": f"Bearer {token}"}) as client:
+        await client.send("{}")
+        assert (await client.receive_json())["type"] == "subscribed"
+        directory.close_session(engine, token)
+        closing = await client.receive()
+    assert (closing["type"], closing["code"]) == ("websocket.close", 4401)

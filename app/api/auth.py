@@ -1,0 +1,148 @@
+"""Sign-in and sign-out: a session token in an HttpOnly cookie for the cockpit, or as a bearer."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from app import security
+from app.api.deps import (
+    SESSION_COOKIE,
+    PrincipalDep,
+    Runtime,
+    RuntimeDep,
+    _bearer,
+    client_address,
+    session_token,
+)
+from app.core.access import Principal, Role
+from app.db import directory
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+class Credentials(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class Me(BaseModel):
+    username: str
+    display_name: str
+    role: Role
+    org_units: list[str] = Field(description="The units given to this user (they see below too).")
+
+
+class SignedIn(Me):
+    token: str = Field(description="Send as `Authorization: Bearer <token>`; the cookie holds it.")
+    expires_at: datetime
+
+
+_WRONG = "wrong username or password"
+
+
+def _too_many(message: str, wait_s: float) -> HTTPException:
+    seconds = max(1, math.ceil(wait_s))
+    return HTTPException(429, f"{message}; try again in {seconds} s", {"Retry-After": str(seconds)})
+
+
+@router.post("/login", responses={401: {}, 429: {"description": "Too many attempts."}})
+async def login(
+    credentials: Credentials, request: Request, response: Response, runtime: RuntimeDep
+) -> SignedIn:
+    client = client_address(request)
+    wait = runtime.login_limiter.take(client)
+    if wait:
+        raise _too_many("too many sign-in attempts from your address", wait)
+    signed_in = await run_in_threadpool(_sign_in, runtime, credentials, client)
+    response.set_cookie(
+        SESSION_COOKIE,
+        signed_in.token,
+        max_age=int((signed_in.expires_at - datetime.now(UTC)).total_seconds()),
+        httponly=True,
+        secure=request.url.scheme == "https",
+        samesite="lax",
+        path="/",
+    )
+    return signed_in
+
+
+def _sign_in(runtime: Runtime, credentials: Credentials, client: str) -> SignedIn:
+    """Check the password (argon2, ~0.1 s, so off the event loop) and open a session."""
+    settings, engine = runtime.settings, runtime.engine
+    username = credentials.username.strip().lower()
+    user = directory.get_user(engine, username)
+    now = datetime.now(UTC)
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        directory.audit(engine, actor=username, action="login.locked", client=client)
+        left = (user.locked_until - now).total_seconds()
+        raise _too_many("this account is locked after repeated wrong passwords", left)
+    valid = security.verify_password(user.password_hash if user else None, credentials.password)
+    if user is None or user.id is None or not valid or user.disabled:
+        locked = None
+        if user is not None and user.id is not None and not valid:
+            locked = directory.record_login_failure(
+                engine,
+                user.id,
+                max_failures=settings.login_max_failures,
+                lockout=timedelta(seconds=settings.login_lockout_s),
+            )
+        reason = "unknown_user" if user is None else "password" if not valid else "disabled"
+        directory.audit(
+            engine,
+            actor=username,
+            action="login.failed",
+            client=client,
+            reason=reason,
+            locked_until=locked.isoformat() if locked else None,
+        )
+        raise HTTPException(401, _WRONG)
+    token, expires = directory.open_session(
+        engine, user.id, lifetime=timedelta(hours=settings.session_hours)
+    )
+    directory.audit(engine, actor=username, action="login.succeeded", client=client)
+    me = _me(directory.principal(user), user.display_name)
+    return SignedIn(**me.model_dump(), token=token, expires_at=expires)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(
+    request: Request,
+    runtime: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Response:
+    """Ends the session (cookie or bearer); signing out twice is not an error."""
+    token, _ = session_token(request, credentials)
+    if token is not None:
+        await run_in_threadpool(_sign_out, runtime, token, client_address(request))
+    answer = Response(status_code=status.HTTP_204_NO_CONTENT)
+    answer.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    return answer
+
+
+def _sign_out(runtime: Runtime, token: str, client: str) -> None:
+    found = directory.session_principal(runtime.engine, token)
+    directory.close_session(runtime.engine, token)
+    if found is not None:
+        directory.audit(runtime.engine, actor=found[0].username, action="logout", client=client)
+
+
+@router.get("/me")
+async def me(principal: PrincipalDep, runtime: RuntimeDep) -> Me:
+    user = await run_in_threadpool(directory.get_user, runtime.engine, principal.username)
+    return _me(principal, user.display_name if user else principal.username)
+
+
+def _me(principal: Principal, display_name: str) -> Me:
+    return Me(
+        username=principal.username,
+        display_name=display_name,
+        role=principal.role,
+        org_units=list(principal.units),
+    )

@@ -1,0 +1,114 @@
+"""The org tree (company → region → store → team): the spine of scoping and barometer roll-ups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.events import Slug
+
+
+class UnitKind(StrEnum):
+    COMPANY = "company"
+    REGION = "region"
+    SITE = "site"
+    TEAM = "team"
+
+
+class OrgUnit(BaseModel):
+    """One node of the tree; `parent` None for a root (usually the company)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Slug
+    name: str = Field(min_length=1, max_length=200)
+    kind: UnitKind = UnitKind.SITE
+    parent: Slug | None = None
+
+
+class TreeError(ValueError):
+    """The units given do not form a tree; the message names the unit at fault."""
+
+
+class OrgTree:
+    """An immutable, validated forest of org units with subtree and ancestor look-ups."""
+
+    def __init__(self, units: Iterable[OrgUnit] = ()) -> None:
+        self._units: dict[str, OrgUnit] = {}
+        for unit in units:
+            if unit.id in self._units:
+                raise TreeError(f"{unit.id}: listed twice")
+            self._units[unit.id] = unit
+        self._children: dict[str | None, list[str]] = {}
+        for unit in self._units.values():
+            if unit.parent is not None and unit.parent not in self._units:
+                raise TreeError(f"{unit.id}: parent {unit.parent!r} is not a known unit")
+            self._children.setdefault(unit.parent, []).append(unit.id)
+        for ids in self._children.values():
+            ids.sort()
+        for unit_id in self._units:
+            self._check_acyclic(unit_id)
+
+    def _check_acyclic(self, unit_id: str) -> None:
+        seen = {unit_id}
+        parent = self._units[unit_id].parent
+        while parent is not None:
+            if parent in seen:
+                raise TreeError(f"{unit_id}: its parents loop back to {parent!r}")
+            seen.add(parent)
+            parent = self._units[parent].parent
+
+    def __contains__(self, unit_id: object) -> bool:
+        return unit_id in self._units
+
+    def __len__(self) -> int:
+        return len(self._units)
+
+    def __iter__(self) -> Iterator[OrgUnit]:
+        """Parents before children, siblings by id."""
+        stack = list(reversed(self._children.get(None, [])))
+        while stack:
+            unit_id = stack.pop()
+            yield self._units[unit_id]
+            stack.extend(reversed(self._children.get(unit_id, [])))
+
+    def get(self, unit_id: str) -> OrgUnit | None:
+        return self._units.get(unit_id)
+
+    def children(self, unit_id: str) -> list[str]:
+        return list(self._children.get(unit_id, []))
+
+    def subtree(self, unit_id: str) -> frozenset[str]:
+        """The unit and every unit below it; empty for an unknown unit."""
+        if unit_id not in self._units:
+            return frozenset()
+        found, stack = set(), [unit_id]
+        while stack:
+            current = stack.pop()
+            found.add(current)
+            stack.extend(self._children.get(current, []))
+        return frozenset(found)
+
+    def ancestors(self, unit_id: str) -> list[str]:
+        """From the parent up to the root."""
+        chain = []
+        unit = self._units.get(unit_id)
+        while unit is not None and unit.parent is not None:
+            chain.append(unit.parent)
+            unit = self._units.get(unit.parent)
+        return chain
+
+    def covering(self, unit_ids: Iterable[str]) -> frozenset[str]:
+        """Every unit in the subtrees of `unit_ids`."""
+        return frozenset().union(*(self.subtree(u) for u in unit_ids))
+
+    def with_unit(self, unit: OrgUnit) -> OrgTree:
+        """A new tree with `unit` added or replaced; raises TreeError if that breaks the tree."""
+        return OrgTree([*(u for u in self._units.values() if u.id != unit.id), unit])
+
+    def without(self, unit_id: str) -> OrgTree:
+        if self._children.get(unit_id):
+            raise TreeError(f"{unit_id}: has units below it; move or delete them first")
+        return OrgTree(u for u in self._units.values() if u.id != unit_id)

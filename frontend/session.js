@@ -1,0 +1,147 @@
+// Sign-in for the cockpit: the form, who is signed in, signing out, and what an ended session means.
+// The session token lives in an HttpOnly cookie set by /api/v1/auth/login: this module never sees it,
+// and same-origin requests and the websocket carry it by themselves.
+
+export const SESSION_ENDED = 'Your session ended; sign in again.';
+const SIGNED_OUT = 'You signed out.';
+const ROLE = { frontline: 'Frontline', manager: 'Manager', admin: 'Admin' };
+
+const $ = (id) => document.getElementById(id);
+
+/** An answer other than 2xx; `message` is the server's own when it sent one. */
+export class HttpError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** JSON to and from the API on this origin (the session cookie goes along); null for 204. */
+export async function api(path, { method = 'GET', query = {}, body } = {}) {
+  const url = new URL(path, location.origin);
+  for (const [key, value] of Object.entries(query)) {
+    for (const v of [value].flat()) if (v != null) url.searchParams.append(key, v);
+  }
+  const init = { method, headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(url, init);
+  if (res.status === 204) return null;
+  const data = await res.json().catch(() => null);
+  if (!res.ok) {
+    const given = typeof data?.message === 'string' && data.message !== '';
+    throw new HttpError(res.status, given ? data.message : `${path} answered HTTP ${res.status}`);
+  }
+  return data;
+}
+
+// What the cockpit does when someone signs in (start, given the user) or the session ends (stop),
+// and how it tells the user something went wrong (notify).
+let hooks = { start() {}, stop() {}, notify() {} };
+
+/** Wires the form and the sign-out button, then asks the server who is signed in. */
+export async function initSession(cockpit) {
+  hooks = cockpit;
+  $('signin-form').addEventListener('submit', onSubmit);
+  $('sign-out').addEventListener('click', signOut);
+  let user = null;
+  try {
+    user = await api('/api/v1/auth/me');
+  } catch (err) {
+    showSignIn({ error: err.status === 401 ? '' : unreachable(err) });
+    return;
+  }
+  enter(user);
+}
+
+/** After a 401 or a 4401 close: stop the cockpit and ask for the password again. */
+export function endSession(note = SESSION_ENDED) {
+  if (document.body.dataset.view === 'signin') return;
+  hooks.stop();
+  showSignIn({ note });
+}
+
+function setView(view) {
+  document.body.dataset.view = view;
+  $('signin').hidden = view !== 'signin';
+  $('cockpit').hidden = view !== 'cockpit';
+}
+
+function enter(user) {
+  $('who-name').textContent = user.display_name || user.username;
+  $('who-role').textContent = ROLE[user.role] ?? user.role;
+  setView('cockpit');
+  hooks.start(user);
+}
+
+function showSignIn({ note = '', error = '' } = {}) {
+  $('signin-password').value = '';
+  setView('signin');
+  // Set once the form is shown, so the live regions announce them.
+  $('signin-note').textContent = note;
+  setError(error);
+  ($('signin-username').value ? $('signin-password') : $('signin-username')).focus();
+}
+
+function setError(message, invalid = []) {
+  $('signin-error').textContent = message;
+  for (const id of ['signin-username', 'signin-password']) {
+    if (invalid.includes(id)) $(id).setAttribute('aria-invalid', 'true');
+    else $(id).removeAttribute('aria-invalid');
+  }
+}
+
+const unreachable = (err) => `Could not reach the cockpit (${err.message}); try again.`;
+
+async function onSubmit(event) {
+  event.preventDefault();
+  const username = $('signin-username').value.trim();
+  const password = $('signin-password').value;
+  $('signin-note').textContent = '';
+  if (!username || !password) {
+    const missing = username ? 'signin-password' : 'signin-username';
+    setError(username ? 'Enter your password.' : 'Enter your username.', [missing]);
+    $(missing).focus();
+    return;
+  }
+  setBusy(true);
+  let user = null;
+  try {
+    user = await api('/api/v1/auth/login', { method: 'POST', body: { username, password } });
+  } catch (err) {
+    if (!(err instanceof HttpError)) setError(unreachable(err));
+    else setError(err.message, err.status === 401 ? ['signin-username', 'signin-password'] : []);
+    if (err.status === 401) $('signin-password').value = '';
+    $('signin-password').focus();
+    return;
+  } finally {
+    setBusy(false);
+  }
+  $('signin-password').value = '';
+  setError('');
+  enter(user);
+}
+
+function setBusy(busy) {
+  $('signin-form').setAttribute('aria-busy', String(busy));
+  $('signin-submit').disabled = busy;
+  $('signin-submit').textContent = busy ? 'Signing in…' : 'Sign in';
+}
+
+async function signOut() {
+  const button = $('sign-out');
+  button.disabled = true;
+  try {
+    await api('/api/v1/auth/logout', { method: 'POST' });
+  } catch (err) {
+    hooks.notify(`Could not sign out (${err.message}); try again.`);
+    return;
+  } finally {
+    button.disabled = false;
+  }
+  $('signin-username').value = ''; // a shared phone: the next person types their own
+  hooks.stop();
+  showSignIn({ note: SIGNED_OUT });
+}
