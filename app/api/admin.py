@@ -41,7 +41,8 @@ class UserIn(BaseModel):
 
 
 class UserChange(BaseModel):
-    """Only the fields given change. A new password or disabling signs the user out everywhere."""
+    """Only the fields given change. A new password, role or units, or disabling, signs the user
+    out everywhere."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -215,6 +216,8 @@ async def change_user(
     row = await run_in_threadpool(
         _audited, runtime, admin, request, "user.changed", username, apply, fields=sorted(changes)
     )
+    if row.id is not None and set(changes) & directory.SIGN_OUT_ON:
+        runtime.sockets.close("your access changed: sign in again", user_id=row.id)
     return UserOut.of(row)
 
 

@@ -121,6 +121,7 @@ async def logout(
     token, _ = session_token(request, credentials)
     if token is not None:
         await run_in_threadpool(_sign_out, runtime, token, client_address(request))
+        runtime.sockets.close("signed out", token=token)
     answer = Response(status_code=status.HTTP_204_NO_CONTENT)
     answer.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return answer

@@ -14,15 +14,18 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
+from app import security
 from app.broker.producer import Producer
 from app.core.access import Principal, Role
 from app.core.ratelimit import RateLimiter
 from app.core.settings import Settings
 from app.db import directory
 from app.hub.base import HubBackend
-from app.hub.fanout import Fanout
+from app.hub.fanout import Fanout, Subscriber
 
 SESSION_COOKIE = "voc_session"
+# The websocket close code for "sign in (again)".
+UNAUTHORIZED = 4401
 # A used key's last_used_at (and an audit line) is written at most this often per instance.
 KEY_TOUCH_EVERY_S = 60.0
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -46,6 +49,33 @@ class KeyUsage:
 
 
 @dataclass
+class OpenSockets:
+    """This instance's websocket subscribers by user and session, to close them on sign-out.
+
+    Other instances notice a closed session at their next re-check (docs/websocket.md).
+    """
+
+    by_user: dict[int, dict[Subscriber, str]] = field(default_factory=dict)
+
+    def add(self, user_id: int, token: str, subscriber: Subscriber) -> None:
+        self.by_user.setdefault(user_id, {})[subscriber] = security.digest(token)
+
+    def remove(self, user_id: int, subscriber: Subscriber) -> None:
+        sockets = self.by_user.get(user_id, {})
+        sockets.pop(subscriber, None)
+        if not sockets:
+            self.by_user.pop(user_id, None)
+
+    def close(self, reason: str, *, user_id: int | None = None, token: str | None = None) -> None:
+        """Close the sockets of one session (`token`) or of every session of `user_id`."""
+        digest = security.digest(token) if token is not None else None
+        for owner, sockets in self.by_user.items():
+            for subscriber, session in sockets.items():
+                if owner == user_id or session == digest:
+                    subscriber.close(UNAUTHORIZED, reason)
+
+
+@dataclass
 class Runtime:
     """Everything the composition root built once at startup."""
 
@@ -58,6 +88,7 @@ class Runtime:
     ingest_limiter: RateLimiter
     login_limiter: RateLimiter
     key_usage: KeyUsage = field(default_factory=KeyUsage)
+    sockets: OpenSockets = field(default_factory=OpenSockets)
 
 
 def get_runtime(connection: HTTPConnection) -> Runtime:

@@ -16,7 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from app.api.deps import Runtime, authenticate, get_runtime, origin_allowed, session_token
+from app.api.deps import (
+    UNAUTHORIZED,
+    Runtime,
+    authenticate,
+    get_runtime,
+    origin_allowed,
+    session_token,
+)
 from app.core.access import OutOfScope, Principal, UnknownUnits, resolve_units
 from app.core.events import Slug, explain
 from app.hub.fanout import Fanout, Filter, Subscriber
@@ -28,7 +35,6 @@ router = APIRouter(tags=["websocket"])
 MAX_FILTER_VALUES = 1000
 # How often an open connection re-checks its session, so a sign-out or a disabled user ends it.
 SESSION_RECHECK_S = 60.0
-UNAUTHORIZED = 4401
 
 
 class SubscribeMessage(BaseModel):
@@ -64,14 +70,18 @@ async def cockpit_events(websocket: WebSocket) -> None:
         await websocket.close(UNAUTHORIZED, "sign in first")
         return
     principal, expires_at = found
-    fanout = runtime.fanout
-    with fanout.connect() as subscriber:
-        failures = await _first_done(
-            _receive(websocket, runtime, principal, subscriber),
-            _send(websocket, subscriber),
-            subscriber.closed.wait(),
-            _watch_session(runtime, token or "", expires_at, subscriber),
-        )
+    assert token is not None
+    with runtime.fanout.connect() as subscriber:
+        runtime.sockets.add(principal.user_id, token, subscriber)
+        try:
+            failures = await _first_done(
+                _receive(websocket, runtime, principal, subscriber),
+                _send(websocket, subscriber),
+                subscriber.closed.wait(),
+                _watch_session(runtime, token, expires_at, subscriber),
+            )
+        finally:
+            runtime.sockets.remove(principal.user_id, subscriber)
         for failure in failures:
             log.error("websocket connection failed", exc_info=failure)
         if subscriber.closed.is_set():

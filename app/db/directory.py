@@ -92,8 +92,13 @@ def create_user(
         return row
 
 
+# Changes after which a user's open sessions no longer match what they may see or do.
+SIGN_OUT_ON = frozenset({"password", "role", "units", "disabled"})
+
+
 def update_user(engine: sa.Engine, username: str, **changes: Any) -> UserRow:
-    """Change role, units, display_name, disabled or password (hashed here)."""
+    """Change role, units, display_name, disabled or password (hashed here); all but a new
+    display name end the user's sessions."""
     with Session(engine) as session:
         row = session.exec(select(UserRow).where(UserRow.username == username)).first()
         if row is None:
@@ -105,7 +110,7 @@ def update_user(engine: sa.Engine, username: str, **changes: Any) -> UserRow:
         for name, value in changes.items():
             setattr(row, name, value.value if isinstance(value, Role) else value)
         session.add(row)
-        if password is not None or changes.get("disabled"):
+        if password is not None or SIGN_OUT_ON & set(changes):
             _revoke_sessions(session, row.id)
         session.commit()
         session.refresh(row)

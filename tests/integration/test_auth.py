@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
-from tests.harness import PASSWORD, App, make_app
+from tests.harness import PASSWORD, App, Cockpit, make_app
 
 pytestmark = pytest.mark.integration
 
@@ -153,3 +155,37 @@ def test_passwords_tokens_and_keys_never_reach_the_log(auth_app: App) -> None:
     trail = str(auth_app.as_user("admin").get("/api/v1/admin/audit").json())
     for secret in (wrong, PASSWORD, token, key):
         assert secret not in trail
+
+
+async def test_signing_out_closes_that_sessions_open_websocket_at_once(auth_app: App) -> None:
+    token = _login(auth_app, "jeanne", PASSWORD).json()["token"]
+    other = _login(auth_app, "jeanne", PASSWORD).json()["token"]
+    bearer, still = ({"Authorization": f"Bearer {t}"} for t in (token, other))
+    async with (
+        connect(auth_app.ws_url, additional_headers=bearer) as ended,
+        connect(auth_app.ws_url, additional_headers=still) as kept,
+    ):
+        await Cockpit(ended).subscribe()
+        await Cockpit(kept).subscribe()
+        await asyncio.to_thread(httpx.post, auth_app.url + "/api/v1/auth/logout", headers=bearer)
+        async with asyncio.timeout(5):  # well before the once-a-minute session re-check
+            await ended.wait_closed()
+        assert ended.close_code == 4401
+        assert (await Cockpit(kept).subscribe())["type"] == "subscribed"
+
+
+async def test_changing_a_users_units_closes_their_websockets(auth_app: App) -> None:
+    token = _login(auth_app, "paul", PASSWORD).json()["token"]
+    async with connect(
+        auth_app.ws_url, additional_headers={"Authorization": f"Bearer {token}"}
+    ) as socket:
+        await Cockpit(socket).subscribe()
+        with auth_app.as_user("admin") as admin:
+            changed = await asyncio.to_thread(
+                admin.patch, "/api/v1/admin/users/paul", json={"org_units": ["store-1"]}
+            )
+        assert changed.status_code == 200
+        async with asyncio.timeout(5):
+            await socket.wait_closed()
+    assert socket.close_code == 4401
+    assert "access changed" in (socket.close_reason or "")

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from prometheus_client import REGISTRY
 
 from app.api import ws
+from app.api.deps import OpenSockets
 from app.core.access import Role
 from app.core.settings import Settings
 from app.db import directory, store
@@ -118,7 +119,11 @@ async def make_app(directory_db: tuple[Any, dict[str, Any]]) -> AsyncIterator[Ma
         app = FastAPI()
         app.include_router(ws.router)
         app.state.runtime = SimpleNamespace(
-            fanout=fanout, settings=settings, engine=engine, units=directory.TreeCache(engine)
+            fanout=fanout,
+            settings=settings,
+            engine=engine,
+            units=directory.TreeCache(engine),
+            sockets=OpenSockets(),
         )
         app.state.auth = auth
         return app, hub
