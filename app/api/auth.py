@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -17,9 +15,8 @@ from app.api.deps import (
     PrincipalDep,
     Runtime,
     RuntimeDep,
-    _bearer,
+    TokenDep,
     client_address,
-    session_token,
 )
 from app.core.access import Principal, Role
 from app.db import directory
@@ -112,13 +109,9 @@ def _sign_in(runtime: Runtime, credentials: Credentials, client: str) -> SignedI
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(
-    request: Request,
-    runtime: RuntimeDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Response:
+async def logout(request: Request, runtime: RuntimeDep, presented: TokenDep) -> Response:
     """Ends the session (cookie or bearer); signing out twice is not an error."""
-    token, _ = session_token(request, credentials)
+    token = presented.value
     if token is not None:
         await run_in_threadpool(_sign_out, runtime, token, client_address(request))
         runtime.sockets.close("signed out", token=token)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, NamedTuple
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -122,36 +122,43 @@ def origin_allowed(connection: HTTPConnection, settings: Settings) -> bool:
 _bearer = HTTPBearer(auto_error=False, description="A session token from /api/v1/auth/login.")
 
 
-def session_token(
-    connection: HTTPConnection, credentials: HTTPAuthorizationCredentials | None
-) -> tuple[str | None, bool]:
-    """The session token, and whether it came from the cookie (a browser)."""
-    if credentials is not None:
-        return credentials.credentials, False
+class PresentedToken(NamedTuple):
+    value: str | None
+    from_cookie: bool
+
+
+def presented_token(connection: HTTPConnection) -> PresentedToken:
+    """The session token: `Authorization: Bearer` first, else the cookie (a browser)."""
+    scheme, _, value = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return PresentedToken(value.strip(), from_cookie=False)
     cookie = connection.cookies.get(SESSION_COOKIE)
-    return cookie, cookie is not None
+    return PresentedToken(cookie, from_cookie=cookie is not None)
+
+
+def _token(
+    request: Request,
+    _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> PresentedToken:
+    # The bearer dependency only declares the scheme in the OpenAPI schema.
+    return presented_token(request)
+
+
+TokenDep = Annotated[PresentedToken, Depends(_token)]
 
 
 async def authenticate(runtime: Runtime, token: str) -> tuple[Principal, datetime] | None:
     return await run_in_threadpool(directory.session_principal, runtime.engine, token)
 
 
-async def current_principal(
-    request: Request,
-    runtime: RuntimeDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    token, from_cookie = session_token(request, credentials)
-    if token is None:
+async def current_principal(request: Request, runtime: RuntimeDep, token: TokenDep) -> Principal:
+    if token.value is None:
         raise HTTPException(401, "sign in first (POST /api/v1/auth/login)", _CHALLENGE)
-    found = await authenticate(runtime, token)
+    found = await authenticate(runtime, token.value)
     if found is None:
         raise HTTPException(401, "session expired or signed out; sign in again", _CHALLENGE)
-    if (
-        from_cookie
-        and request.method not in SAFE_METHODS
-        and not origin_allowed(request, runtime.settings)
-    ):
+    foreign = token.from_cookie and not origin_allowed(request, runtime.settings)
+    if foreign and request.method not in SAFE_METHODS:
         raise HTTPException(403, "origin: requests from this page's origin are not allowed")
     return found[0]
 

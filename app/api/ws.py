@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, WebSocket
-from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect, WebSocketState
@@ -22,7 +21,7 @@ from app.api.deps import (
     authenticate,
     get_runtime,
     origin_allowed,
-    session_token,
+    presented_token,
 )
 from app.core.access import OutOfScope, Principal, UnknownUnits, resolve_units
 from app.core.events import Slug, explain
@@ -63,7 +62,7 @@ async def cockpit_events(websocket: WebSocket) -> None:
         )
         await websocket.close(code=1008)
         return
-    token, _ = session_token(websocket, _bearer(websocket))
+    token = presented_token(websocket).value
     found = await authenticate(runtime, token) if token else None
     await websocket.accept()
     if found is None:
@@ -86,13 +85,6 @@ async def cockpit_events(websocket: WebSocket) -> None:
             log.error("websocket connection failed", exc_info=failure)
         if subscriber.closed.is_set():
             await _close(websocket, subscriber)
-
-
-def _bearer(websocket: WebSocket) -> HTTPAuthorizationCredentials | None:
-    scheme, _, credentials = websocket.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not credentials:
-        return None
-    return HTTPAuthorizationCredentials(scheme=scheme, credentials=credentials)
 
 
 async def _watch_session(
