@@ -99,6 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
         # the schema itself is at /openapi.json.
         docs_url=None,
         redoc_url=None,
+        responses=errors.COMMON,
     )
     errors.install(app)
     if settings.cors_origins:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import AdminDep, Runtime, RuntimeDep, client_address
+from app.api.errors import SIGNED_IN, documented
 from app.core.access import Principal, Role, check_assignment
 from app.core.events import Identifier, Slug
 from app.core.org import OrgUnit
@@ -18,7 +19,14 @@ from app.db import directory
 from app.db.models import ApiKeyRow, AuditRow, UserRow
 from app.db.store import MAX_ID
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+router = APIRouter(
+    prefix="/api/v1/admin",
+    tags=["admin"],
+    responses={
+        **SIGNED_IN,
+        **documented(_404="No such user, unit or key.", _409="Conflicts with what is stored."),
+    },
+)
 
 T = TypeVar("T")
 Username = Annotated[

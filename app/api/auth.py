@@ -18,6 +18,7 @@ from app.api.deps import (
     TokenDep,
     client_address,
 )
+from app.api.errors import SIGNED_IN, documented
 from app.core.access import Principal, Role
 from app.db import directory
 
@@ -49,7 +50,13 @@ def _too_many(message: str, wait_s: float) -> HTTPException:
     return HTTPException(429, f"{message}; try again in {seconds} s", {"Retry-After": str(seconds)})
 
 
-@router.post("/login", responses={401: {}, 429: {"description": "Too many attempts."}})
+@router.post(
+    "/login",
+    responses=documented(
+        _401="Wrong username or password.",
+        _429="Account locked, or too many attempts from this address; see Retry-After.",
+    ),
+)
 async def login(
     credentials: Credentials, request: Request, response: Response, runtime: RuntimeDep
 ) -> SignedIn:
@@ -127,7 +134,7 @@ def _sign_out(runtime: Runtime, token: str, client: str) -> None:
         directory.audit(runtime.engine, actor=found[0].username, action="logout", client=client)
 
 
-@router.get("/me")
+@router.get("/me", responses=SIGNED_IN)
 async def me(principal: PrincipalDep, runtime: RuntimeDep) -> Me:
     user = await run_in_threadpool(directory.get_user, runtime.engine, principal.username)
     return _me(principal, user.display_name if user else principal.username)

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
@@ -16,6 +17,47 @@ from app.core.org import TreeError
 from app.db.directory import Conflict
 
 RETRY_AFTER_S = 5
+
+
+class ErrorMessage(BaseModel):
+    """Every error answer: one line naming the problem."""
+
+    message: str
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ValidationErrors(ErrorMessage):
+    errors: list[FieldError]
+
+
+Responses = dict[int | str, dict[str, Any]]
+
+
+def documented(**statuses: str) -> Responses:
+    """OpenAPI `responses` for error statuses (`_401="..."`), each with the error body."""
+    out: Responses = {}
+    for code, description in statuses.items():
+        status = int(code.lstrip("_"))
+        model = ValidationErrors if status == 422 else ErrorMessage
+        out[status] = {"model": model, "description": description}
+    return out
+
+
+# What any route may answer: a body that does not parse, is too large, or a fault of ours.
+COMMON = documented(
+    _400="The body is not readable.",
+    _413="The body is over VOC_MAX_BODY_BYTES.",
+    _422="Invalid input; every offending field is named.",
+    _500="An unexpected fault; it was logged.",
+)
+SIGNED_IN = documented(
+    _401="No session, or it expired or was signed out.",
+    _403="Outside the caller's units or role, or a foreign Origin.",
+)
 
 
 def _field(loc: tuple[int | str, ...]) -> str:
@@ -50,7 +92,12 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
         # Starlette names the methods of the first route matching the path only; a path served
         # by several routes (GET and POST /api/v1/admin/users) must list them all.
         headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}
-    return JSONResponse({"message": exc.detail}, status_code=exc.status_code, headers=headers)
+    body: dict[str, Any] = {"message": exc.detail}
+    if exc.status_code == 422:
+        # Same shape as a schema failure: our own checks say "field: problem" too.
+        field, _, problem = str(exc.detail).partition(": ")
+        body["errors"] = [{"field": field, "message": problem}] if problem else []
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 
 def _allowed_methods(request: Request) -> list[str]:
@@ -85,8 +132,8 @@ async def _too_large(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _status(code: int) -> Any:
-    async def answer(_: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"message": str(exc)}, status_code=code)
+    async def answer(request: Request, exc: Exception) -> JSONResponse:
+        return await _http(request, HTTPException(code, str(exc)))
 
     return answer
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel
@@ -12,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import metrics
 from app.api.deps import Integrator, IntegratorDep, Runtime, RuntimeDep
+from app.api.errors import documented
 from app.core.events import SurveyResponse
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
@@ -27,13 +27,14 @@ class Batch(BaseModel):
     responses: list[SurveyResponse]
 
 
-_BROKER_DOWN: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Missing, unknown or revoked X-API-Key."},
-    403: {"description": "The key may not post for this org unit or survey."},
-    413: {"description": "Body over VOC_MAX_BODY_BYTES, or a response over the message limit."},
-    429: {"description": "Over the key's rate; nothing accepted. See Retry-After."},
-    503: {"description": "Broker unavailable; nothing accepted. See Retry-After."},
-}
+_INGEST = documented(
+    _401="Missing, unknown or revoked X-API-Key.",
+    _403="The key may not post for this org unit or survey.",
+    _413="Body over VOC_MAX_BODY_BYTES, or a response over VOC_MAX_MESSAGE_BYTES.",
+    _422="Invalid response, or an org unit not in the tree; the field is named.",
+    _429="Over the key's rate; nothing accepted. See Retry-After.",
+    _503="Broker unavailable; nothing accepted. See Retry-After.",
+)
 
 
 async def _admit(
@@ -81,7 +82,7 @@ async def _admit(
                 )
 
 
-@router.post("/responses", status_code=status.HTTP_202_ACCEPTED, responses=_BROKER_DOWN)
+@router.post("/responses", status_code=status.HTTP_202_ACCEPTED, responses=_INGEST)
 async def post_response(
     response: SurveyResponse, runtime: RuntimeDep, integrator: IntegratorDep
 ) -> Accepted:
@@ -91,7 +92,7 @@ async def post_response(
     return Accepted(response_ids=[response.response_id])
 
 
-@router.post("/responses:batch", status_code=status.HTTP_202_ACCEPTED, responses=_BROKER_DOWN)
+@router.post("/responses:batch", status_code=status.HTTP_202_ACCEPTED, responses=_INGEST)
 async def post_batch(batch: Batch, runtime: RuntimeDep, integrator: IntegratorDep) -> Accepted:
     """All or nothing: one invalid response rejects the batch, naming its index and field."""
     limit = runtime.settings.batch_max

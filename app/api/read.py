@@ -13,13 +13,21 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import PrincipalDep, RuntimeDep
+from app.api.errors import SIGNED_IN, documented
 from app.core.access import Principal, resolve_units
 from app.core.barometer import BarometerBook
 from app.core.events import BarometerSnapshot, Channel, ResponseView, ScoreKind, Window
 from app.core.org import OrgUnit
 from app.db import store
 
-router = APIRouter(prefix="/api/v1", tags=["read"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["read"],
+    responses={
+        **SIGNED_IN,
+        **documented(_400="A cursor this API did not hand out.", _404="Unknown units (admins)."),
+    },
+)
 
 
 OrgUnits = Annotated[
