@@ -1,0 +1,93 @@
+"""Remake the README's screenshots: `voc run` in a scratch directory, each demo user signed in.
+
+    python docs/screenshots.py        # writes docs/sign-in.png, docs/cockpit.png, docs/cockpit-wide.png
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.async_api import Page, async_playwright
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+sys.path.insert(0, str(ROOT))
+
+from app.broker.embedded import free_port  # noqa: E402
+from tests.harness import CHROMIUM_ARGS  # noqa: E402
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 860}
+# Enough demo traffic for a full feed and a moving barometer.
+WARM_UP_S = 25
+
+
+def demo_users(lines: list[str]) -> dict[str, tuple[str, str]]:
+    users = {}
+    for line in lines:
+        if line.startswith("Demo user: "):
+            _, _, role, username, password = line.split()
+            users[role] = (username, password)
+    return users
+
+
+async def sign_in(page: Page, url: str, username: str, password: str) -> None:
+    await page.goto(url)
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_label("Password").press("Enter")
+    await page.wait_for_selector("#feed li[data-response-id]", timeout=60_000)
+
+
+async def shoot(url: str, users: dict[str, tuple[str, str]]) -> None:
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS
+        )
+        phone = await browser.new_page(viewport=PHONE, device_scale_factor=1)
+        await phone.goto(url)
+        await phone.wait_for_selector("#signin-username", state="visible")
+        await phone.screenshot(path=DOCS / "sign-in.png")
+        await sign_in(phone, url, *users["frontline"])
+        await asyncio.sleep(WARM_UP_S)
+        await phone.screenshot(path=DOCS / "cockpit.png")
+        wide = await browser.new_page(viewport=DESKTOP, device_scale_factor=1)
+        await sign_in(wide, url, *users["manager"])
+        await asyncio.sleep(5)
+        await wide.screenshot(path=DOCS / "cockpit-wide.png")
+        await browser.close()
+
+
+def main() -> None:
+    scratch = Path(tempfile.mkdtemp(prefix="voc-shots-"))
+    port = free_port()
+    env = {**os.environ, "VOC_PORT": str(port), "VOC_DATABASE_URL": f"sqlite:///{scratch}/voc.db"}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "run", "--rate", "6"],
+        cwd=scratch,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    assert run.stdout is not None
+    try:
+        lines = [run.stdout.readline().strip() for _ in range(5)]
+        url = lines[0].removeprefix("Cockpit: ")
+        asyncio.run(shoot(url, demo_users(lines)))
+    finally:
+        os.killpg(run.pid, signal.SIGINT)
+        run.wait(timeout=30)
+    print("wrote", ", ".join(p.name for p in sorted(DOCS.glob("*.png"))))
+
+
+if __name__ == "__main__":
+    main()
