@@ -1,6 +1,6 @@
 """Remake the README's screenshots: `voc run` in a scratch directory, each demo user signed in.
 
-    python docs/screenshots.py   # docs/sign-in.png, docs/cockpit.png, docs/cockpit-wide.png
+python docs/screenshots.py   # docs/sign-in.png, docs/cockpit.png, docs/cockpit-wide.png
 """
 
 from __future__ import annotations
