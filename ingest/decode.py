@@ -38,7 +38,9 @@ def decode(value: bytes | None, *, max_bytes: int) -> SurveyResponse | Rejected:
         return TOO_DEEP
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return Rejected("not_json", f"not JSON: {exc}")
-    if _deeper_than(data, MAX_DEPTH):
+    # Nesting needs an opening bracket per level: with few of them, no need to walk the tree.
+    brackets = value.count(b"{") + value.count(b"[")
+    if brackets > MAX_DEPTH and _deeper_than(data, MAX_DEPTH):
         return TOO_DEEP
     if not isinstance(data, dict):
         return Rejected("invalid", f"expected a JSON object, got {type(data).__name__}")

@@ -190,29 +190,21 @@ class ResponseView(BaseModel):
         cls, response: SurveyResponse, assessment: Assessment, received_at: datetime
     ) -> ResponseView:
         """The masked view, as live events carry it."""
-        view = cls(
-            **response.model_dump(exclude={"metadata"}),
+        return cls(
+            **response.model_dump(exclude={"metadata", "contact", "customer_ref"}),
             **assessment.model_dump(),
             received_at=received_at,
-            contact_masked=False,
+            customer_ref=_mask_ref(response.customer_ref),
+            contact=_mask_contact(response.contact),
         )
-        return view.masked()
 
     def masked(self) -> ResponseView:
         if self.contact_masked:
             return self
-        contact = self.contact
-        if contact is not None:
-            contact = Contact.model_construct(
-                name=_mask_name(contact.name),
-                email=_mask_email(contact.email),
-                phone=_mask_phone(contact.phone),
-            )
-        ref = self.customer_ref
         return self.model_copy(
             update={
-                "contact": contact,
-                "customer_ref": None if ref is None else _mask_tail(ref, 3),
+                "contact": _mask_contact(self.contact),
+                "customer_ref": _mask_ref(self.customer_ref),
                 "contact_masked": True,
             }
         )
@@ -221,8 +213,20 @@ class ResponseView(BaseModel):
 MASK = "•••"
 
 
-def _mask_tail(value: str, keep: int) -> str:
-    return MASK + value[-keep:] if len(value) > keep * 2 else MASK
+def _mask_ref(ref: str | None) -> str | None:
+    if ref is None:
+        return None
+    return MASK + ref[-3:] if len(ref) > 6 else MASK
+
+
+def _mask_contact(contact: Contact | None) -> Contact | None:
+    if contact is None:
+        return None
+    return Contact.model_construct(
+        name=_mask_name(contact.name),
+        email=_mask_email(contact.email),
+        phone=_mask_phone(contact.phone),
+    )
 
 
 def _mask_name(name: str | None) -> str | None:
