@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import FrameType
 
@@ -150,7 +151,6 @@ def _wait_ready(
 def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     """Broker, API (with its embedded worker) and demo traffic on loopback; Ctrl-C stops all."""
     from app.broker.embedded import free_port, start_broker
-    from app.db import store
 
     _check_port_free(settings.host, settings.port)
     state = Path(".voc")
@@ -186,18 +186,25 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     url = f"http://{settings.host}:{settings.port}"
+    # Hashing the demo passwords (and loading the database code) while the API starts.
+    pool = ThreadPoolExecutor(max_workers=1)
+    demo_users = pool.submit(directory_cli.demo_users)
+    pool.shutdown(wait=False)
     try:
         if not _wait_ready(url, api, stop, timeout_s=60):
             return
+        from app.db import store
+
         engine = store.make_engine(settings.database_url)
+        users = demo_users.result()
         try:
-            users = directory_cli.seed_demo_users(engine)
+            directory_cli.save_demo_users(engine, users)
         finally:
             engine.dispose()
         print(f"Cockpit: {url}/", flush=True)
         print(f"Integrator key: {key}", flush=True)
-        for role, username, password in users:
-            print(f"Demo user: {role.value} {username} {password}", flush=True)
+        for user in users:
+            print(f"Demo user: {user.role.value} {user.username} {user.password}", flush=True)
         if args.rate > 0:
             threading.Thread(target=demo.run, args=(url, key, args.rate, stop), daemon=True).start()
         while not stop.is_set() and api.poll() is None:

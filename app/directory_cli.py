@@ -1,4 +1,8 @@
-"""`voc users|units|keys`: manage who may do what straight in the database (the first admin too)."""
+"""`voc users|units|keys`: manage who may do what straight in the database (the first admin too).
+
+The database modules are imported inside the commands, as in `app.cli`: every `voc` start,
+`voc run` first of all, would otherwise pay for loading SQLAlchemy before doing anything.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,16 @@ import argparse
 import getpass
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from app.core.access import InvalidAssignment, Role, check_assignment
 from app.core.org import TreeError
 from app.core.settings import Settings
-from app.db import directory, store
-from app.orgfile import read_units
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 MIN_PASSWORD = 10
 
@@ -53,6 +58,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def run(settings: Settings, args: argparse.Namespace) -> None:
+    from app.db import directory, store
+
     engine = store.make_engine(settings.database_url)
     store.migrate(engine)
     commands: dict[tuple[str, str], Callable[[sa.Engine, argparse.Namespace], None]] = {
@@ -90,6 +97,8 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def _create_user(engine: sa.Engine, args: argparse.Namespace) -> None:
+    from app.db import directory
+
     role = Role(args.role)
     units = [u.strip().lower() for u in args.unit]
     check_assignment(role, units, directory.load_tree(engine))
@@ -107,12 +116,16 @@ def _create_user(engine: sa.Engine, args: argparse.Namespace) -> None:
 
 
 def _list_users(engine: sa.Engine, _: argparse.Namespace) -> None:
+    from app.db import directory
+
     for user in directory.list_users(engine):
         state = " (disabled)" if user.disabled else ""
         print(f"{user.username}\t{user.role}\t{','.join(user.units) or '-'}{state}")
 
 
 def _set_password(engine: sa.Engine, args: argparse.Namespace) -> None:
+    from app.db import directory
+
     try:
         directory.update_user(engine, args.username, password=_password(args))
     except KeyError:
@@ -124,6 +137,9 @@ def _set_password(engine: sa.Engine, args: argparse.Namespace) -> None:
 
 
 def _import_units(engine: sa.Engine, args: argparse.Namespace) -> None:
+    from app.db import directory
+    from app.orgfile import read_units
+
     units = read_units(args.file)
     tree = directory.save_units(engine, units)
     directory.audit(
@@ -133,6 +149,8 @@ def _import_units(engine: sa.Engine, args: argparse.Namespace) -> None:
 
 
 def _list_units(engine: sa.Engine, _: argparse.Namespace) -> None:
+    from app.db import directory
+
     tree = directory.load_tree(engine)
     for unit in tree:
         depth = len(tree.ancestors(unit.id))
@@ -140,6 +158,8 @@ def _list_units(engine: sa.Engine, _: argparse.Namespace) -> None:
 
 
 def _create_key(engine: sa.Engine, args: argparse.Namespace) -> None:
+    from app.db import directory
+
     units = [u.strip().lower() for u in args.unit]
     check_assignment(None, units, directory.load_tree(engine))
     row, key = directory.create_key(
@@ -151,6 +171,8 @@ def _create_key(engine: sa.Engine, args: argparse.Namespace) -> None:
 
 
 def _list_keys(engine: sa.Engine, _: argparse.Namespace) -> None:
+    from app.db import directory
+
     for key in directory.list_keys(engine):
         state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "live"
         used = f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never"
@@ -159,6 +181,8 @@ def _list_keys(engine: sa.Engine, _: argparse.Namespace) -> None:
 
 
 def _revoke_key(engine: sa.Engine, args: argparse.Namespace) -> None:
+    from app.db import directory
+
     try:
         row = directory.revoke_key(engine, args.id)
     except KeyError:
@@ -167,28 +191,46 @@ def _revoke_key(engine: sa.Engine, args: argparse.Namespace) -> None:
     print(f"key {row.id} ({row.name}) revoked")
 
 
-def seed_demo_users(engine: sa.Engine) -> list[tuple[Role, str, str]]:
-    """One user per role for the demo tree, with fresh random passwords at every start."""
+@dataclass(frozen=True)
+class DemoUser:
+    role: Role
+    username: str
+    units: tuple[str, ...]
+    display_name: str
+    password: str
+    password_hash: str
+
+
+def demo_users() -> list[DemoUser]:
+    """One user per role of the demo tree, with fresh random passwords, hashed (~0.1 s each):
+    `voc run` makes them while the API starts, and saves them once it is up."""
     import secrets
 
+    from app import security
+
     demo = [
-        (Role.ADMIN, "admin", [], "Demo admin"),
-        (Role.MANAGER, "south.manager", ["south"], "Manager, South region"),
-        (Role.FRONTLINE, "lyon.staff", ["lyon-02"], "Lyon store staff"),
+        (Role.ADMIN, "admin", (), "Demo admin"),
+        (Role.MANAGER, "south.manager", ("south",), "Manager, South region"),
+        (Role.FRONTLINE, "lyon.staff", ("lyon-02",), "Lyon store staff"),
     ]
-    created = []
+    users = []
     for role, username, units, name in demo:
         password = secrets.token_urlsafe(9)
-        if directory.get_user(engine, username) is None:
-            directory.create_user(
-                engine,
-                username=username,
-                password=password,
-                role=role,
-                units=units,
-                display_name=name,
-            )
-        else:
-            directory.update_user(engine, username, password=password, units=units, role=role)
-        created.append((role, username, password))
-    return created
+        users.append(
+            DemoUser(role, username, units, name, password, security.hash_password(password))
+        )
+    return users
+
+
+def save_demo_users(engine: sa.Engine, users: list[DemoUser]) -> None:
+    from app.db import directory
+
+    for user in users:
+        directory.put_user(
+            engine,
+            username=user.username,
+            password_hash=user.password_hash,
+            role=user.role,
+            units=user.units,
+            display_name=user.display_name,
+        )

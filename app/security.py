@@ -6,6 +6,7 @@ passwords are chosen by people and get argon2id.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -14,8 +15,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _HASHER = PasswordHasher()
-# Checked when a username is unknown, so a wrong username costs as long as a wrong password.
-_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked when a username is unknown, so a wrong username costs as long as a wrong
+    password. Made on first use: hashing takes ~0.1 s, too long for every process start."""
+    return _HASHER.hash(secrets.token_urlsafe(16))
+
 
 KEY_PREFIX = "voc"
 
@@ -26,7 +33,9 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return (
+            _HASHER.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+        )
     except (VerificationError, InvalidHashError):
         return False
 

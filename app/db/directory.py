@@ -96,6 +96,34 @@ def create_user(
 SIGN_OUT_ON = frozenset({"password", "role", "units", "disabled"})
 
 
+def put_user(
+    engine: sa.Engine,
+    *,
+    username: str,
+    password_hash: str,
+    role: Role,
+    units: Sequence[str],
+    display_name: str,
+) -> None:
+    """Create or reset a user from a ready password hash (the demo users); ends their sessions."""
+    with Session(engine) as session:
+        row = session.exec(select(UserRow).where(UserRow.username == username)).first()
+        row = row or UserRow(
+            username=username, display_name=display_name, password_hash="", role=""
+        )
+        row.password_hash, row.role, row.units = password_hash, role.value, list(units)
+        row.display_name, row.disabled, row.failed_logins, row.locked_until = (
+            display_name,
+            False,
+            0,
+            None,
+        )
+        session.add(row)
+        if row.id is not None:
+            _revoke_sessions(session, row.id)
+        session.commit()
+
+
 def update_user(engine: sa.Engine, username: str, **changes: Any) -> UserRow:
     """Change role, units, display_name, disabled or password (hashed here); all but a new
     display name end the user's sessions."""
