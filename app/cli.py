@@ -59,6 +59,7 @@ def cmd_api(settings: Settings, _: argparse.Namespace) -> None:
 
 
 def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
+    from alerts.rules import DEFAULT_RULES, load_rules
     from app.broker.topics import ensure_topics
     from app.db import store
     from app.hub import make_hub
@@ -85,6 +86,7 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
         engine=engine,
         scorer=TextBlobScorer(),
         sink=hub.sink(),
+        rules=load_rules(settings.alert_rules_file or DEFAULT_RULES),
         name=f"{socket.gethostname()}-{os.getpid()}",
     )
 

@@ -13,7 +13,8 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from app.api import admin, auth, errors, ingest, ops, read, ws
+from alerts.rules import DEFAULT_RULES, load_rules
+from app.api import admin, alerts, auth, errors, ingest, ops, read, ws
 from app.api.deps import Runtime
 from app.api.middleware import BodyLimit, SecurityHeaders
 from app.broker.producer import Producer
@@ -45,6 +46,7 @@ def create_app(settings: Settings) -> FastAPI:
         except BrokerUnavailable as exc:
             # Workers and REST ingest retry on their own; /readyz shows the broker as failed.
             log.warning("could not create topics at start", extra={"error": str(exc)})
+        rules = load_rules(settings.alert_rules_file or DEFAULT_RULES)
         hub = make_hub(settings)
         await hub.start()
         fanout = Fanout(hub, settings)
@@ -61,6 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
             login_limiter=RateLimiter(
                 settings.login_attempts_per_minute / 60, settings.login_attempts_per_minute
             ),
+            rules=rules,
         )
         workers = [
             IngestWorker(
@@ -68,6 +71,7 @@ def create_app(settings: Settings) -> FastAPI:
                 engine=engine,
                 scorer=TextBlobScorer(),
                 sink=hub.sink(),
+                rules=rules,
                 name=f"embedded-{i + 1}",
             )
             for i in range(settings.embedded_workers)
@@ -114,6 +118,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.include_router(auth.router)
     app.include_router(admin.router)
+    app.include_router(alerts.router)
     app.include_router(ingest.router)
     app.include_router(read.router)
     app.include_router(ops.router)

@@ -7,6 +7,7 @@ from prometheus_client import Counter, Gauge
 INGESTED = Counter("voc_responses_ingested", "Responses stored for the first time.")
 DUPLICATES = Counter("voc_responses_duplicate", "Responses whose response_id was already stored.")
 FLAGGED = Counter("voc_responses_flagged", "Stored responses judged dissatisfied.")
+ALERTS = Counter("voc_alerts_raised", "Alerts raised by the rules (one per customer or unit-hour).")
 DLQ = Counter("voc_responses_dlq", "Messages sent to the dead-letter topic.", ["reason"])
 ACCEPTED = Counter("voc_responses_accepted", "Responses acknowledged by the broker via REST.")
 WORKER_ERRORS = Counter(

@@ -19,6 +19,7 @@ from kafka import KafkaConsumer
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 
+from alerts.rules import RuleBook
 from app import metrics
 from app.broker.producer import Producer
 from app.core.barometer import BarometerBook
@@ -26,8 +27,9 @@ from app.core.errors import BrokerUnavailable, HubUnavailable
 from app.core.events import SurveyResponse
 from app.core.ports import EventSink, Scorer
 from app.core.settings import Settings
-from app.db import directory, store
+from app.db import alerting, directory, store
 from app.db.models import ResponseRow
+from ingest.alerting import alert_payloads, repeat_window, response_alerts, unit_alerts
 from ingest.batch import Scored, hub_payloads, score_all
 from ingest.decode import Rejected, decode
 
@@ -59,12 +61,14 @@ class IngestWorker:
         engine: sa.Engine,
         scorer: Scorer,
         sink: EventSink,
+        rules: RuleBook,
         name: str = "worker-1",
     ) -> None:
         self._settings = settings
         self._engine = engine
         self._scorer = scorer
         self._sink = sink
+        self._rules = rules
         self._name = name
         self._book = BarometerBook(ZoneInfo(settings.timezone))
         self._units = directory.TreeCache(engine)
@@ -151,13 +155,25 @@ class IngestWorker:
         if not scored:
             return
         self._retry(lambda: self._load_history({s.response.org_unit for s in scored}))
-        new_ids = self._retry(lambda: self._store(scored))
-        stored = [s for s in scored if s.response.response_id in new_ids]
+        now = datetime.now(UTC)
+        raised = self._retry(lambda: self._response_alerts(scored, now))
+        inserted = self._retry(lambda: self._store(scored, raised))
+        stored = [s for s in scored if s.response.response_id in inserted.response_ids]
         metrics.INGESTED.inc(len(stored))
         metrics.DUPLICATES.inc(len(scored) - len(stored))
         metrics.FLAGGED.inc(sum(s.assessment.dissatisfied for s in stored))
         if stored:
-            self._publish(stored)
+            self._publish(stored, inserted.alert_ids)
+
+    def _response_alerts(self, scored: Sequence[Scored], now: datetime) -> dict[str, Any]:
+        window = repeat_window(self._rules)
+        refs = [s.response.customer_ref for s in scored if s.assessment.dissatisfied]
+        known = [r for r in refs if r is not None]
+        earlier = {}
+        if window is not None and known:
+            since = min(s.response.submitted_at for s in scored) - window
+            earlier = alerting.earlier_dissatisfied(self._engine, known, since)
+        return response_alerts(self._rules, scored, earlier, now, self._settings)
 
     def _dead_letter(self, rejected: Sequence[tuple[Any, Rejected]]) -> None:
         self._dlq.send(
@@ -194,12 +210,21 @@ class IngestWorker:
         for tally in store.tallies(self._engine, since=since, org_units=unknown):
             self._book.add(tally)
 
-    def _store(self, scored: Sequence[Scored]) -> set[str]:
+    def _store(self, scored: Sequence[Scored], alerts: dict[str, Any]) -> store.Inserted:
         rows = [ResponseRow.values(s.response, s.assessment, s.received_at) for s in scored]
-        return store.insert_new(self._engine, rows)
+        return store.insert_new(self._engine, rows, alerts)
 
-    def _publish(self, stored: Sequence[Scored]) -> None:
-        payloads = hub_payloads(stored, self._book, datetime.now(UTC))
+    def _publish(self, stored: Sequence[Scored], alert_ids: Sequence[int]) -> None:
+        now = datetime.now(UTC)
+        payloads = hub_payloads(stored, self._book, now)
+        units = {s.response.org_unit for s in stored}
+        drops = unit_alerts(self._rules, self._book, units, now, self._settings)
+        # A unit's drop alert is one per clock hour; if this insert is lost to a crash, the
+        # next response of a unit still below its baseline raises it.
+        alert_ids = [*alert_ids, *self._retry(lambda: alerting.insert_alerts(self._engine, drops))]
+        views = self._retry(lambda: alerting.load(self._engine, alert_ids))
+        payloads += alert_payloads(views)
+        metrics.ALERTS.inc(len(views))
         try:
             self._sink.publish(payloads)
         except HubUnavailable as exc:

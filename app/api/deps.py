@@ -14,6 +14,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
+from alerts.rules import RuleBook
 from app import security
 from app.broker.producer import Producer
 from app.core.access import Principal, Role
@@ -87,6 +88,7 @@ class Runtime:
     units: directory.TreeCache
     ingest_limiter: RateLimiter
     login_limiter: RateLimiter
+    rules: RuleBook
     key_usage: KeyUsage = field(default_factory=KeyUsage)
     sockets: OpenSockets = field(default_factory=OpenSockets)
 

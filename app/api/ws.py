@@ -23,7 +23,7 @@ from app.api.deps import (
     origin_allowed,
     presented_token,
 )
-from app.core.access import OutOfScope, Principal, UnknownUnits, resolve_units
+from app.core.access import OutOfScope, Principal, Role, UnknownUnits, resolve_units
 from app.core.events import Slug, explain
 from app.hub.fanout import Fanout, Filter, Subscriber
 
@@ -123,7 +123,11 @@ async def _receive(
             # The previous subscription, if any, stays as it was.
             _error(subscriber, str(exc))
             continue
-        watch = Filter(frozenset(covered or ()), frozenset(request.touchpoints))
+        watch = Filter(
+            frozenset(covered or ()),
+            frozenset(request.touchpoints),
+            alerts=principal.role is not Role.FRONTLINE,
+        )
         fanout.subscribe(subscriber, watch, request.last_id)
 
 

@@ -69,6 +69,11 @@ class Severity(StrEnum):
     MEDIUM = "medium"
     HIGH = "high"
 
+    @property
+    def rank(self) -> int:
+        """0 for none up to 3 for high: compare severities by rank, never by their names."""
+        return list(Severity).index(self)
+
 
 Identifier = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^\S+$")
@@ -305,6 +310,52 @@ class FlagEvent(BaseModel):
     data: ResponseView
 
 
+class AlertState(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class AlertView(BaseModel):
+    """An alert as managers see it: which rules fired and why, its state and deadlines.
+
+    `response` is the customer's answer, masked like any live event; the read API reveals the
+    contact to the managers who handle it.
+    """
+
+    id: int
+    org_unit: str
+    touchpoint: str | None
+    response_id: str | None = Field(description="None for an alert about a unit.")
+    rules: list[str]
+    rules_version: int
+    severity: Severity
+    reasons: dict[str, dict[str, Any]]
+    state: AlertState
+    assignee: str | None
+    created_at: datetime
+    due_ack_at: datetime | None
+    due_resolve_at: datetime | None
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    root_cause: str | None
+    resolution_note: str | None
+    escalations: int
+    response: ResponseView | None = None
+
+
+class AlertEvent(BaseModel):
+    """A new alert, or a change to one: for managers of its unit and of the units above."""
+
+    type: Literal["alert"] = "alert"
+    org_unit: str
+    touchpoint: str | None
+    data: AlertView
+
+
 class BarometerEvent(BaseModel):
     type: Literal["barometer"] = "barometer"
     org_unit: str
@@ -312,7 +363,9 @@ class BarometerEvent(BaseModel):
     data: BarometerSnapshot
 
 
-HubEvent = Annotated[CommentEvent | FlagEvent | BarometerEvent, Field(discriminator="type")]
+HubEvent = Annotated[
+    CommentEvent | FlagEvent | BarometerEvent | AlertEvent, Field(discriminator="type")
+]
 
 
 def explain(error: ValidationError, whole: str = "body") -> str:

@@ -77,6 +77,31 @@ class Settings(BaseSettings):
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    # Alert rules (YAML); unset: the rules shipped in alerts/rules.yaml.
+    alert_rules_file: Path | None = None
+    # SLAs per severity (JSON objects): acknowledge within minutes, resolve within hours.
+    alert_ack_minutes: dict[str, int] = Field(
+        default_factory=lambda: {"high": 15, "medium": 60, "low": 240}
+    )
+    alert_resolve_hours: dict[str, int] = Field(
+        default_factory=lambda: {"high": 48, "medium": 72, "low": 120}
+    )
+    # The root causes a resolution must name (JSON list).
+    alert_root_causes: list[str] = Field(
+        default_factory=lambda: [
+            "product",
+            "delivery",
+            "installation",
+            "staff-behaviour",
+            "waiting-time",
+            "billing",
+            "communication",
+            "process",
+            "other",
+        ],
+        min_length=1,
+    )
+
     # Calendar day used by the "today" barometer window (IANA name).
     timezone: str = "UTC"
     log_level: str = "INFO"

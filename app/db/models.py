@@ -153,3 +153,50 @@ class AuditRow(SQLModel, table=True):
     target: str | None = Field(default=None, max_length=200)
     client: str | None = Field(default=None, max_length=64)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class AlertRow(SQLModel, table=True):
+    """A customer (or a unit) someone must act on; `dedup_key` keeps one alert per thing."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        sa.Index("ix_alerts_org_unit_id", "org_unit", "id"),
+        sa.Index("ix_alerts_state_due_ack", "state", "due_ack_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedup_key: str = Field(max_length=200, sa_column_kwargs={"unique": True})
+    org_unit: str = Field(max_length=64)
+    touchpoint: str | None = Field(default=None, max_length=64)
+    response_id: str | None = Field(default=None, max_length=128, index=True)
+    rules: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    rules_version: int
+    severity: str = Field(max_length=8)
+    reasons: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    state: str = Field(max_length=16)
+    assignee: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    due_ack_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    due_resolve_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    root_cause: str | None = Field(default=None, max_length=64)
+    resolution_note: str | None = Field(default=None, sa_type=sa.Text)
+    # How many levels up the tree it was escalated for a missed deadline.
+    escalations: int = 0
+
+
+class AlertEventRow(SQLModel, table=True):
+    """One step of an alert's history: who did what, when."""
+
+    __tablename__ = "alert_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(index=True)
+    at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    actor: str = Field(max_length=80)
+    action: str = Field(max_length=32)
+    from_state: str | None = Field(default=None, max_length=16)
+    to_state: str | None = Field(default=None, max_length=16)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,9 +15,10 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.core.barometer import Tally
 from app.core.events import Channel, ScoreKind
-from app.db.models import ResponseRow
+from app.db.models import AlertRow, ResponseRow
 
 _TABLE = SQLModel.metadata.tables[ResponseRow.__tablename__]
+_ALERTS = SQLModel.metadata.tables[AlertRow.__tablename__]
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -56,25 +57,46 @@ def ping(engine: sa.Engine) -> None:
         connection.execute(sa.text("SELECT 1"))
 
 
-def insert_new(engine: sa.Engine, rows: Sequence[dict[str, Any]]) -> set[str]:
+def insert_new(
+    engine: sa.Engine,
+    rows: Sequence[dict[str, Any]],
+    alerts: Mapping[str, dict[str, Any]] | None = None,
+) -> Inserted:
     """Insert rows whose `response_id` is not stored yet, in one transaction.
 
-    Returns the response ids actually inserted: a redelivered or re-posted response is skipped,
-    which is what makes at-least-once delivery store each response exactly once.
+    Returns the response ids actually inserted (and the ids of their alerts): a redelivered or
+    re-posted response is skipped, which is what makes at-least-once delivery store each
+    response exactly once. `alerts` (by
+    response id) are inserted in the same transaction for the new responses only, so a crash
+    can neither store a response without its alert nor alert twice.
     """
     if not rows:
-        return set()
-    table = _TABLE
+        return Inserted(set(), [])
     dialect_insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     statement = (
-        dialect_insert(table)
+        dialect_insert(_TABLE)
         .on_conflict_do_nothing(index_elements=["response_id"])
-        .returning(table.c.response_id)
+        .returning(_TABLE.c.response_id)
     )
     # Rows as execute-many parameters, not .values(rows): the statement then compiles once and
     # is cached, where a 500-row VALUES clause took ~200 ms to compile on every batch.
     with engine.begin() as connection:
-        return set(connection.execute(statement, list(rows)).scalars())
+        new = set(connection.execute(statement, list(rows)).scalars())
+        raised = [alerts[r] for r in sorted(new) if alerts and r in alerts]
+        alert_ids: list[int] = []
+        if raised:
+            alert_insert = (
+                dialect_insert(_ALERTS)
+                .on_conflict_do_nothing(index_elements=["dedup_key"])
+                .returning(_ALERTS.c.id)
+            )
+            alert_ids = list(connection.execute(alert_insert, raised).scalars())
+    return Inserted(new, alert_ids)
+
+
+class Inserted(NamedTuple):
+    response_ids: set[str]
+    alert_ids: list[int]
 
 
 @dataclass(frozen=True)

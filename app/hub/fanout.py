@@ -33,8 +33,12 @@ class Filter:
 
     org_units: frozenset[str] = frozenset()
     touchpoints: frozenset[str] = frozenset()
+    # Alert events go to managers and admins only.
+    alerts: bool = True
 
-    def matches(self, org_unit: str, touchpoint: str | None) -> bool:
+    def matches(self, org_unit: str, touchpoint: str | None, kind: str = "") -> bool:
+        if kind == "alert" and not self.alerts:
+            return False
         return (not self.org_units or org_unit in self.org_units) and (
             not self.touchpoints or touchpoint is None or touchpoint in self.touchpoints
         )
@@ -85,6 +89,7 @@ class _Entry(NamedTuple):
     id: int
     org_unit: str
     touchpoint: str | None
+    kind: str
     text: str
 
 
@@ -161,7 +166,7 @@ class Fanout:
                 replay = tuple(
                     e.text
                     for e in self._ring
-                    if e.id > last_id and watch.matches(e.org_unit, e.touchpoint)
+                    if e.id > last_id and watch.matches(e.org_unit, e.touchpoint, e.kind)
                 )
         reply = {
             "type": "subscribed",
@@ -202,7 +207,8 @@ class Fanout:
         self._ring.append(entry)
         dropped = []
         for subscriber, watch in self._subscribers.items():
-            if watch.matches(entry.org_unit, entry.touchpoint) and not subscriber.offer(entry.text):
+            matched = watch.matches(entry.org_unit, entry.touchpoint, entry.kind)
+            if matched and not subscriber.offer(entry.text):
                 dropped.append(subscriber)
         for subscriber in dropped:
             del self._subscribers[subscriber]
@@ -234,8 +240,11 @@ def _parse(event_id: int, framed: bytes) -> _Entry | None:
         fields = None
     if isinstance(fields, dict):
         org_unit, touchpoint = fields.get("org_unit"), fields.get("touchpoint")
+        kind = fields.get("type")
         if isinstance(org_unit, str) and (touchpoint is None or isinstance(touchpoint, str)):
-            return _Entry(event_id, org_unit, touchpoint, text)
+            return _Entry(
+                event_id, org_unit, touchpoint, kind if isinstance(kind, str) else "", text
+            )
     log.warning("skipping a hub event without routing fields", extra={"id": event_id})
     return None
 

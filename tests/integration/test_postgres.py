@@ -105,6 +105,8 @@ def test_migrations_build_the_schema_on_an_empty_database_and_rerun_as_a_noop(
         "sessions",
         "api_keys",
         "audit_events",
+        "alerts",
+        "alert_events",
     }
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
@@ -130,12 +132,12 @@ def test_migrations_build_the_schema_on_an_empty_database_and_rerun_as_a_noop(
 def test_insert_new_returns_only_the_ids_it_inserted(engine: sa.Engine) -> None:
     store.migrate(engine)
     stored, new, twice = (f"r-{uuid.uuid4().hex}" for _ in range(3))
-    assert store.insert_new(engine, [_row(stored)]) == {stored}
+    assert store.insert_new(engine, [_row(stored)]).response_ids == {stored}
 
     batch = [_row(twice, score=10), _row(stored), _row(new), _row(twice, score=0)]
-    assert store.insert_new(engine, batch) == {twice, new}
+    assert store.insert_new(engine, batch).response_ids == {twice, new}
 
-    assert store.insert_new(engine, []) == set()
+    assert store.insert_new(engine, []).response_ids == set()
     assert _count(engine) == 3
     with Session(engine) as session:
         rows = {r.response_id: r for r in session.exec(select(ResponseRow))}

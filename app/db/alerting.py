@@ -1,0 +1,162 @@
+"""Alert queries: what the rules need to know, storing alerts, and moving them through the loop."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, col, select
+
+from app.core.events import AlertState, AlertView, Severity
+from app.db.models import AlertEventRow, AlertRow, ResponseRow
+
+_ALERTS = SQLModel.metadata.tables[AlertRow.__tablename__]
+_RESPONSES = SQLModel.metadata.tables[ResponseRow.__tablename__]
+
+
+def earlier_dissatisfied(
+    engine: sa.Engine, customer_refs: Sequence[str], since: datetime
+) -> dict[str, list[tuple[str, datetime]]]:
+    """Stored dissatisfied responses of these customers submitted since `since`."""
+    found: dict[str, list[tuple[str, datetime]]] = {}
+    if not customer_refs:
+        return found
+    t = _RESPONSES
+    query = sa.select(t.c.customer_ref, t.c.response_id, t.c.submitted_at).where(
+        t.c.customer_ref.in_(sorted(set(customer_refs))),
+        t.c.dissatisfied.is_(True),
+        t.c.submitted_at >= since,
+    )
+    with engine.connect() as connection:
+        for ref, response_id, submitted_at in connection.execute(query):
+            found.setdefault(ref, []).append((response_id, submitted_at))
+    return found
+
+
+def insert_alerts(engine: sa.Engine, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Alerts not about one response (a unit's drop); a known dedup_key inserts nothing."""
+    if not rows:
+        return []
+    dialect_insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        dialect_insert(_ALERTS)
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(_ALERTS.c.id)
+    )
+    with engine.begin() as connection:
+        return list(connection.execute(statement, list(rows)).scalars())
+
+
+def views(session: Session, rows: Sequence[AlertRow]) -> list[AlertView]:
+    """Alert rows with their (masked) responses, in the order given."""
+    ids = [r.response_id for r in rows if r.response_id]
+    responses = {}
+    if ids:
+        found = session.exec(select(ResponseRow).where(col(ResponseRow.response_id).in_(ids)))
+        responses = {r.response_id: r.view() for r in found}
+    return [
+        AlertView.model_validate(
+            {**row.model_dump(), "response": responses.get(row.response_id or "")}
+        )
+        for row in rows
+    ]
+
+
+def load(engine: sa.Engine, alert_ids: Sequence[int]) -> list[AlertView]:
+    if not alert_ids:
+        return []
+    with Session(engine) as session:
+        rows = session.exec(
+            select(AlertRow).where(col(AlertRow.id).in_(alert_ids)).order_by(col(AlertRow.id))
+        ).all()
+        return views(session, rows)
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    """Empty tuples match everything."""
+
+    org_units: tuple[str, ...] = ()
+    states: tuple[AlertState, ...] = ()
+    severities: tuple[Severity, ...] = ()
+    created_before: datetime | None = None
+
+
+def list_alerts(
+    engine: sa.Engine, *, where: AlertFilter, before: int | None, limit: int
+) -> tuple[list[AlertView], int | None]:
+    """Newest first; the second value is the `before` of the next page."""
+    query = select(AlertRow)
+    if where.org_units:
+        query = query.where(col(AlertRow.org_unit).in_(where.org_units))
+    if where.states:
+        query = query.where(col(AlertRow.state).in_([s.value for s in where.states]))
+    if where.severities:
+        query = query.where(col(AlertRow.severity).in_([s.value for s in where.severities]))
+    if where.created_before is not None:
+        query = query.where(AlertRow.created_at < where.created_before)
+    if before is not None:
+        query = query.where(col(AlertRow.id) < before)
+    with Session(engine) as session:
+        rows = list(session.exec(query.order_by(col(AlertRow.id).desc()).limit(limit + 1)))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return views(session, rows), (rows[-1].id if more and rows else None)
+
+
+def get(engine: sa.Engine, alert_id: int) -> tuple[AlertRow, list[AlertEventRow]] | None:
+    with Session(engine) as session:
+        row = session.get(AlertRow, alert_id)
+        if row is None:
+            return None
+        history = session.exec(
+            select(AlertEventRow)
+            .where(AlertEventRow.alert_id == alert_id)
+            .order_by(col(AlertEventRow.id))
+        ).all()
+        return row, list(history)
+
+
+class Stale(Exception):
+    """The alert changed since it was read; the caller reads it again."""
+
+
+def change(
+    engine: sa.Engine,
+    alert_id: int,
+    *,
+    expected_state: str,
+    actor: str,
+    action: str,
+    values: dict[str, Any],
+    detail: dict[str, Any] | None = None,
+) -> AlertView:
+    """Apply `values` if the alert is still in `expected_state`, and record the step."""
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        updated = session.connection().execute(
+            sa.update(_ALERTS)
+            .where(_ALERTS.c.id == alert_id, _ALERTS.c.state == expected_state)
+            .values(**values)
+        )
+        if updated.rowcount != 1:
+            raise Stale(alert_id)
+        session.add(
+            AlertEventRow(
+                alert_id=alert_id,
+                at=now,
+                actor=actor,
+                action=action,
+                from_state=expected_state,
+                to_state=values.get("state", expected_state),
+                detail=detail or {},
+            )
+        )
+        session.commit()
+        row = session.get(AlertRow, alert_id)
+        assert row is not None
+        return views(session, [row])[0]

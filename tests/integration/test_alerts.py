@@ -1,0 +1,238 @@
+"""Hot listening: each rule alerts once, the alert reaches the right managers, the loop closes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from tests.harness import App, Cockpit, make_app, response, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def hot(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    app = make_app(broker, tmp_path_factory.mktemp("alerts"))
+    app.start()
+    yield app
+    app.stop()
+
+
+def _post(app: App, *bodies: dict[str, Any]) -> None:
+    with app.client() as client:
+        answer = client.post("/api/v1/responses:batch", json={"responses": list(bodies)})
+    assert answer.status_code == 202, answer.text
+
+
+def _alerts(app: App, who: str = "admin", **params: Any) -> list[dict[str, Any]]:
+    with app.as_user(who) as client:
+        answer = client.get("/api/v1/alerts", params={"limit": 200, **params})
+    assert answer.status_code == 200, answer.text
+    items: list[dict[str, Any]] = answer.json()["items"]
+    return items
+
+
+def _alert_for(app: App, response_id: str) -> dict[str, Any]:
+    found: list[dict[str, Any]] = []
+
+    def raised() -> bool:
+        found[:] = [a for a in _alerts(app) if a["response_id"] == response_id]
+        return bool(found)
+
+    wait_until(raised, message=f"an alert for {response_id}")
+    return found[0]
+
+
+def _stored(app: App, *response_ids: str) -> None:
+    ids = ", ".join(f"'{r}'" for r in response_ids)
+    wait_until(
+        lambda: len(app.rows(f"response_id IN ({ids})")) == len(response_ids),
+        message="rows stored",
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "rules", "severity", "why"),
+    [
+        (
+            {"score": 2, "comment": "Terrible service, the worst delivery ever."},
+            ["detractor-negative-comment"],
+            "high",
+            {"score": 2, "at_most": 6},
+        ),
+        ({"score_kind": "csat", "score": 2, "comment": None}, ["csat-dissatisfied"], "medium", {}),
+        ({"score_kind": "ces", "score": 7, "comment": None}, ["ces-high-effort"], "medium", {}),
+        (
+            {"score": 9, "comment": "Nice people, but I want a refund. Never again!"},
+            ["churn-language"],
+            "high",
+            {"matched": ["refund", "never again"]},
+        ),
+    ],
+)
+def test_each_rule_raises_an_alert_saying_why(
+    hot: App, fields: dict[str, Any], rules: list[str], severity: str, why: dict[str, Any]
+) -> None:
+    body = response(org_unit="store-3", customer_ref=None, **fields)
+    _post(hot, body)
+    alert = _alert_for(hot, body["response_id"])
+    assert (alert["rules"], alert["severity"], alert["state"]) == (rules, severity, "open")
+    assert why.items() <= alert["reasons"][rules[0]].items()
+    assert alert["rules_version"] == 1
+    assert alert["due_ack_at"] is not None
+
+
+def test_a_content_customer_raises_nothing(hot: App) -> None:
+    calm = response(org_unit="store-3", score=8, comment="Fine, thanks.", customer_ref=None)
+    marker = response(org_unit="store-3", score_kind="csat", score=1, customer_ref=None)
+    _post(hot, calm, marker)
+    _alert_for(hot, marker["response_id"])  # the batch was processed
+    assert [a for a in _alerts(hot) if a["response_id"] == calm["response_id"]] == []
+
+
+def test_the_same_customer_dissatisfied_twice_is_a_repeat(hot: App) -> None:
+    first = response(org_unit="store-4", score_kind="csat", score=1, customer_ref="cust-rep")
+    _post(hot, first)
+    assert _alert_for(hot, first["response_id"])["rules"] == ["csat-dissatisfied"]
+    again = response(org_unit="store-4", score_kind="csat", score=2, customer_ref="cust-rep")
+    _post(hot, again)
+    alert = _alert_for(hot, again["response_id"])
+    assert alert["rules"] == ["csat-dissatisfied", "repeat-dissatisfied"]
+    assert alert["severity"] == "high"  # the highest of the rules fired
+    assert alert["reasons"]["repeat-dissatisfied"]["earlier"] == [first["response_id"]]
+
+
+def test_a_response_delivered_twice_raises_one_alert(hot: App) -> None:
+    body = response(org_unit="store-5", score_kind="csat", score=1, customer_ref=None)
+    _post(hot, body)
+    _post(hot, body)
+    marker = response(org_unit="store-5", score_kind="csat", score=1, customer_ref=None)
+    _post(hot, marker)
+    _alert_for(hot, marker["response_id"])
+    assert len([a for a in _alerts(hot) if a["response_id"] == body["response_id"]]) == 1
+
+
+def test_a_units_nps_drop_raises_one_unit_alert_per_hour(hot: App) -> None:
+    three_days_ago = (datetime.now(UTC) - timedelta(days=3)).isoformat()
+    happy = [
+        response(org_unit="store-6", score=10, submitted_at=three_days_ago, comment=None)
+        for _ in range(20)
+    ]
+    _post(hot, *happy)
+    _stored(hot, *(b["response_id"] for b in happy))
+    unhappy = [response(org_unit="store-6", score=0, comment=None) for _ in range(12)]
+    _post(hot, *unhappy[:10])
+    _stored(hot, *(b["response_id"] for b in unhappy[:10]))
+    _post(hot, *unhappy[10:])
+    _stored(hot, *(b["response_id"] for b in unhappy))
+
+    def unit_alerts() -> list[dict[str, Any]]:
+        return [a for a in _alerts(hot, org_unit="store-6") if a["response_id"] is None]
+
+    wait_until(lambda: bool(unit_alerts()), message="the drop alert")
+    [drop] = unit_alerts()
+    assert drop["rules"] == ["unit-nps-drop"]
+    numbers = drop["reasons"]["unit-nps-drop"]
+    assert numbers["hour_nps"] == -100.0 and numbers["hour_responses"] >= 10
+    assert numbers["week_nps"] > numbers["hour_nps"] + 30
+
+
+async def test_an_alert_reaches_managers_up_the_tree_and_no_frontline(hot: App) -> None:
+    sockets = {}
+    async with (
+        connect(hot.ws_url, additional_headers=hot.auth("manager")) as north,
+        connect(hot.ws_url, additional_headers=hot.auth("frontline")) as staff,
+        connect(hot.ws_url, additional_headers=hot.auth("admin")) as admin,
+    ):
+        sockets = {"north": Cockpit(north), "staff": Cockpit(staff), "admin": Cockpit(admin)}
+        for cockpit in sockets.values():
+            await cockpit.subscribe()
+        body = response(
+            org_unit="store-12-field", score=1, comment="Awful, rude and useless technician."
+        )
+        await asyncio.to_thread(_post, hot, body)
+
+        def is_alert(e: dict[str, Any]) -> bool:
+            return e["type"] == "alert" and e["data"]["response_id"] == body["response_id"]
+
+        for who in ("north", "admin"):
+            event = await sockets[who].next(is_alert)
+            assert event["org_unit"] == "store-12-field"
+            assert event["data"]["response"]["contact_masked"] is True
+        # The frontline sees the comment, never the alert.
+        await sockets["staff"].next(
+            lambda e: e["type"] == "barometer" and e["org_unit"] == "store-12-field"
+        )
+        assert not [e for e in sockets["staff"].events if e["type"] == "alert"]
+
+
+def test_alerts_are_for_managers_of_the_unit(hot: App) -> None:
+    body = response(org_unit="store-40", score_kind="csat", score=1, customer_ref=None)
+    _post(hot, body)
+    alert = _alert_for(hot, body["response_id"])
+    with hot.as_user("frontline") as staff:
+        assert staff.get("/api/v1/alerts").status_code == 403
+    with hot.as_user("manager") as north:
+        assert north.get(f"/api/v1/alerts/{alert['id']}").status_code == 404
+        assert north.get("/api/v1/alerts", params={"org_unit": "store-40"}).status_code == 403
+    assert body["response_id"] not in {a["response_id"] for a in _alerts(hot, "manager")}
+
+
+def test_the_loop_is_closed_step_by_step_and_every_step_is_recorded(hot: App) -> None:
+    body = response(
+        org_unit="store-7", score=0, comment="Horrible, nobody came.", customer_ref="cust-loop"
+    )
+    body["contact"] = {"name": "Jeanne Martin", "phone": "+33 6 12 34 56 78"}
+    _post(hot, body)
+    alert_id = _alert_for(hot, body["response_id"])["id"]
+    hot.add_user("north.deputy", "manager", ["north"])
+    with hot.as_user("manager") as manager:
+
+        def move(**payload: Any) -> httpx.Response:
+            return manager.post(f"/api/v1/alerts/{alert_id}/transition", json=payload)
+
+        detail = manager.get(f"/api/v1/alerts/{alert_id}").json()
+        # The manager handling it sees whom to call.
+        assert detail["alert"]["response"]["contact"]["phone"] == "+33 6 12 34 56 78"
+        assert move(to="acknowledged").status_code == 200
+        assigned = manager.post(
+            f"/api/v1/alerts/{alert_id}/assign", json={"username": "north.deputy"}
+        )
+        assert assigned.json()["alert"]["assignee"] == "north.deputy"
+        wrong = manager.post(f"/api/v1/alerts/{alert_id}/assign", json={"username": "s12.staff"})
+        assert wrong.status_code == 422
+        assert move(to="in_progress").status_code == 200
+        no_note = move(to="resolved", root_cause="delivery")
+        assert no_note.status_code == 422
+        assert no_note.json()["message"] == "note: say how it was resolved"
+        bad_cause = move(to="resolved", note="Called back", root_cause="bad-luck")
+        assert bad_cause.status_code == 422 and "root_cause: one of" in bad_cause.json()["message"]
+        resolved = move(to="resolved", note="Called back, new slot Friday", root_cause="delivery")
+        assert resolved.json()["alert"]["root_cause"] == "delivery"
+        assert move(to="in_progress").status_code == 422  # only close or reopen now
+        assert move(to="closed").status_code == 200
+        final = move(to="open").json()
+    steps = [(s["action"], s["actor"], s["from_state"], s["to_state"]) for s in final["history"]]
+    assert steps == [
+        ("acknowledged", "north.manager", "open", "acknowledged"),
+        ("assigned", "north.manager", "acknowledged", "acknowledged"),
+        ("in_progress", "north.manager", "acknowledged", "in_progress"),
+        ("resolved", "north.manager", "in_progress", "resolved"),
+        ("closed", "north.manager", "resolved", "closed"),
+        ("reopened", "north.manager", "closed", "open"),
+    ]
+    assert final["alert"]["state"] == "open"
+    assert final["alert"]["acknowledged_at"] is not None
+
+
+def test_the_rules_are_listed(hot: App) -> None:
+    with hot.as_user("manager") as manager:
+        book = manager.get("/api/v1/alerts/rules").json()
+    assert book["version"] == 1
+    assert {r["id"] for r in book["rules"]} >= {"churn-language", "unit-nps-drop"}

@@ -1,0 +1,492 @@
+"""Alert notifications against real servers started here: an HTTP webhook and an SMTP relay."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from alerts.notify import (
+    DeliveryResult,
+    Dispatcher,
+    EmailNotifier,
+    Notification,
+    WebhookNotifier,
+    verify_signature,
+)
+from alerts.notify.webhook import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
+
+pytestmark = pytest.mark.integration
+
+SECRET = "webhook-secret"
+SENDER = "VoC Cockpit <alerts@voc.example>"
+
+
+def notification(alert_id: int = 42, **changes: Any) -> Notification:
+    fields: dict[str, Any] = {
+        "alert_id": alert_id,
+        "rule_id": "detractor-negative-comment",
+        "severity": "high",
+        "org_unit": "store-lyon-part-dieu",
+        "unit_name": "Lyon Part-Dieu",
+        "title": "Detractor with a negative comment at Lyon Part-Dieu",
+        "text": "NPS 2 at delivery\nComment: Toujours en attente du technicien, troisième appel",
+        "link": f"https://cockpit.example/alerts/{alert_id}",
+        "recipients": ("manager@example.com", "region@example.com"),
+    }
+    fields.update(changes)
+    return Notification(**fields)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (right after this returns)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Sleeps(list[float]):
+    """A `sleep` that only records how long it was asked to wait."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+class Results:
+    """An `on_result` the test can wait on."""
+
+    def __init__(self) -> None:
+        self.items: list[DeliveryResult] = []
+        self.changed = threading.Condition()
+
+    def __call__(self, n: Notification, result: DeliveryResult) -> None:
+        with self.changed:
+            self.items.append(result)
+            self.changed.notify_all()
+
+    def wait_for(self, count: int) -> list[DeliveryResult]:
+        with self.changed:
+            assert self.changed.wait_for(lambda: len(self.items) >= count, timeout=10)
+            return list(self.items)
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Endpoint:
+    """What the webhook server received, and how it answers: `statuses` in turn, then 200."""
+
+    url: str
+    requests: list[Received] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+    # Until `release` is set, a hanging endpoint holds every request without answering.
+    hang: bool = False
+    release: threading.Event = field(default_factory=threading.Event)
+    arrived: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_POST(self) -> None:
+        endpoint = self.server.endpoint
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        with endpoint.lock:
+            endpoint.requests.append(
+                Received({k.lower(): v for k, v in self.headers.items()}, body)
+            )
+            status = endpoint.statuses.pop(0) if endpoint.statuses else 200
+        endpoint.arrived.set()
+        if endpoint.hang:
+            endpoint.release.wait(10)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok" if status < 300 else b"no")
+        except OSError:
+            pass  # the client gave up waiting
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    endpoint: Endpoint
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that timed out and left: expected here
+
+
+@pytest.fixture
+def endpoint() -> Iterator[Endpoint]:
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.endpoint = Endpoint(f"http://127.0.0.1:{server.server_address[1]}/hooks/voc")
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield server.endpoint
+    server.endpoint.release.set()
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def signed(request: Received) -> bool:
+    return verify_signature(
+        SECRET, request.headers["x-voc-timestamp"], request.body, request.headers["x-voc-signature"]
+    )
+
+
+def test_the_signature_verifies_on_the_raw_body_received(endpoint: Endpoint) -> None:
+    with WebhookNotifier(endpoint.url, SECRET, "json") as notifier:
+        result = notifier.deliver(notification())
+    assert result == DeliveryResult("webhook", True, 1, 200)
+    (request,) = endpoint.requests
+    assert request.headers["content-type"] == "application/json; charset=utf-8"
+    assert signed(request)
+    assert "troisième appel" in json.loads(request.body)["text"]
+    assert not verify_signature(
+        SECRET,
+        request.headers[TIMESTAMP_HEADER.lower()],
+        request.body.replace(b"42", b"43"),
+        request.headers[SIGNATURE_HEADER.lower()],
+    )
+
+
+def test_server_errors_are_retried_with_backoff_and_the_third_try_succeeds(
+    endpoint: Endpoint,
+) -> None:
+    endpoint.statuses = [500, 500]
+    sleeps = Sleeps()
+    with WebhookNotifier(endpoint.url, SECRET, "slack", backoff_s=1.0, sleep=sleeps) as notifier:
+        result = notifier.deliver(notification())
+    assert result == DeliveryResult("webhook", True, 3, 200)
+    assert sleeps == [1.0, 2.0]
+    assert len(endpoint.requests) == 3
+    assert all(signed(request) for request in endpoint.requests)
+    assert len({request.headers[DELIVERY_HEADER.lower()] for request in endpoint.requests}) == 1
+
+
+def test_a_bad_request_is_not_retried(endpoint: Endpoint) -> None:
+    endpoint.statuses = [400]
+    sleeps = Sleeps()
+    with WebhookNotifier(endpoint.url, SECRET, "teams", sleep=sleeps) as notifier:
+        result = notifier.deliver(notification())
+    assert result == DeliveryResult("webhook", False, 1, 400, "HTTP 400: no")
+    assert len(endpoint.requests) == 1
+    assert sleeps == []
+
+
+def test_after_max_attempts_the_result_says_it_gave_up(endpoint: Endpoint) -> None:
+    endpoint.statuses = [503] * 3
+    sleeps = Sleeps()
+    with WebhookNotifier(endpoint.url, SECRET, max_attempts=3, sleep=sleeps) as notifier:
+        result = notifier.deliver(notification())
+    assert result == DeliveryResult(
+        "webhook", False, 3, 503, "gave up after 3 attempts: HTTP 503: no"
+    )
+    assert len(endpoint.requests) == 3
+    assert sleeps == [1.0, 2.0]
+
+
+def test_a_hanging_endpoint_times_out_and_is_retried(endpoint: Endpoint) -> None:
+    endpoint.hang = True
+    sleeps = Sleeps()
+    with WebhookNotifier(
+        endpoint.url, SECRET, timeout_s=0.2, max_attempts=2, sleep=sleeps
+    ) as notifier:
+        result = notifier.deliver(notification())
+    assert not result.ok
+    assert result.attempts == 2
+    assert result.error == "gave up after 2 attempts: ReadTimeout: timed out"
+    assert len(endpoint.requests) == 2
+
+
+def test_submit_returns_while_the_endpoint_holds_the_deliveries(endpoint: Endpoint) -> None:
+    endpoint.hang = True
+    results = Results()
+    with WebhookNotifier(endpoint.url, SECRET) as notifier:
+        dispatcher = Dispatcher([notifier], results, workers=2)
+        accepted = [dispatcher.submit(notification(alert_id)) for alert_id in range(100)]
+        assert all(accepted)
+        assert endpoint.arrived.wait(5)  # a delivery is under way, held by the endpoint
+        assert results.items == []  # and none has finished: submit did not wait for them
+        endpoint.release.set()
+        assert all(result.ok for result in results.wait_for(100))
+        assert dispatcher.close(5)
+    assert len(endpoint.requests) == 100
+
+
+def test_a_dead_endpoint_is_reported_as_failed_deliveries() -> None:
+    results = Results()
+    sleeps = Sleeps()
+    url = f"http://127.0.0.1:{free_port()}/hooks/voc"
+    with WebhookNotifier(url, SECRET, max_attempts=2, sleep=sleeps) as notifier:
+        dispatcher = Dispatcher([notifier], results)
+        assert all(dispatcher.submit(notification(alert_id)) for alert_id in range(100))
+        failures = results.wait_for(100)
+        assert dispatcher.close(5)
+    assert {result.attempts for result in failures} == {2}
+    assert all(not result.ok for result in failures)
+    assert all("gave up after 2 attempts: ConnectError" in str(r.error) for r in failures)
+
+
+@dataclass
+class Mail:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: EmailMessage
+    login: bytes | None
+    tls: bool
+
+
+class Relay:
+    """An aiosmtpd handler that keeps what it accepts and refuses what it is told to."""
+
+    def __init__(self) -> None:
+        self.mails: list[Mail] = []
+        self.data_replies: list[str] = []
+        self.refuse: dict[str, str] = {}
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.data_replies:
+            return self.data_replies.pop(0)
+        assert isinstance(envelope.content, bytes)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        login = session.auth_data if session.authenticated else None
+        tls = (
+            server.transport is not None
+            and server.transport.get_extra_info("ssl_object") is not None
+        )
+        self.mails.append(Mail(str(envelope.mail_from), envelope.rcpt_tos, message, login, tls))
+        return "250 Message accepted"
+
+
+def authenticate(
+    server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+) -> AuthResult:
+    ok = isinstance(auth_data, LoginPassword) and auth_data == (b"alerts", b"pa55word")
+    # handled=False: aiosmtpd then answers 535 itself.
+    return AuthResult(success=ok, handled=False, auth_data=auth_data.login if ok else None)
+
+
+@pytest.fixture
+def smtp_server(request: pytest.FixtureRequest) -> Iterator[tuple[Relay, int]]:
+    """A relay on loopback; an indirect parametrization passes options to its Controller."""
+    options: dict[str, Any] = getattr(request, "param", {})
+    relay = Relay()
+    controller = Controller(relay, hostname="127.0.0.1", port=free_port(), **options)
+    controller.start()
+    yield relay, controller.port
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A throwaway self-signed certificate for 127.0.0.1, made by the openssl command."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the openssl command is not installed: no certificate for the TLS cases")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def server_tls(certificate: tuple[Path, Path]) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    return context
+
+
+def client_tls(certificate: tuple[Path, Path]) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(certificate[0]))
+
+
+def test_an_alert_email_arrives_with_its_subject_body_and_link(
+    smtp_server: tuple[Relay, int],
+) -> None:
+    relay, port = smtp_server
+    notifier = EmailNotifier("127.0.0.1", port, SENDER, security="none")
+    assert notifier.deliver(notification()) == DeliveryResult("email", True, 1, 250)
+    (mail,) = relay.mails
+    assert mail.mail_from == "alerts@voc.example"
+    assert mail.rcpt_tos == ["manager@example.com", "region@example.com"]
+    assert mail.message["From"] == SENDER
+    assert mail.message["To"] == "manager@example.com, region@example.com"
+    assert mail.message["Subject"] == "Detractor with a negative comment at Lyon Part-Dieu"
+    body = mail.message.get_content()
+    assert "Toujours en attente du technicien, troisième appel" in body
+    assert "Open in the cockpit: https://cockpit.example/alerts/42" in body
+    assert (mail.login, mail.tls) == (None, False)
+
+
+def test_a_temporary_refusal_is_retried_after_a_backoff(smtp_server: tuple[Relay, int]) -> None:
+    relay, port = smtp_server
+    relay.data_replies = ["451 4.3.0 Try again later"]
+    sleeps = Sleeps()
+    notifier = EmailNotifier("127.0.0.1", port, SENDER, security="none", sleep=sleeps)
+    assert notifier.deliver(notification()) == DeliveryResult("email", True, 2, 250)
+    assert sleeps == [5.0]
+    assert len(relay.mails) == 1
+
+
+def test_a_permanent_refusal_is_not_retried(smtp_server: tuple[Relay, int]) -> None:
+    relay, port = smtp_server
+    relay.refuse = {
+        "manager@example.com": "550 5.1.1 No such user",
+        "region@example.com": "550 5.1.1 No such user",
+    }
+    sleeps = Sleeps()
+    notifier = EmailNotifier("127.0.0.1", port, SENDER, security="none", sleep=sleeps)
+    result = notifier.deliver(notification())
+    assert (result.ok, result.attempts, result.status_code) == (False, 1, 550)
+    assert "manager@example.com (550 5.1.1 No such user)" in str(result.error)
+    assert sleeps == []
+
+
+def test_a_mail_some_recipients_refused_is_sent_to_the_others(
+    smtp_server: tuple[Relay, int],
+) -> None:
+    relay, port = smtp_server
+    relay.refuse = {"region@example.com": "550 5.1.1 No such user"}
+    notifier = EmailNotifier("127.0.0.1", port, SENDER, security="none")
+    result = notifier.deliver(notification())
+    assert result.ok
+    assert result.error == "recipients refused: region@example.com (550 5.1.1 No such user)"
+    assert relay.mails[0].rcpt_tos == ["manager@example.com"]
+
+
+def test_a_dead_smtp_server_is_given_up_after_the_attempts() -> None:
+    sleeps = Sleeps()
+    notifier = EmailNotifier(
+        "127.0.0.1", free_port(), SENDER, security="none", max_attempts=3, sleep=sleeps
+    )
+    result = notifier.deliver(notification())
+    assert (result.ok, result.attempts) == (False, 3)
+    assert str(result.error).startswith("gave up after 3 attempts: ConnectionRefusedError")
+    assert sleeps == [5.0, 10.0]
+
+
+@pytest.mark.parametrize(
+    "smtp_server", [{"authenticator": authenticate, "auth_require_tls": False}], indirect=True
+)
+def test_the_relay_login_uses_the_configured_credentials(smtp_server: tuple[Relay, int]) -> None:
+    relay, port = smtp_server
+    good = EmailNotifier(
+        "127.0.0.1", port, SENDER, security="none", username="alerts", password="pa55word"
+    )
+    assert good.deliver(notification()).ok
+    assert relay.mails[0].login == b"alerts"
+    sleeps = Sleeps()
+    bad = EmailNotifier(
+        "127.0.0.1", port, SENDER, security="none", username="alerts", password="x", sleep=sleeps
+    )
+    result = bad.deliver(notification())
+    assert (result.ok, result.attempts, result.status_code) == (False, 1, 535)
+    assert sleeps == []
+
+
+def test_starttls_then_login(certificate: tuple[Path, Path]) -> None:
+    relay = Relay()
+    controller = Controller(
+        relay,
+        hostname="127.0.0.1",
+        port=free_port(),
+        tls_context=server_tls(certificate),
+        require_starttls=True,
+        authenticator=authenticate,
+        auth_require_tls=True,
+    )
+    controller.start()
+    try:
+        notifier = EmailNotifier(
+            "127.0.0.1",
+            controller.port,
+            SENDER,
+            security="starttls",
+            username="alerts",
+            password="pa55word",
+            ssl_context=client_tls(certificate),
+        )
+        assert notifier.deliver(notification()).ok
+    finally:
+        controller.stop()
+    (mail,) = relay.mails
+    assert (mail.login, mail.tls) == (b"alerts", True)
+    assert mail.message["Subject"] == "Detractor with a negative comment at Lyon Part-Dieu"
+
+
+def test_implicit_tls(certificate: tuple[Path, Path]) -> None:
+    relay = Relay()
+    controller = Controller(
+        relay, hostname="127.0.0.1", port=free_port(), ssl_context=server_tls(certificate)
+    )
+    controller.start()
+    try:
+        notifier = EmailNotifier(
+            "127.0.0.1",
+            controller.port,
+            SENDER,
+            security="tls",
+            ssl_context=client_tls(certificate),
+        )
+        assert notifier.deliver(notification()).ok
+    finally:
+        controller.stop()
+    assert relay.mails[0].tls
+
+
+def test_starttls_is_required_when_configured(smtp_server: tuple[Relay, int]) -> None:
+    relay, port = smtp_server
+    sleeps = Sleeps()
+    notifier = EmailNotifier(
+        "127.0.0.1",
+        port,
+        SENDER,
+        security="starttls",
+        username="alerts",
+        password="pa55word",
+        sleep=sleeps,
+    )
+    result = notifier.deliver(notification())
+    assert (result.ok, result.attempts) == (False, 1)
+    assert str(result.error).startswith("SMTPNotSupportedError")
+    assert relay.mails == []
