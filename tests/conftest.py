@@ -30,6 +30,15 @@ def app(broker: str, tmp_path: Path) -> Iterator[App]:
     instance.stop()
 
 
+@pytest.fixture(scope="module")
+def module_app(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    """One app for a whole test module, for tests that do not disturb each other."""
+    instance = make_app(broker, tmp_path_factory.mktemp("app"))
+    instance.start()
+    yield instance
+    instance.stop()
+
+
 @pytest.fixture
 async def cockpit(app: App) -> AsyncIterator[Cockpit]:
     async with connect(app.ws_url, additional_headers=app.auth("admin")) as connection:

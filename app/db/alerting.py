@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
 from app.core.events import AlertState, AlertView, Severity
 from app.db.models import AlertEventRow, AlertRow, ResponseRow
+from app.db.store import insert_new_only
 
 _ALERTS = SQLModel.metadata.tables[AlertRow.__tablename__]
 _RESPONSES = SQLModel.metadata.tables[ResponseRow.__tablename__]
@@ -41,12 +41,7 @@ def insert_alerts(engine: sa.Engine, rows: Sequence[dict[str, Any]]) -> list[int
     """Alerts not about one response (a unit's drop); a known dedup_key inserts nothing."""
     if not rows:
         return []
-    dialect_insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        dialect_insert(_ALERTS)
-        .on_conflict_do_nothing(index_elements=["dedup_key"])
-        .returning(_ALERTS.c.id)
-    )
+    statement = insert_new_only(engine, _ALERTS, "dedup_key")
     with engine.begin() as connection:
         return list(connection.execute(statement, list(rows)).scalars())
 

@@ -72,12 +72,7 @@ def insert_new(
     """
     if not rows:
         return Inserted(set(), [])
-    dialect_insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        dialect_insert(_TABLE)
-        .on_conflict_do_nothing(index_elements=["response_id"])
-        .returning(_TABLE.c.response_id)
-    )
+    statement = insert_new_only(engine, _TABLE, "response_id")
     # Rows as execute-many parameters, not .values(rows): the statement then compiles once and
     # is cached, where a 500-row VALUES clause took ~200 ms to compile on every batch.
     with engine.begin() as connection:
@@ -85,13 +80,17 @@ def insert_new(
         raised = [alerts[r] for r in sorted(new) if alerts and r in alerts]
         alert_ids: list[int] = []
         if raised:
-            alert_insert = (
-                dialect_insert(_ALERTS)
-                .on_conflict_do_nothing(index_elements=["dedup_key"])
-                .returning(_ALERTS.c.id)
-            )
+            alert_insert = insert_new_only(engine, _ALERTS, "dedup_key")
             alert_ids = list(connection.execute(alert_insert, raised).scalars())
     return Inserted(new, alert_ids)
+
+
+def insert_new_only(engine: sa.Engine, table: sa.Table, key: str) -> sa.Insert:
+    """An INSERT that skips rows whose unique `key` is stored already, returning what it added
+    (the id column, or the key for the responses table)."""
+    dialect_insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    returned = table.c.response_id if table is _TABLE else table.c.id
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=[key]).returning(returned)
 
 
 class Inserted(NamedTuple):

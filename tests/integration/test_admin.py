@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,12 +15,9 @@ from tests.harness import PASSWORD, ROOT, App, make_app, response, wait_until
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def admin_app(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    app = make_app(broker, tmp_path_factory.mktemp("admin"))
-    app.start()
-    yield app
-    app.stop()
+@pytest.fixture
+def admin_app(module_app: App) -> App:
+    return module_app
 
 
 def _post(app: App, key: str, **fields: str) -> httpx.Response:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,17 +10,14 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.harness import App, Cockpit, make_app, response, wait_until
+from tests.harness import App, Cockpit, response, wait_until
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def hot(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    app = make_app(broker, tmp_path_factory.mktemp("alerts"))
-    app.start()
-    yield app
-    app.stop()
+@pytest.fixture
+def hot(module_app: App) -> App:
+    return module_app
 
 
 def _post(app: App, *bodies: dict[str, Any]) -> None:

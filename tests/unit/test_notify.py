@@ -273,6 +273,7 @@ def test_an_email_with_a_line_break_in_an_address_is_refused_before_sending() ->
         (smtplib.SMTPRecipientsRefused({"a@x": (550, b"No such user")}), False, 550),
         (smtplib.SMTPRecipientsRefused({"a@x": (450, b"Mailbox busy")}), True, 450),
         (smtplib.SMTPNotSupportedError("STARTTLS extension not supported"), False, None),
+        (smtplib.SMTPException("No suitable authentication method found."), False, None),
     ],
 )
 def test_smtp_failures_are_retried_only_when_temporary(
