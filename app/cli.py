@@ -61,8 +61,9 @@ def cmd_api(settings: Settings, _: argparse.Namespace) -> None:
 def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
     from alerts.rules import DEFAULT_RULES, load_rules
     from app.broker.topics import ensure_topics
-    from app.db import store
+    from app.db import directory, store
     from app.hub import make_hub
+    from app.notifications import AlertNotifier
     from ingest.worker import IngestWorker, run_worker
     from sentiment import TextBlobScorer
 
@@ -81,12 +82,14 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
         start_http_server(settings.worker_metrics_port, addr=settings.host)
     hub = make_hub(settings)
     asyncio.run(hub.start())
+    notifier = AlertNotifier(settings, engine, directory.TreeCache(engine))
     worker = IngestWorker(
         settings=settings,
         engine=engine,
         scorer=TextBlobScorer(),
         sink=hub.sink(),
         rules=load_rules(settings.alert_rules_file or DEFAULT_RULES),
+        alert_sink=notifier,
         name=f"{socket.gethostname()}-{os.getpid()}",
     )
 
@@ -98,6 +101,7 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
     try:
         run_worker(worker)
     finally:
+        notifier.close()
         asyncio.run(hub.stop())
 
 

@@ -32,6 +32,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     create.add_argument("--role", choices=[r.value for r in Role], required=True)
     create.add_argument("--unit", action="append", default=[], help="an org unit (repeatable)")
     create.add_argument("--name", help="display name")
+    create.add_argument("--email", help="where alert e-mails go (managers)")
     create.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin"
     )
@@ -110,6 +111,7 @@ def _create_user(engine: sa.Engine, args: argparse.Namespace) -> None:
         role=role,
         units=units,
         display_name=args.name,
+        email=args.email,
     )
     directory.audit(engine, actor=_actor(), action="user.created", target=username, role=role.value)
     print(f"created {role.value} {username}" + (f" for {', '.join(units)}" if units else ""))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -23,8 +24,10 @@ from app.core.errors import BrokerUnavailable
 from app.core.ratelimit import RateLimiter
 from app.core.settings import Settings
 from app.db import directory, store
+from app.escalation import Escalator
 from app.hub import make_hub
 from app.hub.fanout import Fanout
+from app.notifications import AlertNotifier
 from app.orgfile import read_units
 from ingest.worker import IngestWorker, run_worker
 from sentiment import TextBlobScorer
@@ -39,8 +42,8 @@ def create_app(settings: Settings) -> FastAPI:
         if settings.migrate_on_start:
             await run_in_threadpool(store.migrate, engine)
         if settings.org_tree_file is not None:
-            units = await run_in_threadpool(read_units, settings.org_tree_file)
-            await run_in_threadpool(directory.save_units, engine, units)
+            listed = await run_in_threadpool(read_units, settings.org_tree_file)
+            await run_in_threadpool(directory.save_units, engine, listed)
         try:
             await run_in_threadpool(ensure_topics, settings)
         except BrokerUnavailable as exc:
@@ -52,13 +55,15 @@ def create_app(settings: Settings) -> FastAPI:
         fanout = Fanout(hub, settings)
         await fanout.start()
         producer = Producer(settings, client_id="voc-api")
+        units = directory.TreeCache(engine)
+        notifier = AlertNotifier(settings, engine, units)
         app.state.runtime = Runtime(
             settings,
             engine,
             producer,
             hub,
             fanout,
-            units=directory.TreeCache(engine),
+            units=units,
             ingest_limiter=RateLimiter(settings.ingest_rate_per_key, settings.ingest_burst_per_key),
             login_limiter=RateLimiter(
                 settings.login_attempts_per_minute / 60, settings.login_attempts_per_minute
@@ -72,6 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
                 scorer=TextBlobScorer(),
                 sink=hub.sink(),
                 rules=rules,
+                alert_sink=notifier,
                 name=f"embedded-{i + 1}",
             )
             for i in range(settings.embedded_workers)
@@ -82,13 +88,18 @@ def create_app(settings: Settings) -> FastAPI:
         ]
         for thread in threads:
             thread.start()
+        escalator = Escalator(engine, units, notifier, hub.sink().publish)
+        escalation = asyncio.create_task(escalator.run(settings.alert_escalation_every_s))
         try:
             yield
         finally:
+            escalation.cancel()
+            await asyncio.gather(escalation, return_exceptions=True)
             for worker in workers:
                 worker.stop()
             for thread in threads:
                 await run_in_threadpool(thread.join, 10)
+            await run_in_threadpool(notifier.close)
             await fanout.stop()
             await hub.stop()
             await run_in_threadpool(producer.close)

@@ -25,7 +25,7 @@ from app.broker.producer import Producer
 from app.core.barometer import BarometerBook
 from app.core.errors import BrokerUnavailable, HubUnavailable
 from app.core.events import SurveyResponse
-from app.core.ports import EventSink, Scorer
+from app.core.ports import AlertSink, EventSink, Scorer
 from app.core.settings import Settings
 from app.db import alerting, directory, store
 from app.db.models import ResponseRow
@@ -62,6 +62,7 @@ class IngestWorker:
         scorer: Scorer,
         sink: EventSink,
         rules: RuleBook,
+        alert_sink: AlertSink | None = None,
         name: str = "worker-1",
     ) -> None:
         self._settings = settings
@@ -69,6 +70,7 @@ class IngestWorker:
         self._scorer = scorer
         self._sink = sink
         self._rules = rules
+        self._alert_sink = alert_sink
         self._name = name
         self._book = BarometerBook(ZoneInfo(settings.timezone))
         self._units = directory.TreeCache(engine)
@@ -225,6 +227,8 @@ class IngestWorker:
         views = self._retry(lambda: alerting.load(self._engine, alert_ids))
         payloads += alert_payloads(views)
         metrics.ALERTS.inc(len(views))
+        if views and self._alert_sink is not None:
+            self._alert_sink.raised(views)
         try:
             self._sink.publish(payloads)
         except HubUnavailable as exc:

@@ -10,6 +10,7 @@ from websockets.asyncio.client import connect
 
 from app.broker.embedded import free_port, start_broker
 from tests.harness import App, Cockpit, RedisServer, make_app, require
+from tests.servers import endpoint, smtp_server  # noqa: F401  (fixtures for every suite)
 
 
 @pytest.fixture(scope="session")

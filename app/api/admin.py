@@ -35,6 +35,7 @@ Username = Annotated[
     StringConstraints(pattern=r"^[a-z0-9][a-z0-9._@-]{0,63}$"),
 ]
 Password = Annotated[str, StringConstraints(min_length=10, max_length=1024)]
+Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 MAX_UNITS = 1000
 
 
@@ -46,6 +47,7 @@ class UserIn(BaseModel):
     role: Role
     org_units: list[Slug] = Field(default_factory=list, max_length=MAX_UNITS)
     display_name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: Email | None = Field(default=None, description="Where alert e-mails go.")
 
 
 class UserChange(BaseModel):
@@ -58,6 +60,7 @@ class UserChange(BaseModel):
     role: Role | None = None
     org_units: list[Slug] | None = Field(default=None, max_length=MAX_UNITS)
     display_name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: Email | None = None
     disabled: bool | None = None
 
 
@@ -66,6 +69,7 @@ class UserOut(BaseModel):
     display_name: str
     role: Role
     org_units: list[str]
+    email: str | None
     disabled: bool
     locked_until: datetime | None
     created_at: datetime
@@ -77,6 +81,7 @@ class UserOut(BaseModel):
             display_name=row.display_name,
             role=Role(row.role),
             org_units=list(row.units),
+            email=row.email,
             disabled=row.disabled,
             locked_until=row.locked_until,
             created_at=row.created_at,
@@ -188,6 +193,7 @@ async def create_user(
             role=user.role,
             units=user.org_units,
             display_name=user.display_name,
+            email=user.email,
         )
 
     row = await run_in_threadpool(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from app.core.events import Assessment, SurveyResponse
+from app.core.events import AlertView, Assessment, SurveyResponse
 
 
 class Scorer(Protocol):
@@ -23,3 +23,10 @@ class EventSink(Protocol):
     """
 
     def publish(self, payloads: Sequence[bytes]) -> None: ...
+
+
+class AlertSink(Protocol):
+    """Who hears of new alerts besides the websocket (webhook, e-mail). Must not block: a
+    dead endpoint may never slow ingest."""
+
+    def raised(self, alerts: Sequence[AlertView]) -> None: ...

@@ -102,6 +102,22 @@ class Settings(BaseSettings):
         min_length=1,
     )
 
+    # How often overdue alerts are looked for and escalated up the org tree.
+    alert_escalation_every_s: float = Field(default=30.0, gt=0)
+    # Where alert notifications link to (the cockpit as users reach it); unset: no link.
+    public_url: str | None = None
+    # Webhook for alerts: JSON (ours), or Slack/Teams incoming-webhook payloads.
+    alert_webhook_url: str | None = None
+    alert_webhook_secret: SecretStr | None = None
+    alert_webhook_style: Literal["json", "slack", "teams"] = "json"
+    # E-mail for alerts, to the managers of the alert's unit and the units above it.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = "VoC cockpit <cockpit@localhost>"
+
     # Calendar day used by the "today" barometer window (IANA name).
     timezone: str = "UTC"
     log_level: str = "INFO"

@@ -116,6 +116,20 @@ def get(engine: sa.Engine, alert_id: int) -> tuple[AlertRow, list[AlertEventRow]
         return row, list(history)
 
 
+# Missing the acknowledgement deadline escalates one level; missing the resolution, two.
+UNRESOLVED = (AlertState.OPEN.value, AlertState.ACKNOWLEDGED.value, AlertState.IN_PROGRESS.value)
+
+
+def overdue(engine: sa.Engine, now: datetime) -> list[AlertRow]:
+    """Alerts past a deadline they have not been escalated for yet."""
+    t = _ALERTS.c
+    late_ack = sa.and_(t.state == AlertState.OPEN.value, t.due_ack_at <= now, t.escalations < 1)
+    late_fix = sa.and_(t.state.in_(UNRESOLVED), t.due_resolve_at <= now, t.escalations < 2)
+    with Session(engine) as session:
+        query = select(AlertRow).where(sa.or_(late_ack, late_fix)).order_by(col(AlertRow.id))
+        return list(session.exec(query).all())
+
+
 class Stale(Exception):
     """The alert changed since it was read; the caller reads it again."""
 
@@ -129,15 +143,16 @@ def change(
     action: str,
     values: dict[str, Any],
     detail: dict[str, Any] | None = None,
+    expected_escalations: int | None = None,
 ) -> AlertView:
-    """Apply `values` if the alert is still in `expected_state`, and record the step."""
+    """Apply `values` if the alert is still in `expected_state` (and escalation level), and
+    record the step. Two instances doing the same step race here, and only one wins."""
     now = datetime.now(UTC)
+    still = [_ALERTS.c.id == alert_id, _ALERTS.c.state == expected_state]
+    if expected_escalations is not None:
+        still.append(_ALERTS.c.escalations == expected_escalations)
     with Session(engine) as session:
-        updated = session.connection().execute(
-            sa.update(_ALERTS)
-            .where(_ALERTS.c.id == alert_id, _ALERTS.c.state == expected_state)
-            .values(**values)
-        )
+        updated = session.connection().execute(sa.update(_ALERTS).where(*still).values(**values))
         if updated.rowcount != 1:
             raise Stale(alert_id)
         session.add(
@@ -155,3 +170,12 @@ def change(
         row = session.get(AlertRow, alert_id)
         assert row is not None
         return views(session, [row])[0]
+
+
+def record(
+    engine: sa.Engine, alert_id: int, *, actor: str, action: str, detail: dict[str, Any]
+) -> None:
+    """A step that changes nothing of the alert itself (a notification sent or failed)."""
+    with Session(engine) as session:
+        session.add(AlertEventRow(alert_id=alert_id, actor=actor, action=action, detail=detail))
+        session.commit()

@@ -75,10 +75,12 @@ def create_user(
     role: Role,
     units: Sequence[str],
     display_name: str | None = None,
+    email: str | None = None,
 ) -> UserRow:
     row = UserRow(
         username=username,
         display_name=display_name or username,
+        email=email,
         password_hash=security.hash_password(password),
         role=role.value,
         units=list(units),
@@ -125,8 +127,8 @@ def put_user(
 
 
 def update_user(engine: sa.Engine, username: str, **changes: Any) -> UserRow:
-    """Change role, units, display_name, disabled or password (hashed here); all but a new
-    display name end the user's sessions."""
+    """Change role, units, display_name, email, disabled or password (hashed here); a new
+    password, role or units, or disabling, ends the user's sessions."""
     with Session(engine) as session:
         row = session.exec(select(UserRow).where(UserRow.username == username)).first()
         if row is None:
@@ -203,6 +205,20 @@ def session_principal(engine: sa.Engine, token: str) -> tuple[Principal, datetim
         if row.revoked or row.expires_at <= now or user.disabled:
             return None
         return principal(user), row.expires_at
+
+
+def managers_of(engine: sa.Engine, unit_ids: Sequence[str]) -> list[UserRow]:
+    """Enabled managers given any of these units, with an e-mail address."""
+    wanted = set(unit_ids)
+    with Session(engine) as session:
+        rows = session.exec(
+            select(UserRow).where(
+                UserRow.role == Role.MANAGER.value,
+                col(UserRow.disabled).is_(False),
+                col(UserRow.email).is_not(None),
+            )
+        ).all()
+    return [r for r in rows if wanted & set(r.units)]
 
 
 def principal(user: UserRow) -> Principal:

@@ -102,6 +102,8 @@ class UserRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     display_name: str = Field(max_length=200)
+    # Where alert e-mails go (managers); optional.
+    email: str | None = Field(default=None, max_length=254)
     password_hash: str = Field(max_length=255)
     role: str = Field(max_length=16)
     units: list[str] = Field(default_factory=list, sa_type=sa.JSON)

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import shutil
-import socket
 import ssl
 import subprocess
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from alerts.notify import (
     DeliveryResult,
@@ -30,6 +22,7 @@ from alerts.notify import (
     verify_signature,
 )
 from alerts.notify.webhook import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from tests.servers import Endpoint, Received, Relay, authenticate, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -51,14 +44,6 @@ def notification(alert_id: int = 42, **changes: Any) -> Notification:
     }
     fields.update(changes)
     return Notification(**fields)
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (right after this returns)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Sleeps(list[float]):
@@ -84,73 +69,6 @@ class Results:
         with self.changed:
             assert self.changed.wait_for(lambda: len(self.items) >= count, timeout=10)
             return list(self.items)
-
-
-@dataclass
-class Received:
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Endpoint:
-    """What the webhook server received, and how it answers: `statuses` in turn, then 200."""
-
-    url: str
-    requests: list[Received] = field(default_factory=list)
-    statuses: list[int] = field(default_factory=list)
-    # Until `release` is set, a hanging endpoint holds every request without answering.
-    hang: bool = False
-    release: threading.Event = field(default_factory=threading.Event)
-    arrived: threading.Event = field(default_factory=threading.Event)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def do_POST(self) -> None:
-        endpoint = self.server.endpoint
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        with endpoint.lock:
-            endpoint.requests.append(
-                Received({k.lower(): v for k, v in self.headers.items()}, body)
-            )
-            status = endpoint.statuses.pop(0) if endpoint.statuses else 200
-        endpoint.arrived.set()
-        if endpoint.hang:
-            endpoint.release.wait(10)
-        try:
-            self.send_response(status)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok" if status < 300 else b"no")
-        except OSError:
-            pass  # the client gave up waiting
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    endpoint: Endpoint
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that timed out and left: expected here
-
-
-@pytest.fixture
-def endpoint() -> Iterator[Endpoint]:
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.endpoint = Endpoint(f"http://127.0.0.1:{server.server_address[1]}/hooks/voc")
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server.endpoint
-    server.endpoint.release.set()
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
 
 
 def signed(request: Received) -> bool:
@@ -251,65 +169,6 @@ def test_a_dead_endpoint_is_reported_as_failed_deliveries() -> None:
     assert {result.attempts for result in failures} == {2}
     assert all(not result.ok for result in failures)
     assert all("gave up after 2 attempts: ConnectError" in str(r.error) for r in failures)
-
-
-@dataclass
-class Mail:
-    mail_from: str
-    rcpt_tos: list[str]
-    message: EmailMessage
-    login: bytes | None
-    tls: bool
-
-
-class Relay:
-    """An aiosmtpd handler that keeps what it accepts and refuses what it is told to."""
-
-    def __init__(self) -> None:
-        self.mails: list[Mail] = []
-        self.data_replies: list[str] = []
-        self.refuse: dict[str, str] = {}
-
-    async def handle_RCPT(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
-    ) -> str:
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        if self.data_replies:
-            return self.data_replies.pop(0)
-        assert isinstance(envelope.content, bytes)
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        login = session.auth_data if session.authenticated else None
-        tls = (
-            server.transport is not None
-            and server.transport.get_extra_info("ssl_object") is not None
-        )
-        self.mails.append(Mail(str(envelope.mail_from), envelope.rcpt_tos, message, login, tls))
-        return "250 Message accepted"
-
-
-def authenticate(
-    server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
-) -> AuthResult:
-    ok = isinstance(auth_data, LoginPassword) and auth_data == (b"alerts", b"pa55word")
-    # handled=False: aiosmtpd then answers 535 itself.
-    return AuthResult(success=ok, handled=False, auth_data=auth_data.login if ok else None)
-
-
-@pytest.fixture
-def smtp_server(request: pytest.FixtureRequest) -> Iterator[tuple[Relay, int]]:
-    """A relay on loopback; an indirect parametrization passes options to its Controller."""
-    options: dict[str, Any] = getattr(request, "param", {})
-    relay = Relay()
-    controller = Controller(relay, hostname="127.0.0.1", port=free_port(), **options)
-    controller.start()
-    yield relay, controller.port
-    controller.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,246 @@
+"""Alerts leave the cockpit: a signed webhook and e-mails to the managers up the tree, and
+escalation of missed deadlines (driven by an injected clock, not by waiting)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import connect
+
+from alerts.engine import Trigger
+from alerts.notify import verify_signature
+from app.core.access import Role
+from app.core.events import Assessment, Severity, SurveyResponse
+from app.core.settings import Settings
+from app.db import alerting, directory, store
+from app.db.models import ResponseRow
+from app.escalation import Escalator
+from app.notifications import AlertNotifier
+from app.orgfile import read_units
+from ingest.alerting import alert_row
+from tests.harness import ORG_TREE, App, Cockpit, make_app, response, wait_until
+from tests.servers import Endpoint, Relay
+
+pytestmark = pytest.mark.integration
+
+SECRET = "hook-secret"
+MANAGERS = {
+    "s12.manager": (["store-12"], "s12.manager@example.com"),
+    "north.boss": (["north"], "north.boss@example.com"),
+    "south.boss": (["south"], "south.boss@example.com"),
+}
+
+
+@pytest.fixture
+def wired(
+    broker: str, tmp_path: Path, endpoint: Endpoint, smtp_server: tuple[Relay, int]
+) -> Iterator[App]:
+    _, smtp_port = smtp_server
+    app = make_app(
+        broker,
+        tmp_path,
+        alert_webhook_url=endpoint.url,
+        alert_webhook_secret=SECRET,
+        smtp_host="127.0.0.1",
+        smtp_port=str(smtp_port),
+        smtp_security="none",
+        public_url="https://cockpit.example.com",
+    )
+    app.start()
+    with app.as_user("admin") as admin:
+        for username, (units, email) in MANAGERS.items():
+            created = admin.post(
+                "/api/v1/admin/users",
+                json={
+                    "username": username,
+                    "password": "correct horse battery",
+                    "role": "manager",
+                    "org_units": units,
+                    "email": email,
+                },
+            )
+            assert created.status_code == 201, created.text
+    yield app
+    app.stop()
+
+
+def _history(app: App, alert_id: int) -> list[dict[str, Any]]:
+    with app.as_user("admin") as admin:
+        steps: list[dict[str, Any]] = admin.get(f"/api/v1/alerts/{alert_id}").json()["history"]
+    return steps
+
+
+def test_a_new_alert_is_posted_signed_and_mailed_to_the_managers_up_the_tree(
+    wired: App, endpoint: Endpoint, smtp_server: tuple[Relay, int]
+) -> None:
+    relay, _ = smtp_server
+    body = response(org_unit="store-12-field", score=1, comment="Rude and useless, a disaster.")
+    with wired.client() as client:
+        assert client.post("/api/v1/responses", json=body).status_code == 202
+    wait_until(lambda: bool(endpoint.requests) and bool(relay.mails), message="webhook and mail")
+
+    [hook] = endpoint.requests
+    assert verify_signature(
+        SECRET, hook.headers["x-voc-timestamp"], hook.body, hook.headers["x-voc-signature"]
+    )
+    payload = json.loads(hook.body)
+    assert payload["org_unit"] == "store-12-field"
+    assert payload["title"] == "Detractor with a negative comment at Store 12 field team"
+    assert "Rude and useless" in payload["text"]
+    assert payload["link"] == f"https://cockpit.example.com/?alert={payload['alert_id']}"
+
+    [mail] = relay.mails
+    # The store's manager and the region's, never another region's.
+    assert sorted(mail.rcpt_tos) == ["north.boss@example.com", "s12.manager@example.com"]
+    assert "Store 12 field team" in mail.message["Subject"]
+    assert "Rude and useless" in mail.message.get_content()
+
+    def recorded() -> bool:
+        steps = _history(wired, payload["alert_id"])
+        return {(s["action"], s["detail"].get("channel")) for s in steps} == {
+            ("notified", "webhook"),
+            ("notified", "email"),
+        }
+
+    wait_until(recorded, message="both deliveries in the alert's history")
+
+
+async def test_a_hanging_webhook_does_not_hold_up_ingest(wired: App, endpoint: Endpoint) -> None:
+    endpoint.hang = True
+    async with connect(wired.ws_url, additional_headers=wired.auth("admin")) as socket:
+        cockpit = Cockpit(socket)
+        await cockpit.subscribe()
+        bodies = [
+            response(org_unit="store-1", score=0, comment="Terrible, awful service.")
+            for _ in range(3)
+        ]
+        for body in bodies:
+            with wired.client() as client:
+                posted = await asyncio.to_thread(client.post, "/api/v1/responses", json=body)
+            assert posted.status_code == 202
+            # Each alert reaches the cockpit while the webhook still holds the first delivery.
+            await cockpit.next(
+                lambda e, rid=body["response_id"]: (
+                    e["type"] == "alert" and e["data"]["response_id"] == rid
+                )
+            )
+        assert endpoint.arrived.is_set() and not endpoint.release.is_set()
+    endpoint.release.set()
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Any]:
+    engine = store.make_engine(f"sqlite:///{tmp_path / 'voc.db'}")
+    store.migrate(engine)
+    directory.save_units(engine, read_units(ORG_TREE))
+    for username, (units, email) in MANAGERS.items():
+        directory.create_user(
+            engine,
+            username=username,
+            password="correct horse battery",
+            role=Role.MANAGER,
+            units=units,
+            email=email,
+        )
+    yield engine
+    engine.dispose()
+
+
+def _raise_alert(engine: Any, created: datetime, severity: Severity = Severity.HIGH) -> int:
+    survey = SurveyResponse.model_validate(response(org_unit="store-12", score=1))
+    assessment = Assessment(polarity=-0.6, dissatisfied=True, severity=severity)
+    trigger = Trigger(
+        dedup_key=f"response:{survey.response_id}",
+        org_unit="store-12",
+        rules=("detractor-negative-comment",),
+        severity=severity,
+        reasons={"detractor-negative-comment": {"score": 1}},
+        response_id=survey.response_id,
+        touchpoint="delivery",
+        rules_version=1,
+    )
+    row = alert_row(trigger, created, Settings())
+    inserted = store.insert_new(
+        engine,
+        [ResponseRow.values(survey, assessment, created)],
+        {survey.response_id: row},
+    )
+    [alert_id] = inserted.alert_ids
+    return alert_id
+
+
+def _escalator(engine: Any, clock: Clock, endpoint: Endpoint) -> tuple[Escalator, AlertNotifier]:
+    settings = Settings(alert_webhook_url=endpoint.url, alert_webhook_secret=SECRET)
+    units = directory.TreeCache(engine)
+    notifier = AlertNotifier(settings, engine, units)
+    published: list[bytes] = []
+    return Escalator(engine, units, notifier, published.extend, clock=clock), notifier
+
+
+def test_a_missed_deadline_escalates_one_level_up_and_tells_them(
+    database: Any, endpoint: Endpoint
+) -> None:
+    created = datetime.now(UTC)
+    alert_id = _raise_alert(database, created)
+    clock = Clock(created + timedelta(minutes=14))
+    escalator, notifier = _escalator(database, clock, endpoint)
+    assert escalator.run_once() == []  # high severity: 15 minutes to acknowledge
+
+    clock.now = created + timedelta(minutes=16)
+    [escalated] = escalator.run_once()
+    assert escalated.escalations == 1
+    assert escalator.run_once() == []  # once per missed deadline
+    other, _ = _escalator(database, clock, endpoint)
+    assert other.run_once() == []  # another instance finds nothing left to do
+
+    clock.now = created + timedelta(hours=49)  # and 48 hours to resolve
+    [again] = escalator.run_once()
+    assert again.escalations == 2
+    notifier.close()
+
+    _, history = alerting.get(database, alert_id) or (None, [])
+    steps = [(s.detail["to_unit"], s.detail["missed"]) for s in history if s.action == "escalated"]
+    assert steps == [("north", "acknowledge"), ("acme", "resolve")]
+    assert [s.action for s in history].count("notified") == 2
+    hooks = [json.loads(r.body) for r in endpoint.requests]
+    assert [h["escalated"] for h in hooks] == [True, True]
+    assert all(h["alert_id"] == alert_id for h in hooks)
+
+
+def test_an_acknowledged_alert_escalates_only_when_it_is_not_resolved_in_time(
+    database: Any, endpoint: Endpoint
+) -> None:
+    created = datetime.now(UTC)
+    alert_id = _raise_alert(database, created)
+    alerting.change(
+        database,
+        alert_id,
+        expected_state="open",
+        actor="s12.manager",
+        action="acknowledged",
+        values={"state": "acknowledged", "acknowledged_at": created},
+    )
+    clock = Clock(created + timedelta(hours=47))
+    escalator, notifier = _escalator(database, clock, endpoint)
+    assert escalator.run_once() == []
+    clock.now = created + timedelta(hours=49)
+    [late] = escalator.run_once()
+    notifier.close()
+    assert late.escalations == 1
+    _, history = alerting.get(database, alert_id) or (None, [])
+    [step] = [s for s in history if s.action == "escalated"]
+    assert (step.detail["to_unit"], step.detail["missed"]) == ("north", "resolve")
