@@ -37,6 +37,8 @@ class ResponseRow(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_responses_org_unit_id", "org_unit", "id"),
         sa.Index("ix_responses_submitted_at", "submitted_at"),
+        # The repeat rule looks up each dissatisfied customer's earlier responses.
+        sa.Index("ix_responses_customer_ref", "customer_ref"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,4 +1,4 @@
-"""users.email, where alert e-mails go
+"""users.email, where alert e-mails go; responses by customer_ref, for the repeat rule
 
 Revision ID: 0004
 Revises: 0003
@@ -19,8 +19,10 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("email", sa.String(length=254), nullable=True))
+    op.create_index("ix_responses_customer_ref", "responses", ["customer_ref"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_responses_customer_ref", table_name="responses")
     with op.batch_alter_table("users") as batch:
         batch.drop_column("email")
