@@ -11,12 +11,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
+from alerts.figures import AlertTimes, Detractor, loop_figures
 from alerts.lifecycle import InvalidTransition, check_move
 from alerts.rules import RuleBook
 from app.api.deps import PrincipalDep, Runtime, RuntimeDep
 from app.api.errors import SIGNED_IN, documented
 from app.core.access import Principal, Role, resolve_units
-from app.core.events import AlertEvent, AlertState, AlertView, Severity
+from app.core.events import (
+    AlertEvent,
+    AlertState,
+    AlertView,
+    LoopEvent,
+    LoopFigures,
+    Severity,
+)
 from app.db import alerting, directory
 from app.db.models import AlertEventRow, AlertRow, ResponseRow
 from app.db.store import MAX_ID
@@ -108,6 +116,37 @@ async def list_alerts(
         lambda: alerting.list_alerts(runtime.engine, where=where, before=before, limit=limit)
     )
     return AlertPage(items=items, next_before=next_before)
+
+
+@router.get("/figures")
+async def figures(
+    runtime: RuntimeDep,
+    principal: ManagerDep,
+    org_unit: Annotated[Sequence[str], Query(max_length=200)] = (),
+    days: Annotated[int, Query(ge=1, le=90)] = 7,
+) -> LoopFigures:
+    """How the loop is closed in these units (and below): median time to acknowledge and to
+    resolve, % of detractors called back within 48 h, unresolved alerts by age."""
+    tree = await run_in_threadpool(runtime.units.get)
+    requested = [u.strip().lower() for u in org_unit]
+    covered = resolve_units(requested, tree=tree, visible=principal.visible(tree))
+    units = tuple(sorted(covered)) if covered is not None else ()
+    label = requested[0] if len(requested) == 1 else None
+    return await run_in_threadpool(_figures, runtime, units, label, datetime.now(UTC), days)
+
+
+def _figures(
+    runtime: Runtime, units: tuple[str, ...], label: str | None, now: datetime, days: int
+) -> LoopFigures:
+    since = now - timedelta(days=days)
+    alerts, detractors = alerting.loop_rows(runtime.engine, org_units=units, since=since)
+    return loop_figures(
+        label,
+        [AlertTimes(AlertState(s), c, a, r) for s, c, a, r in alerts],
+        [Detractor(s, r) for s, r in detractors],
+        now=now,
+        days=days,
+    )
 
 
 def _visible_alert(runtime: Runtime, principal: Principal, alert_id: int) -> AlertDetail:
@@ -244,6 +283,11 @@ def _change(
 
 
 async def _announce(runtime: Runtime, view: AlertView) -> None:
-    """Push the changed alert to the managers' cockpits (masked, like every live event)."""
+    """Push the changed alert (masked, like every live event) and its unit's new closed-loop
+    figures to the managers' cockpits."""
     event = AlertEvent(org_unit=view.org_unit, touchpoint=view.touchpoint, data=view)
-    await run_in_threadpool(runtime.hub.sink().publish, [event.model_dump_json().encode()])
+    now = datetime.now(UTC)
+    figures = await run_in_threadpool(_figures, runtime, (view.org_unit,), view.org_unit, now, 7)
+    loop = LoopEvent(org_unit=view.org_unit, data=figures)
+    payloads = [event.model_dump_json().encode(), loop.model_dump_json().encode()]
+    await run_in_threadpool(runtime.hub.sink().publish, payloads)

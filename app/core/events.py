@@ -347,6 +347,23 @@ class AlertView(BaseModel):
     response: ResponseView | None = None
 
 
+class LoopFigures(BaseModel):
+    """How well a unit closes the loop on its alerts, with the counts behind each figure."""
+
+    org_unit: str | None
+    as_of: datetime
+    days: int
+    alerts: int = Field(description="Alerts raised in the period.")
+    acknowledged: int
+    median_ack_minutes: float | None
+    resolved: int
+    median_resolve_hours: float | None
+    detractors: int = Field(description="NPS 0-6 answers of the period whose 48 h have passed.")
+    contacted_48h: int = Field(description="Of those, with their alert resolved within 48 h.")
+    contacted_48h_pct: float | None
+    open_by_age: dict[str, int] = Field(description="Unresolved alerts by age.")
+
+
 class AlertEvent(BaseModel):
     """A new alert, or a change to one: for managers of its unit and of the units above."""
 
@@ -354,6 +371,15 @@ class AlertEvent(BaseModel):
     org_unit: str
     touchpoint: str | None
     data: AlertView
+
+
+class LoopEvent(BaseModel):
+    """A unit's closed-loop figures after one of its alerts changed: for managers."""
+
+    type: Literal["loop"] = "loop"
+    org_unit: str
+    touchpoint: None = None
+    data: LoopFigures
 
 
 class BarometerEvent(BaseModel):
@@ -364,7 +390,8 @@ class BarometerEvent(BaseModel):
 
 
 HubEvent = Annotated[
-    CommentEvent | FlagEvent | BarometerEvent | AlertEvent, Field(discriminator="type")
+    CommentEvent | FlagEvent | BarometerEvent | AlertEvent | LoopEvent,
+    Field(discriminator="type"),
 ]
 
 

@@ -179,3 +179,29 @@ def record(
     with Session(engine) as session:
         session.add(AlertEventRow(alert_id=alert_id, actor=actor, action=action, detail=detail))
         session.commit()
+
+
+def loop_rows(
+    engine: sa.Engine, *, org_units: Sequence[str], since: datetime
+) -> tuple[
+    list[tuple[str, datetime, datetime | None, datetime | None]],
+    list[tuple[datetime, datetime | None]],
+]:
+    """For closed-loop figures: alerts created since `since` (state, created, acknowledged,
+    resolved) and NPS detractors submitted since then with their alert's resolution time."""
+    a, r = _ALERTS.c, _RESPONSES.c
+    alerts_query = sa.select(a.state, a.created_at, a.acknowledged_at, a.resolved_at).where(
+        a.created_at >= since
+    )
+    detractors_query = (
+        sa.select(r.submitted_at, a.resolved_at)
+        .select_from(_RESPONSES.outerjoin(_ALERTS, a.response_id == r.response_id))
+        .where(r.score_kind == "nps", r.score <= 6, r.submitted_at >= since)
+    )
+    if org_units:
+        alerts_query = alerts_query.where(a.org_unit.in_(org_units))
+        detractors_query = detractors_query.where(r.org_unit.in_(org_units))
+    with engine.connect() as connection:
+        alerts = [tuple(row) for row in connection.execute(alerts_query)]
+        detractors = [tuple(row) for row in connection.execute(detractors_query)]
+    return alerts, detractors

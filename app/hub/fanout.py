@@ -22,6 +22,7 @@ STOP_CLOSE = (1012, "server restarting: reconnect and subscribe with last_id to 
 FAILED_CLOSE = (1011, "event hub failed: reconnect and subscribe with last_id to resume")
 
 Outgoing = str | tuple[str, ...]
+MANAGERS_ONLY = frozenset({"alert", "loop"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +34,11 @@ class Filter:
 
     org_units: frozenset[str] = frozenset()
     touchpoints: frozenset[str] = frozenset()
-    # Alert events go to managers and admins only.
+    # Alert and closed-loop events go to managers and admins only.
     alerts: bool = True
 
     def matches(self, org_unit: str, touchpoint: str | None, kind: str = "") -> bool:
-        if kind == "alert" and not self.alerts:
+        if kind in MANAGERS_ONLY and not self.alerts:
             return False
         return (not self.org_units or org_unit in self.org_units) and (
             not self.touchpoints or touchpoint is None or touchpoint in self.touchpoints

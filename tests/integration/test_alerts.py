@@ -232,3 +232,62 @@ def test_the_rules_are_listed(hot: App) -> None:
         book = manager.get("/api/v1/alerts/rules").json()
     assert book["version"] == 1
     assert {r["id"] for r in book["rules"]} >= {"churn-language", "unit-nps-drop"}
+
+
+def test_closed_loop_figures_count_what_was_acknowledged_resolved_and_called_back(
+    hot: App,
+) -> None:
+    called = response(org_unit="store-2", score=2, comment="Awful, rude staff.", customer_ref=None)
+    waiting = response(org_unit="store-2", score=1, comment="Horrible delay.", customer_ref=None)
+    old = (datetime.now(UTC) - timedelta(days=3)).isoformat()
+    forgotten = response(org_unit="store-2", score=3, comment=None, submitted_at=old)
+    _post(hot, called, waiting, forgotten)
+    alert_id = _alert_for(hot, called["response_id"])["id"]
+    _alert_for(hot, waiting["response_id"])
+    with hot.as_user("manager") as manager:
+        steps = [
+            {"to": "acknowledged"},
+            {"to": "resolved", "note": "Called, apologised", "root_cause": "staff-behaviour"},
+        ]
+        for step in steps:
+            moved = manager.post(f"/api/v1/alerts/{alert_id}/transition", json=step)
+            assert moved.status_code == 200
+        figures = manager.get("/api/v1/alerts/figures", params={"org_unit": "store-2"}).json()
+        frontline = hot.as_user("frontline").get("/api/v1/alerts/figures")
+    assert frontline.status_code == 403
+    assert (figures["org_unit"], figures["alerts"]) == ("store-2", 2)
+    assert (figures["acknowledged"], figures["resolved"]) == (1, 1)
+    assert figures["median_ack_minutes"] is not None and figures["median_ack_minutes"] < 5
+    # The old detractor raised no alert (no comment) and was never called back; the one called
+    # back counts at once; the one still waiting is within its 48 hours and not yet counted.
+    assert (figures["detractors"], figures["contacted_48h"]) == (2, 1)
+    assert figures["contacted_48h_pct"] == 50.0
+    assert figures["open_by_age"]["under_1h"] == 1
+
+
+async def test_a_change_pushes_the_units_loop_figures_to_managers_only(hot: App) -> None:
+    body = response(org_unit="store-12", score=0, comment="Dreadful, nobody helped.")
+    await asyncio.to_thread(_post, hot, body)
+    alert_id = (await asyncio.to_thread(_alert_for, hot, body["response_id"]))["id"]
+    async with (
+        connect(hot.ws_url, additional_headers=hot.auth("manager")) as north,
+        connect(hot.ws_url, additional_headers=hot.auth("frontline")) as staff,
+    ):
+        manager, frontline = Cockpit(north), Cockpit(staff)
+        await manager.subscribe()
+        await frontline.subscribe()
+        with hot.as_user("manager") as client:
+            moved = await asyncio.to_thread(
+                client.post, f"/api/v1/alerts/{alert_id}/transition", json={"to": "acknowledged"}
+            )
+        assert moved.status_code == 200
+        loop = await manager.next(lambda e: e["type"] == "loop" and e["org_unit"] == "store-12")
+        assert loop["data"]["acknowledged"] >= 1
+        # The frontline got neither the alert change nor the figures: a later comment shows
+        # everything before it was delivered.
+        marker = response(org_unit="store-12", score=10, comment=None)
+        await asyncio.to_thread(_post, hot, marker)
+        await frontline.next(
+            lambda e: e["type"] == "comment" and e["data"]["response_id"] == marker["response_id"]
+        )
+        assert {e["type"] for e in frontline.events} <= {"comment", "flag", "barometer"}
