@@ -268,18 +268,28 @@ def _change(
     values: dict[str, Any],
     detail: dict[str, Any],
 ) -> AlertView:
+    given = {k: v for k, v in detail.items() if v is not None}
     try:
-        return alerting.change(
+        changed = alerting.change(
             runtime.engine,
             current.id,
             expected_state=current.state.value,
             actor=principal.username,
             action=action,
             values=values,
-            detail={k: v for k, v in detail.items() if v is not None},
+            detail=given,
         )
     except alerting.Stale:
         raise HTTPException(409, f"alert {current.id}: changed meanwhile; reload it") from None
+    # The alert keeps its own history; the audit log lists it beside sign-ins and admin changes.
+    directory.audit(
+        runtime.engine,
+        actor=principal.username,
+        action=f"alert.{action}",
+        target=f"alert/{current.id}",
+        org_unit=current.org_unit,
+    )
+    return changed
 
 
 async def _announce(runtime: Runtime, view: AlertView) -> None:

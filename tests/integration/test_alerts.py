@@ -225,6 +225,17 @@ def test_the_loop_is_closed_step_by_step_and_every_step_is_recorded(hot: App) ->
     ]
     assert final["alert"]["state"] == "open"
     assert final["alert"]["acknowledged_at"] is not None
+    with hot.as_user("admin") as admin:
+        audit = admin.get("/api/v1/admin/audit", params={"limit": 500}).json()["items"]
+    logged = [e["action"] for e in reversed(audit) if e["target"] == f"alert/{alert_id}"]
+    assert logged == [
+        "alert.acknowledged",
+        "alert.assigned",
+        "alert.in_progress",
+        "alert.resolved",
+        "alert.closed",
+        "alert.reopened",
+    ]
 
 
 def test_the_rules_are_listed(hot: App) -> None:
