@@ -14,29 +14,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 from kafka import KafkaProducer
 from websockets.asyncio.client import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.broker.embedded import free_port, start_broker  # noqa: E402
 from app.core.access import Role  # noqa: E402
-from app.db import directory, store  # noqa: E402
-from app.demo import DEMO_TREE, generate  # noqa: E402
+from app.demo import generate  # noqa: E402
+from bench.stack import Stack, local_stack  # noqa: E402
 
-PASSWORD = "bench password"
 MANAGER_UNITS = ["south"]
 
 
@@ -45,14 +39,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def one_run(
-    url: str, bootstrap: str, auth: dict[str, str], rate: float, seconds: float
-) -> list[float]:
+async def one_run(stack: Stack, auth: dict[str, str], rate: float, seconds: float) -> list[float]:
     rng = random.Random()
     sent: dict[str, float] = {}
     latencies: list[float] = []
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=1)
-    ws_url = url.replace("http", "ws") + "/ws"
+    producer = KafkaProducer(bootstrap_servers=stack.bootstrap, acks="all", linger_ms=1)
+    ws_url = stack.url.replace("http", "ws") + "/ws"
     async with connect(ws_url, additional_headers=auth, max_queue=None) as ws:
         await ws.send(json.dumps({"type": "subscribe"}))
 
@@ -91,57 +83,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="voc-alert-bench-"))
-    broker_port, port = free_port(), free_port()
-    broker = start_broker("127.0.0.1", broker_port, log=tmp / "broker.log")
-    bootstrap = f"127.0.0.1:{broker_port}"
-    db_url = f"sqlite:///{tmp / 'voc.db'}"
-    env = os.environ | {
-        "VOC_PORT": str(port),
-        "VOC_KAFKA_BOOTSTRAP": bootstrap,
-        "VOC_DATABASE_URL": db_url,
-        "VOC_INTEGRATOR_KEYS": "bench",
-        "VOC_LOG_LEVEL": "WARNING",
-        "VOC_ORG_TREE_FILE": str(DEMO_TREE),
-    }
-    url = f"http://127.0.0.1:{port}"
-    with (tmp / "app.log").open("ab") as log:
-        api = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "api"], env=env, cwd=ROOT, stdout=log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
     rows = []
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("API not ready")
-            time.sleep(0.1)
-        engine = store.make_engine(db_url)
-        directory.create_user(
-            engine, username="bench.manager", password=PASSWORD, role=Role.MANAGER,
-            units=MANAGER_UNITS,
-        )  # fmt: skip
-        engine.dispose()
-        login = {"username": "bench.manager", "password": PASSWORD}
-        token = httpx.post(url + "/api/v1/auth/login", json=login).json()["token"]
-        auth = {"Authorization": f"Bearer {token}"}
-        asyncio.run(one_run(url, bootstrap, auth, args.rate, 3))  # warm-up: the worker joins
+    with local_stack("voc-alert-bench-") as stack:
+        auth = stack.sign_in("bench.manager", Role.MANAGER, MANAGER_UNITS)
+        # Warm-up: the worker joins its group and every unit's history is loaded.
+        asyncio.run(one_run(stack, auth, args.rate, 3))
         for run in range(args.runs):
-            latencies = asyncio.run(one_run(url, bootstrap, auth, args.rate, args.seconds))
+            latencies = asyncio.run(one_run(stack, auth, args.rate, args.seconds))
             rows.append(
                 (run + 1, len(latencies), percentile(latencies, 0.5), percentile(latencies, 0.99))
             )
-    finally:
-        api.terminate()
-        api.wait(timeout=20)
-        broker.terminate()
-        broker.wait(timeout=10)
 
     print(f"\nProduce -> manager websocket alert, {args.rate:g} responses/s for {args.seconds:g} s")
     print(f"{'run':>4} {'alerts':>7} {'p50 ms':>8} {'p99 ms':>8}")

@@ -13,11 +13,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,12 +27,9 @@ from websockets.asyncio.client import connect
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.broker.embedded import free_port, start_broker  # noqa: E402
 from app.core.access import Role  # noqa: E402
-from app.db import directory, store  # noqa: E402
-from app.demo import DEMO_TREE, generate  # noqa: E402
-
-PASSWORD = "bench password"
+from app.demo import generate  # noqa: E402
+from bench.stack import KEY, local_stack  # noqa: E402
 
 
 def count(engine: sa.Engine) -> int:
@@ -50,21 +44,6 @@ def wait_count(engine: sa.Engine, n: int, timeout_s: float = 300) -> float:
             return time.monotonic()
         time.sleep(0.02)
     raise SystemExit(f"only {count(engine)} of {n} rows after {timeout_s}s")
-
-
-def sign_in(url: str, db_url: str) -> dict[str, str]:
-    """An admin's bearer header: the websocket only serves signed-in users."""
-    engine = store.make_engine(db_url)
-    try:
-        directory.create_user(
-            engine, username="bench", password=PASSWORD, role=Role.ADMIN, units=()
-        )
-    finally:
-        engine.dispose()
-    answer = httpx.post(
-        url + "/api/v1/auth/login", json={"username": "bench", "password": PASSWORD}
-    )
-    return {"Authorization": f"Bearer {answer.json()['token']}"}
 
 
 async def ws_latency(url: str, key: str, auth: dict[str, str], samples: int) -> list[float]:
@@ -102,41 +81,9 @@ def main() -> None:
     import random
 
     rng = random.Random(42)
-    tmp = Path(tempfile.mkdtemp(prefix="voc-bench-"))
-    broker_port, port = free_port(), free_port()
-    broker = start_broker("127.0.0.1", broker_port, log=tmp / "broker.log")
-    bootstrap = f"127.0.0.1:{broker_port}"
-    db_url = f"sqlite:///{tmp / 'voc.db'}"
-    env = os.environ | {
-        "VOC_PORT": str(port),
-        "VOC_KAFKA_BOOTSTRAP": bootstrap,
-        "VOC_DATABASE_URL": db_url,
-        "VOC_INTEGRATOR_KEYS": "bench",
-        "VOC_LOG_LEVEL": "WARNING",
-        "VOC_ORG_TREE_FILE": str(DEMO_TREE),
-    }
-    url = f"http://127.0.0.1:{port}"
-    with (tmp / "app.log").open("ab") as log:
-        api = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "api"],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    engine = sa.create_engine(db_url)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("API not ready")
-            time.sleep(0.1)
-        producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    with local_stack("voc-bench-") as stack:
+        engine = sa.create_engine(stack.database_url)
+        producer = KafkaProducer(bootstrap_servers=stack.bootstrap, acks="all", linger_ms=5)
         producer.send("voc.responses", generate(rng, datetime.now(UTC)).model_dump_json().encode())
         producer.flush()
         wait_count(engine, 1)
@@ -156,12 +103,8 @@ def main() -> None:
             t1 = wait_count(engine, total)
             rows.append((run + 1, t_produced - t0, t1 - t0))
         producer.close()
-        latencies = asyncio.run(ws_latency(url, "bench", sign_in(url, db_url), 30))
-    finally:
-        api.terminate()
-        api.wait(timeout=20)
-        broker.terminate()
-        broker.wait(timeout=10)
+        auth = stack.sign_in("bench", Role.ADMIN)
+        latencies = asyncio.run(ws_latency(stack.url, KEY, auth, 30))
         engine.dispose()
 
     print(f"\nOne worker, SQLite, embedded broker, {args.n} responses a run")
