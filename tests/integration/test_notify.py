@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import ssl
 import subprocess
 import threading
@@ -22,6 +21,7 @@ from alerts.notify import (
     verify_signature,
 )
 from alerts.notify.webhook import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from tests.harness import require
 from tests.servers import Endpoint, Received, Relay, authenticate, free_port
 
 pytestmark = pytest.mark.integration
@@ -174,9 +174,7 @@ def test_a_dead_endpoint_is_reported_as_failed_deliveries() -> None:
 @pytest.fixture(scope="session")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A throwaway self-signed certificate for 127.0.0.1, made by the openssl command."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("the openssl command is not installed: no certificate for the TLS cases")
+    openssl = require("openssl")
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
