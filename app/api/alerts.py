@@ -25,8 +25,9 @@ from app.core.events import (
     LoopFigures,
     Severity,
 )
+from app.core.org import OrgTree
 from app.db import alerting, directory
-from app.db.models import AlertEventRow, AlertRow, ResponseRow
+from app.db.models import AlertEventRow, AlertRow, ResponseRow, UserRow
 from app.db.store import MAX_ID
 
 router = APIRouter(
@@ -86,6 +87,16 @@ class Assignment(BaseModel):
 async def rules(runtime: RuntimeDep, _: ManagerDep) -> RuleBook:
     """The rules alerts are raised by; each alert names the version and rules that raised it."""
     return runtime.rules
+
+
+class RootCauses(BaseModel):
+    root_causes: list[str] = Field(description="What a resolution may name, in this order.")
+
+
+@router.get("/root-causes")
+async def root_causes(runtime: RuntimeDep, _: ManagerDep) -> RootCauses:
+    """The root causes resolving an alert must name one of (VOC_ALERT_ROOT_CAUSES)."""
+    return RootCauses(root_causes=runtime.settings.alert_root_causes)
 
 
 @router.get("")
@@ -149,13 +160,20 @@ def _figures(
     )
 
 
-def _visible_alert(runtime: Runtime, principal: Principal, alert_id: int) -> AlertDetail:
+def _found(
+    runtime: Runtime, principal: Principal, alert_id: int
+) -> tuple[AlertRow, list[AlertEventRow]]:
+    """The alert and its history; 404 when it does not exist or is outside the caller's units."""
     found = alerting.get(runtime.engine, alert_id)
     tree = runtime.units.get()
     visible = principal.visible(tree)
     if found is None or (visible is not None and found[0].org_unit not in visible):
         raise HTTPException(404, f"alert {alert_id}: not found in your units")
-    row, history = found
+    return found
+
+
+def _visible_alert(runtime: Runtime, principal: Principal, alert_id: int) -> AlertDetail:
+    row, history = _found(runtime, principal, alert_id)
     return AlertDetail(alert=_revealed(runtime, row), history=[_step(e) for e in history])
 
 
@@ -235,14 +253,7 @@ async def assign(
         current = _visible_alert(runtime, principal, alert_id).alert
         username = assignment.username.strip().lower()
         user = directory.get_user(runtime.engine, username)
-        tree = runtime.units.get()
-        assignee = directory.principal(user) if user is not None and not user.disabled else None
-        visible = assignee.visible(tree) if assignee is not None else frozenset()
-        if (
-            assignee is None
-            or assignee.role is Role.FRONTLINE
-            or (visible is not None and current.org_unit not in visible)
-        ):
+        if user is None or not _may_handle(user, current.org_unit, runtime.units.get()):
             raise HTTPException(
                 422, f"username: {username!r} is not a manager of {current.org_unit}"
             )
@@ -257,6 +268,47 @@ async def assign(
 
     await _announce(runtime, await run_in_threadpool(apply))
     return await run_in_threadpool(_visible_alert, runtime, principal, alert_id)
+
+
+class Assignee(BaseModel):
+    username: str
+    display_name: str
+    role: Role
+
+
+class Assignees(BaseModel):
+    assignees: list[Assignee] = Field(description="Managers first, then admins; by username.")
+
+
+@router.get("/{alert_id}/assignees")
+async def assignees(alert_id: AlertId, runtime: RuntimeDep, principal: ManagerDep) -> Assignees:
+    """Who the alert may be assigned to: the enabled managers and admins whose units include
+    the alert's unit (its store's, its region's...)."""
+
+    def find() -> Assignees:
+        row, _ = _found(runtime, principal, alert_id)
+        tree = runtime.units.get()
+        users = [
+            u for u in directory.list_users(runtime.engine) if _may_handle(u, row.org_unit, tree)
+        ]
+        users.sort(key=lambda u: (u.role != Role.MANAGER.value, u.username))
+        return Assignees(
+            assignees=[
+                Assignee(username=u.username, display_name=u.display_name, role=Role(u.role))
+                for u in users
+            ]
+        )
+
+    return await run_in_threadpool(find)
+
+
+def _may_handle(user: UserRow, org_unit: str, tree: OrgTree) -> bool:
+    """Whether an alert of `org_unit` may be given to `user`: an enabled manager or admin whose
+    units include it."""
+    if user.disabled or user.role == Role.FRONTLINE.value:
+        return False
+    visible = directory.principal(user).visible(tree)
+    return visible is None or org_unit in visible
 
 
 def _change(

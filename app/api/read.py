@@ -1,4 +1,4 @@
-"""Read API: what happened before a client connected (responses, barometers)."""
+"""Read API: what happened before a client connected (responses, barometers, the journey)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,16 @@ from app.api.deps import PrincipalDep, RuntimeDep
 from app.api.errors import SIGNED_IN, documented
 from app.core.access import Principal, resolve_units
 from app.core.barometer import BarometerBook
-from app.core.events import BarometerSnapshot, Channel, ResponseView, ScoreKind, Window
-from app.core.org import OrgUnit
+from app.core.events import (
+    BarometerSnapshot,
+    Channel,
+    ParentBarometer,
+    ResponseView,
+    ScoreKind,
+    Window,
+)
+from app.core.journey import Journey, journey_of
+from app.core.org import OrgTree, OrgUnit
 from app.db import store
 
 router = APIRouter(
@@ -121,32 +129,91 @@ async def get_barometers(
     touchpoint: Touchpoints = (),
     window: Window | None = None,
 ) -> BarometerSnapshot:
-    """NPS, CSAT, CES and sentiment of the responses of the org units and touchpoints given.
+    """NPS, CSAT, CES and sentiment of the responses of the org units and touchpoints given,
+    with the per-minute trend of the last hour and the per-hour trend of the last 7 days.
 
     A unit covers every unit below it: a region's NPS comes from its stores' responses, never
     from averaging their figures. `org_unit` or `touchpoint` in the answer is null when it covers
     several units or touchpoints.
+
+    `parent` compares the unit with the one above it (a store with its region): given when the
+    answer names one unit that has a parent, with the same touchpoints and windows, computed
+    from the responses of the parent's whole subtree. It is given even when the parent is
+    outside the caller's units, so frontline staff see how their store compares: it holds only
+    aggregate figures and their counts, never a comment or a customer.
     """
     org_units, touchpoints = await _scope(runtime, principal, org_unit), _normalised(touchpoint)
     label = _label(principal, _normalised(org_unit))
+    windows = [window] if window is not None else list(Window)
 
     def compute() -> BarometerSnapshot:
         now = datetime.now(UTC)
-        book = BarometerBook(ZoneInfo(runtime.settings.timezone))
+        tz = ZoneInfo(runtime.settings.timezone)
+        tree = runtime.units.get()
+        parent = _parent(tree, label)
+        book, parent_book = BarometerBook(tz), BarometerBook(tz)
+        # One pass: the parent's subtree holds the units asked for, so its responses feed both.
+        loaded = tuple(sorted(tree.subtree(parent.id))) if parent is not None else org_units
+        asked = frozenset(org_units)
         for tally in store.tallies(
             runtime.engine,
             since=now - timedelta(days=7),
-            org_units=org_units,
+            org_units=loaded,
             touchpoints=touchpoints,
         ):
-            book.add(tally)
+            if parent is not None:
+                parent_book.add(tally)
+            if parent is None or tally.org_unit in asked:
+                book.add(tally)
         # The book holds only the requested responses, so a (None, None) scope is their union.
         single_touchpoint = touchpoints[0] if len(touchpoints) == 1 else None
-        snapshot = book.snapshot(None, single_touchpoint, now)
+        snapshot = book.snapshot(None, single_touchpoint, now, hourly=True)
         snapshot.org_unit = label
-        if window is not None:
-            snapshot.windows = {window: snapshot.windows[window]}
+        snapshot.windows = {w: snapshot.windows[w] for w in windows}
+        if parent is not None:
+            snapshot.parent = ParentBarometer(
+                org_unit=parent.id,
+                name=parent.name,
+                windows={
+                    w: parent_book.barometer(None, single_touchpoint, w, now) for w in windows
+                },
+            )
         return snapshot
+
+    return await run_in_threadpool(compute)
+
+
+def _parent(tree: OrgTree, label: str | None) -> OrgUnit | None:
+    unit = tree.get(label) if label is not None else None
+    return tree.get(unit.parent) if unit is not None and unit.parent is not None else None
+
+
+@router.get("/journey")
+async def get_journey(
+    runtime: RuntimeDep,
+    principal: PrincipalDep,
+    org_unit: OrgUnits = (),
+    window: Window = Window.TODAY,
+) -> Journey:
+    """The journey: each touchpoint's NPS, sentiment and flagged responses over one window, in
+    the order customers meet them (VOC_JOURNEY), so the cockpit shows where the corridor breaks.
+
+    Every touchpoint of the journey is listed, with empty figures when nobody answered about it;
+    touchpoints outside the journey follow, alphabetically, when they have responses. Units
+    cover the units below them, as for the barometers.
+    """
+    org_units = await _scope(runtime, principal, org_unit)
+    label = _label(principal, _normalised(org_unit))
+
+    def compute() -> Journey:
+        now = datetime.now(UTC)
+        book = BarometerBook(ZoneInfo(runtime.settings.timezone))
+        since = book.window_start(window, now)
+        for tally in store.tallies(runtime.engine, since=since, org_units=org_units):
+            book.add(tally)
+        return journey_of(
+            book, journey=runtime.settings.journey, org_unit=label, window=window, now=now
+        )
 
     return await run_in_threadpool(compute)
 

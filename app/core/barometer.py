@@ -11,6 +11,7 @@ from app.core.events import (
     SCORE_RANGES,
     Barometer,
     BarometerSnapshot,
+    HourPoint,
     ScoreKind,
     TrendPoint,
     Window,
@@ -165,6 +166,10 @@ class _ScopeSeries:
     hours: _Series = field(default_factory=lambda: _Series(HOURS_KEPT))
 
 
+# What a scope without responses reads from; never counted into.
+_EMPTY = _ScopeSeries()
+
+
 def _epoch(moment: datetime, name: str) -> float:
     if moment.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware, got {moment!r}")
@@ -204,7 +209,8 @@ class BarometerBook:
 
     The trend has one point per minute of the HOUR window, oldest first, empty minutes included
     (responses 0, nps None) so a sparkline has a fixed width; its last point also holds the
-    answers dated after now. Minutes are in UTC.
+    answers dated after now. Minutes are in UTC. The hourly trend, when asked for, is the same
+    per UTC hour of the WEEK window (168 points).
 
     Not thread-safe: one book per worker.
     """
@@ -251,31 +257,64 @@ class BarometerBook:
         return True
 
     def snapshot(
-        self, org_unit: str | None, touchpoint: str | None, now: datetime
+        self, org_unit: str | None, touchpoint: str | None, now: datetime, *, hourly: bool = False
     ) -> BarometerSnapshot:
-        """The barometers of one scope as of `now`; a scope with no responses has empty figures."""
-        series = self._scopes.get((org_unit, touchpoint)) or _ScopeSeries()
-        seconds = _epoch(now, "now")
-        minute = int(seconds // 60)
-        ahead = int((seconds + FUTURE_SKEW.total_seconds()) // 60)
-        midnight = now.astimezone(self._tz).replace(hour=0, minute=0, second=0, microsecond=0)
-        midnight_hour = int(midnight.timestamp() // 3600)
-        first_minute = minute - TREND_MINUTES + 1
+        """The barometers of one scope as of `now`; a scope with no responses has empty figures.
+
+        `hourly` adds the 168-point hourly trend; live events leave it out to stay small.
+        """
+        series = self._series(org_unit, touchpoint)
+        minute = int(_epoch(now, "now") // 60)
+        ahead = _ahead_minute(now)
+        first_minute = self._first_minute(Window.HOUR, now)
         trend = [_trend_point(key, series.minutes.get(key)) for key in range(first_minute, minute)]
         trend.append(_trend_point(minute, series.minutes.total(minute, ahead)))
+        hours: list[HourPoint] = []
+        if hourly:
+            hour = minute // 60
+            first_hour = self._first_minute(Window.WEEK, now) // 60
+            hours = [_hour_point(key, series.hours.get(key)) for key in range(first_hour, hour)]
+            hours.append(_hour_point(hour, series.hours.total(hour, ahead // 60)))
         return BarometerSnapshot(
             org_unit=org_unit,
             touchpoint=touchpoint,
             as_of=now,
-            windows={
-                Window.HOUR: figures(series.minutes.total(first_minute, ahead)),
-                Window.TODAY: figures(series.hours.total(midnight_hour, ahead // 60)),
-                Window.WEEK: figures(
-                    series.hours.total(minute // 60 - WEEK_HOURS + 1, ahead // 60)
-                ),
-            },
+            windows={w: self.barometer(org_unit, touchpoint, w, now) for w in Window},
             trend=trend,
+            hourly=hours,
         )
+
+    def barometer(
+        self, org_unit: str | None, touchpoint: str | None, window: Window, now: datetime
+    ) -> Barometer:
+        """The figures of one scope over one window as of `now`."""
+        series = self._series(org_unit, touchpoint)
+        first, ahead = self._first_minute(window, now), _ahead_minute(now)
+        if window is Window.HOUR:
+            return figures(series.minutes.total(first, ahead))
+        return figures(series.hours.total(first // 60, ahead // 60))
+
+    def window_start(self, window: Window, now: datetime) -> datetime:
+        """The oldest `submitted_at` the window counts as of `now`: where loading history starts."""
+        return datetime.fromtimestamp(self._first_minute(window, now) * 60, UTC)
+
+    def touchpoints(self) -> list[str]:
+        """The touchpoints of the responses counted, over every org unit, sorted."""
+        return sorted(t for unit, t in self._scopes if unit is None and t is not None)
+
+    def _series(self, org_unit: str | None, touchpoint: str | None) -> _ScopeSeries:
+        return self._scopes.get((org_unit, touchpoint)) or _EMPTY
+
+    def _first_minute(self, window: Window, now: datetime) -> int:
+        """The epoch minute a window starts at; TODAY and WEEK start on a UTC hour."""
+        minute = int(_epoch(now, "now") // 60)
+        if window is Window.HOUR:
+            return minute - TREND_MINUTES + 1
+        if window is Window.TODAY:
+            local = now.astimezone(self._tz)
+            midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+            return int(midnight.timestamp() // 3600) * 60
+        return (minute // 60 - WEEK_HOURS + 1) * 60
 
     def knows(self, org_unit: str) -> bool:
         """Whether anything was added for `org_unit` since the book was made or cleared."""
@@ -287,10 +326,24 @@ class BarometerBook:
         self._newest_minute = 0
 
 
+def _ahead_minute(now: datetime) -> int:
+    """The last minute a window counts: answers dated up to FUTURE_SKEW after now."""
+    return int((_epoch(now, "now") + FUTURE_SKEW.total_seconds()) // 60)
+
+
 def _trend_point(minute: int, counts: Counts | None) -> TrendPoint:
     at = datetime.fromtimestamp(minute * 60, UTC)
     if counts is None:
         return TrendPoint(minute=at, responses=0, nps=None, nps_responses=0)
     return TrendPoint(
         minute=at, responses=counts.responses, nps=nps(counts), nps_responses=counts.nps_responses
+    )
+
+
+def _hour_point(hour: int, counts: Counts | None) -> HourPoint:
+    at = datetime.fromtimestamp(hour * 3600, UTC)
+    if counts is None:
+        return HourPoint(hour=at, responses=0, nps=None, nps_responses=0)
+    return HourPoint(
+        hour=at, responses=counts.responses, nps=nps(counts), nps_responses=counts.nps_responses
     )

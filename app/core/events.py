@@ -284,6 +284,21 @@ class TrendPoint(BaseModel):
     nps_responses: int
 
 
+class HourPoint(BaseModel):
+    hour: datetime
+    responses: int
+    nps: float | None
+    nps_responses: int
+
+
+class ParentBarometer(BaseModel):
+    """The unit above, rolled up from its whole subtree's responses: figures and counts only."""
+
+    org_unit: str
+    name: str
+    windows: dict[Window, Barometer]
+
+
 class BarometerSnapshot(BaseModel):
     """The barometers of one scope: an org unit (None: all of them), optionally one touchpoint."""
 
@@ -292,6 +307,16 @@ class BarometerSnapshot(BaseModel):
     as_of: datetime
     windows: dict[Window, Barometer]
     trend: list[TrendPoint] = Field(description="Per minute, oldest first, last hour.")
+    hourly: list[HourPoint] = Field(
+        default_factory=list,
+        description="Per UTC hour of the 7d window (168 points), oldest first, empty hours "
+        "included; only in the read API's answer, empty in live events.",
+    )
+    parent: ParentBarometer | None = Field(
+        default=None,
+        description="The unit above the one named in `org_unit`, same touchpoints and windows; "
+        "only in the read API's answer, for a request naming one unit that has a parent.",
+    )
 
 
 class CommentEvent(BaseModel):

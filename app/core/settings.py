@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.core.events import Slug
+
 
 class Settings(BaseSettings):
     """Read from the environment (prefix `VOC_`) once, in a composition root, and passed down."""
@@ -118,16 +120,39 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_sender: str = "VoC cockpit <cockpit@localhost>"
 
+    # The journey (the corridor customers walk), comma-separated touchpoints in their order:
+    # `GET /api/v1/journey` shows each of them, answered or not, before any other touchpoint.
+    journey: Annotated[list[Slug], NoDecode] = Field(
+        default_factory=lambda: [
+            "purchase",
+            "order",
+            "delivery",
+            "installation",
+            "first-payment",
+            "support",
+            "billing",
+            "renewal",
+        ]
+    )
+
     # Calendar day used by the "today" barometer window (IANA name).
     timezone: str = "UTC"
     log_level: str = "INFO"
     frontend_dir: Path = Path(__file__).resolve().parents[2] / "frontend"
 
-    @field_validator("integrator_keys", "allowed_origins", "cors_origins", mode="before")
+    @field_validator("integrator_keys", "allowed_origins", "cors_origins", "journey", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [k.strip() for k in value.split(",") if k.strip()]
+        return value
+
+    @field_validator("journey")
+    @classmethod
+    def _each_step_once(cls, value: list[str]) -> list[str]:
+        repeated = sorted({step for step in value if value.count(step) > 1})
+        if repeated:
+            raise ValueError(f"each touchpoint once: {', '.join(repeated)} given twice or more")
         return value
 
     @field_validator("timezone")

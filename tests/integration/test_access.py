@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,7 +52,8 @@ def _headers(app: App, who: str) -> dict[str, str]:
 
 WHO = ["anonymous", "integrator", "frontline", "manager", "admin"]
 
-# (method, path, params or body, expected status per caller in WHO order)
+# (method, path, params or body, expected status per caller in WHO order); `{store-12}` in a
+# path stands for the id of the alert on that unit's unhappy response.
 MATRIX: list[tuple[str, str, Any, tuple[int, ...]]] = [
     ("GET", "/api/v1/responses", {"org_unit": "store-12"}, (401, 401, 200, 200, 200)),
     ("GET", "/api/v1/responses", {"org_unit": "store-12-field"}, (401, 401, 200, 200, 200)),
@@ -64,9 +66,15 @@ MATRIX: list[tuple[str, str, Any, tuple[int, ...]]] = [
     ("GET", "/api/v1/barometers", {"org_unit": "store-40"}, (401, 401, 403, 403, 200)),
     ("GET", "/api/v1/barometers", {"org_unit": "north"}, (401, 401, 403, 200, 200)),
     ("GET", "/api/v1/barometers", {}, (401, 401, 200, 200, 200)),
+    ("GET", "/api/v1/journey", {"org_unit": "store-12"}, (401, 401, 200, 200, 200)),
+    ("GET", "/api/v1/journey", {"org_unit": "store-40"}, (401, 401, 403, 403, 200)),
+    ("GET", "/api/v1/journey", {}, (401, 401, 200, 200, 200)),
     ("GET", "/api/v1/units", {}, (401, 401, 200, 200, 200)),
     ("GET", "/api/v1/auth/me", {}, (401, 401, 200, 200, 200)),
     ("POST", "/api/v1/responses", {"org_unit": "store-41"}, (401, 202, 401, 401, 401)),
+    ("GET", "/api/v1/alerts/root-causes", {}, (401, 401, 403, 200, 200)),
+    ("GET", "/api/v1/alerts/{store-12}/assignees", {}, (401, 401, 403, 200, 200)),
+    ("GET", "/api/v1/alerts/{store-40}/assignees", {}, (401, 401, 403, 404, 200)),
     ("GET", "/api/v1/admin/users", {}, (401, 401, 403, 403, 200)),
     ("GET", "/api/v1/admin/keys", {}, (401, 401, 403, 403, 200)),
     ("POST", "/api/v1/admin/keys", {"name": "matrix"}, (401, 401, 403, 403, 201)),
@@ -83,6 +91,7 @@ MATRIX: list[tuple[str, str, Any, tuple[int, ...]]] = [
 def test_each_caller_gets_the_expected_status(
     world: App, method: str, path: str, given: dict[str, Any], expected: tuple[int, ...]
 ) -> None:
+    path = re.sub(r"\{([a-z0-9-]+)\}", lambda unit: str(_alert_id(world, unit[1])), path)
     answers = {}
     for who in WHO:
         headers = _headers(world, who)
@@ -100,6 +109,16 @@ def test_each_caller_gets_the_expected_status(
         if answer.status_code >= 400:
             assert answer.json()["message"], answer.text
     assert {w: a.status_code for w, a in answers.items()} == dict(zip(WHO, expected, strict=True))
+
+
+def _alert_id(app: App, unit: str) -> int:
+    page = httpx.get(
+        app.url + "/api/v1/alerts",
+        params={"org_unit": unit, "limit": 200},
+        headers=_headers(app, "admin"),
+    ).json()
+    [alert_id] = [a["id"] for a in page["items"] if a["response_id"] == f"{unit}-unhappy"]
+    return int(alert_id)
 
 
 def _ids(app: App, who: str, **params: str) -> set[str]:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from app.db import directory, store
 from tests.harness import App, Cockpit, response, wait_until
 
 pytestmark = pytest.mark.integration
@@ -302,3 +303,64 @@ async def test_a_change_pushes_the_units_loop_figures_to_managers_only(hot: App)
             lambda e: e["type"] == "comment" and e["data"]["response_id"] == marker["response_id"]
         )
         assert {e["type"] for e in frontline.events} <= {"comment", "flag", "barometer"}
+
+
+def test_the_root_causes_a_resolution_names_are_listed_for_managers(hot: App) -> None:
+    with hot.as_user("manager") as manager:
+        listed = manager.get("/api/v1/alerts/root-causes")
+    with hot.as_user("frontline") as staff:
+        refused = staff.get("/api/v1/alerts/root-causes")
+    assert listed.json() == {
+        "root_causes": [
+            "product",
+            "delivery",
+            "installation",
+            "staff-behaviour",
+            "waiting-time",
+            "billing",
+            "communication",
+            "process",
+            "other",
+        ]
+    }
+    assert refused.status_code == 403
+
+
+def test_the_assignees_are_the_enabled_managers_and_admins_of_the_alerts_unit(hot: App) -> None:
+    north = response(org_unit="store-1", score_kind="csat", score=1, customer_ref=None)
+    south = response(org_unit="store-41", score_kind="csat", score=1, customer_ref=None)
+    _post(hot, north, south)
+    alert_id = _alert_for(hot, north["response_id"])["id"]
+    south_alert_id = _alert_for(hot, south["response_id"])["id"]
+    hot.auth("frontline")  # s12.staff: frontline in north
+    hot.add_user("s1.manager", "manager", ["store-1"])
+    hot.add_user("acme.manager", "manager", ["acme"])
+    hot.add_user("south.boss", "manager", ["south"])
+    hot.add_user("s0.manager", "manager", ["store-0"])
+    hot.add_user("north.away", "manager", ["north"])
+    engine = store.make_engine(hot.database_url)
+    try:
+        directory.update_user(engine, "north.away", disabled=True)
+    finally:
+        engine.dispose()
+
+    with hot.as_user("manager") as manager:
+        people = manager.get(f"/api/v1/alerts/{alert_id}/assignees").json()["assignees"]
+        elsewhere = manager.get(f"/api/v1/alerts/{south_alert_id}/assignees")
+        assign_to = {
+            username: manager.post(
+                f"/api/v1/alerts/{alert_id}/assign", json={"username": username}
+            ).status_code
+            for username in ("s1.manager", "south.boss")
+        }
+
+    usernames = [p["username"] for p in people]
+    # Other tests of this module add managers of north too: those are listed, in order.
+    assert {"north.manager", "s1.manager", "acme.manager", "admin"} <= set(usernames)
+    assert not {"s12.staff", "south.boss", "s0.manager", "north.away"} & set(usernames)
+    managers = [p["username"] for p in people if p["role"] == "manager"]
+    assert usernames == [*sorted(managers), "admin"]
+    assert {"username": "admin", "display_name": "admin", "role": "admin"} in people
+    assert elsewhere.status_code == 404
+    # Whoever is listed may be assigned, and only them.
+    assert assign_to == {"s1.manager": 200, "south.boss": 422}

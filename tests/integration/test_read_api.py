@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
 import httpx
 import pytest
 
-from tests.harness import App, response, wait_until
+from tests.harness import App, make_app, response, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -118,3 +123,129 @@ def test_health_readiness_and_metrics(app: App) -> None:
     assert "voc_responses_ingested_total 2.0" in text
     assert "voc_responses_flagged_total 1.0" in text
     assert "voc_ws_clients" in text
+
+
+def _get(app: App, path: str, who: str = "admin", params: Any = None) -> dict[str, Any]:
+    answer = httpx.get(app.url + path, params=params, headers=app.auth(who), timeout=15)
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def test_barometers_give_the_week_hour_by_hour(app: App) -> None:
+    now = datetime.now(UTC)
+    five_hours_ago = now - timedelta(hours=5)
+    bodies = [response(score=s, org_unit="store-1", submitted_at=now.isoformat()) for s in (10, 3)]
+    bodies += [response(score=0, org_unit="store-1", submitted_at=five_hours_ago.isoformat())]
+    bodies += [response(score=10, org_unit="store-2")]
+    _post_all(app, bodies)
+
+    snapshot = _get(app, "/api/v1/barometers", params={"org_unit": "store-1", "window": "hour"})
+
+    hourly = snapshot["hourly"]
+    hours = [datetime.fromisoformat(p["hour"]) for p in hourly]
+    assert len(hourly) == 168
+    assert all(later - earlier == timedelta(hours=1) for earlier, later in pairwise(hours))
+    by_hour = {hour: point for hour, point in zip(hours, hourly, strict=True)}
+    this_hour = by_hour[now.replace(minute=0, second=0, microsecond=0)]
+    assert (this_hour["responses"], this_hour["nps"], this_hour["nps_responses"]) == (2, 0.0, 2)
+    earlier = by_hour[five_hours_ago.replace(minute=0, second=0, microsecond=0)]
+    assert (earlier["responses"], earlier["nps"]) == (1, -100.0)
+    assert sum(p["responses"] for p in hourly) == 3  # store-2's answer is not store-1's
+    quiet = [p for p in hourly if p is not this_hour and p is not earlier]
+    assert all(p["responses"] == 0 and p["nps"] is None for p in quiet)
+
+
+def test_a_stores_barometer_comes_with_its_regions_even_for_its_frontline_staff(app: App) -> None:
+    answers = {
+        "store-1": [10, 9, 3, 0],
+        "store-2": [10, 10, 10, 2],
+        "store-12": [6],
+        "store-12-field": [9],
+        "store-40": [0, 0, 0],  # south: not north's
+    }
+    bodies = [response(org_unit=u, score=s) for u, scores in answers.items() for s in scores]
+    bodies += [
+        response(org_unit="store-2", touchpoint="billing", score_kind="csat", score=5),
+        response(org_unit="store-12", touchpoint="billing", score_kind="csat", score=2),
+    ]
+    _post_all(app, bodies)
+
+    mine = _get(app, "/api/v1/barometers", "frontline")
+    team = _get(app, "/api/v1/barometers", "frontline", {"org_unit": "store-12-field"})
+    billing = _get(
+        app, "/api/v1/barometers", params={"org_unit": "store-1", "touchpoint": "billing"}
+    )
+    two_units = _get(
+        app, "/api/v1/barometers", params=[("org_unit", "store-1"), ("org_unit", "store-2")]
+    )
+    company = _get(app, "/api/v1/barometers", params={"org_unit": "acme"})
+
+    # s12.staff sees store-12 (with its team) beside North, rolled up from all of North's answers:
+    # 6 promoters and 4 detractors of 10, never an average of the stores' NPS.
+    week = mine["windows"]["7d"]
+    assert (mine["org_unit"], week["nps"], week["nps_responses"]) == ("store-12", 0.0, 2)
+    parent = mine["parent"]
+    assert (parent["org_unit"], parent["name"]) == ("north", "North")
+    assert set(parent) == {"org_unit", "name", "windows"}  # figures only: no comment, no customer
+    north = parent["windows"]["7d"]
+    assert (north["nps"], north["nps_responses"], north["responses"]) == (20.0, 10, 12)
+    assert (north["promoters"], north["detractors"]) == (6, 4)
+    assert (north["csat_pct"], north["csat_responses"]) == (50.0, 2)
+    assert list(parent["windows"]) == list(mine["windows"]) == ["hour", "today", "7d"]
+    # A team's parent is its store.
+    assert (team["parent"]["org_unit"], team["parent"]["name"]) == ("store-12", "Store 12")
+    assert team["parent"]["windows"]["7d"]["nps_responses"] == 2
+    # The same touchpoints for both.
+    north_billing = billing["parent"]["windows"]["7d"]
+    assert (north_billing["responses"], north_billing["csat_pct"]) == (2, 50.0)
+    assert billing["windows"]["7d"]["responses"] == 0
+    # Several units, or a unit at the top, have no parent to compare with.
+    assert two_units["parent"] is None and company["parent"] is None
+
+
+def test_the_journey_lists_every_step_in_order_with_its_figures(app: App) -> None:
+    bodies = [
+        response(org_unit="store-1", touchpoint="delivery", score=10),
+        response(org_unit="store-1", touchpoint="delivery", score=0, comment="Late again, awful."),
+        response(org_unit="store-2", touchpoint="purchase", score=9),
+        response(org_unit="store-2", touchpoint="warranty", score=3, comment=None),
+        response(org_unit="store-1", touchpoint="app-login", score=8, comment=None),
+        response(org_unit="store-40", touchpoint="delivery", score=0),  # south
+    ]
+    _post_all(app, bodies)
+
+    north = _get(app, "/api/v1/journey", "manager", {"window": "hour"})
+    everyone = _get(app, "/api/v1/journey", params={"window": "hour"})
+    store_2 = _get(app, "/api/v1/journey", params={"org_unit": "store-2"})
+
+    journey = ["purchase", "order", "delivery", "installation", "first-payment", "support"]
+    journey += ["billing", "renewal"]
+    assert (north["org_unit"], north["window"]) == ("north", "hour")
+    assert [s["touchpoint"] for s in north["steps"]] == [*journey, "app-login", "warranty"]
+    steps = {s["touchpoint"]: s["figures"] for s in north["steps"]}
+    delivery = steps["delivery"]
+    assert (delivery["nps"], delivery["promoters"], delivery["detractors"]) == (0.0, 1, 1)
+    assert (delivery["responses"], delivery["sentiment_responses"], delivery["flagged"]) == (
+        2,
+        2,
+        1,
+    )
+    assert delivery["sentiment_mean"] is not None
+    assert (steps["purchase"]["nps"], steps["warranty"]["nps"]) == (100.0, -100.0)
+    assert (steps["order"]["responses"], steps["order"]["nps"]) == (0, None)
+    # The admin's journey covers south's answers too; a store's only its own.
+    assert {s["touchpoint"]: s["figures"] for s in everyone["steps"]}["delivery"]["nps"] == -33.3
+    assert store_2["window"] == "today"
+    assert [s["touchpoint"] for s in store_2["steps"]] == [*journey, "warranty"]
+
+
+def test_the_journey_follows_voc_journey(broker: str, tmp_path: Path) -> None:
+    app = make_app(broker, tmp_path, journey="Delivery,purchase,renewal")
+    app.start()
+    try:
+        _post_all(app, [response(touchpoint="billing"), response(touchpoint="purchase")])
+        steps = _get(app, "/api/v1/journey", "frontline")["steps"]
+    finally:
+        app.stop()
+    assert [s["touchpoint"] for s in steps] == ["delivery", "purchase", "renewal", "billing"]

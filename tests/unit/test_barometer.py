@@ -321,3 +321,75 @@ def test_naive_datetimes_are_refused() -> None:
 def test_score_outside_its_kind_range_is_refused() -> None:
     with pytest.raises(ValueError, match="outside the csat range"):
         add(BarometerBook(PARIS), NOW, score_kind=ScoreKind.CSAT, score=9)
+
+
+def test_hourly_has_one_point_per_utc_hour_of_the_week_oldest_first() -> None:
+    book = BarometerBook(PARIS)
+    for score in (10, 9, 0):
+        add(book, NOW - timedelta(hours=3), score=score)
+    add(book, NOW - timedelta(hours=167), score=6)
+    add(book, NOW - timedelta(hours=168), score=10)  # kept by the book, but before the window
+    add(book, NOW, score_kind=ScoreKind.CSAT, score=5)
+
+    hourly = book.snapshot("store-1", None, NOW, hourly=True).hourly
+
+    this_hour = NOW.replace(minute=0, second=0)
+    assert [point.hour for point in hourly] == [
+        this_hour - timedelta(hours=167 - i) for i in range(168)
+    ]
+    assert (hourly[-4].responses, hourly[-4].nps, hourly[-4].nps_responses) == (3, 33.3, 3)
+    assert (hourly[0].responses, hourly[0].nps) == (1, -100.0)
+    assert (hourly[-1].responses, hourly[-1].nps, hourly[-1].nps_responses) == (1, None, 0)
+    empty = [point for i, point in enumerate(hourly) if i not in (0, 164, 167)]
+    assert all(p.responses == 0 and p.nps is None and p.nps_responses == 0 for p in empty)
+
+
+def test_hourly_adds_up_to_the_week_and_its_last_point_holds_answers_dated_after_now() -> None:
+    book = BarometerBook(PARIS)
+    for minutes in range(0, 9 * 24 * 60, 97):
+        add(book, NOW - timedelta(minutes=minutes))
+    add(book, NOW + timedelta(minutes=8))
+
+    snapshot = book.snapshot(None, None, NOW, hourly=True)
+
+    assert sum(p.responses for p in snapshot.hourly) == snapshot.windows[Window.WEEK].responses
+    assert snapshot.hourly[-1].responses == 2  # 15:30 and 15:38
+
+
+def test_snapshot_leaves_the_hourly_trend_out_unless_asked() -> None:
+    book = BarometerBook(PARIS)
+    add(book, NOW)
+
+    assert book.snapshot("store-1", None, NOW).hourly == []
+    assert len(BarometerBook(PARIS).snapshot("nowhere", None, NOW, hourly=True).hourly) == 168
+
+
+def test_one_windows_barometer_is_the_snapshots() -> None:
+    book = BarometerBook(PARIS)
+    for i, score in enumerate((10, 3, 8, 9, 0)):
+        add(book, NOW - timedelta(hours=5 * i), score=score, touchpoint="billing")
+
+    snapshot = book.snapshot(None, "billing", NOW)
+
+    for window in Window:
+        assert book.barometer(None, "billing", window, NOW) == snapshot.windows[window]
+
+
+def test_window_start_is_where_each_window_begins() -> None:
+    book = BarometerBook(PARIS)
+
+    assert book.window_start(Window.HOUR, NOW) == NOW.replace(second=0) - timedelta(minutes=59)
+    # 15:30 UTC is 16:30 in Paris in March (UTC+1): the day began at 23:00 UTC the day before.
+    assert book.window_start(Window.TODAY, NOW) == datetime(2024, 3, 13, 23, tzinfo=UTC)
+    assert book.window_start(Window.WEEK, NOW) == datetime(2024, 3, 7, 16, tzinfo=UTC)
+
+
+def test_touchpoints_lists_those_counted_over_every_org_unit() -> None:
+    book = BarometerBook(PARIS)
+    add(book, NOW, org_unit="store-2", touchpoint="renewal")
+    add(book, NOW, touchpoint="billing")
+    add(book, NOW, touchpoint="billing")
+
+    assert book.touchpoints() == ["billing", "renewal"]
+    book.clear()
+    assert book.touchpoints() == []
