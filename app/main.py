@@ -134,11 +134,27 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(read.router)
     app.include_router(ops.router)
     app.include_router(ws.router)
-    index = settings.frontend_dir / "index.html"
+    frontend = settings.frontend_dir
+    # The page and the installable app's files, revalidated at every load so a deploy shows at
+    # once. The service worker is at the root, not under /static: it controls only the paths
+    # below its own.
+    revalidate = {"Cache-Control": "no-cache"}
 
     @app.get("/", include_in_schema=False)
     async def cockpit() -> FileResponse:
-        return FileResponse(index)
+        return FileResponse(frontend / "index.html", headers=revalidate)
 
-    app.mount("/static", StaticFiles(directory=settings.frontend_dir), name="static")
+    @app.get("/manifest.webmanifest", include_in_schema=False)
+    async def manifest() -> FileResponse:
+        return FileResponse(
+            frontend / "manifest.webmanifest",
+            media_type="application/manifest+json",
+            headers=revalidate,
+        )
+
+    @app.get("/sw.js", include_in_schema=False)
+    async def service_worker() -> FileResponse:
+        return FileResponse(frontend / "sw.js", media_type="text/javascript", headers=revalidate)
+
+    app.mount("/static", StaticFiles(directory=frontend), name="static")
     return app

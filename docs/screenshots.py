@@ -1,10 +1,11 @@
 """Remake the README's screenshots: `voc run` in a scratch directory, each demo user signed in.
 
-python docs/screenshots.py   # docs/sign-in.png, docs/cockpit.png, docs/cockpit-wide.png
+python docs/screenshots.py [--out DIR]   # cockpit-feed, -barometer, -journey, -alerts, -wide .png
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import shutil
@@ -46,26 +47,37 @@ async def sign_in(page: Page, url: str, username: str, password: str) -> None:
     await page.wait_for_selector("#feed li[data-response-id]", timeout=60_000)
 
 
-async def shoot(url: str, users: dict[str, tuple[str, str]]) -> None:
+async def shoot(url: str, users: dict[str, tuple[str, str]], out: Path) -> None:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(
             executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS
         )
         phone = await browser.new_page(viewport=PHONE, device_scale_factor=1)
-        await phone.goto(url)
-        await phone.wait_for_selector("#signin-username", state="visible")
-        await phone.screenshot(path=DOCS / "sign-in.png")
         await sign_in(phone, url, *users["frontline"])
         await asyncio.sleep(WARM_UP_S)
-        await phone.screenshot(path=DOCS / "cockpit.png")
+        await phone.screenshot(path=out / "cockpit-feed.png")
+        for screen in ("barometer", "journey"):
+            await phone.locator(f"#tab-{screen}").click()
+            await asyncio.sleep(1)
+            await phone.screenshot(path=out / f"cockpit-{screen}.png")
+        manager = await browser.new_page(viewport=PHONE, device_scale_factor=1)
+        await sign_in(manager, url, *users["manager"])
+        await manager.locator("#tab-alerts").click()
+        await manager.wait_for_selector(".alert-card", timeout=60_000)
+        await asyncio.sleep(1)
+        await manager.screenshot(path=out / "cockpit-alerts.png")
         wide = await browser.new_page(viewport=DESKTOP, device_scale_factor=1)
         await sign_in(wide, url, *users["manager"])
         await asyncio.sleep(5)
-        await wide.screenshot(path=DOCS / "cockpit-wide.png")
+        await wide.screenshot(path=out / "cockpit-wide.png")
         await browser.close()
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=DOCS)
+    out = parser.parse_args().out
+    out.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="voc-shots-"))
     port = free_port()
     env = {**os.environ, "VOC_PORT": str(port), "VOC_DATABASE_URL": f"sqlite:///{scratch}/voc.db"}
@@ -82,11 +94,11 @@ def main() -> None:
     try:
         lines = [run.stdout.readline().strip() for _ in range(5)]
         url = lines[0].removeprefix("Cockpit: ")
-        asyncio.run(shoot(url, demo_users(lines)))
+        asyncio.run(shoot(url, demo_users(lines), out))
     finally:
         os.killpg(run.pid, signal.SIGINT)
         run.wait(timeout=30)
-    print("wrote", ", ".join(p.name for p in sorted(DOCS.glob("*.png"))))
+    print("wrote", ", ".join(str(p) for p in sorted(out.glob("cockpit-*.png"))))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@
 
 export const SESSION_ENDED = 'Your session ended; sign in again.';
 const SIGNED_OUT = 'You signed out.';
+const OFFLINE = 'You are offline: the cockpit will load when the connection is back.';
+const OFFLINE_SIGN_IN = 'You are offline: sign in again once the connection is back.';
+const OFFLINE_RETRY_MS = 5000;
 const ROLE = { frontline: 'Frontline', manager: 'Manager', admin: 'Admin' };
 
 const $ = (id) => document.getElementById(id);
@@ -46,14 +49,58 @@ export async function initSession(cockpit) {
   hooks = cockpit;
   $('signin-form').addEventListener('submit', onSubmit);
   $('sign-out').addEventListener('click', signOut);
-  let user = null;
-  try {
-    user = await api('/api/v1/auth/me');
-  } catch (err) {
-    showSignIn({ error: err.status === 401 ? '' : unreachable(err) });
+  const answer = await whoIsSignedIn();
+  if (answer.user) {
+    enter(answer.user);
     return;
   }
-  enter(user);
+  showSignIn(answer.offline ? { note: OFFLINE } : { error: answer.error });
+  if (answer.offline) goOffline();
+}
+
+/** What the server says about this browser: {user}, {error} ('' when nobody is signed in), or
+ *  {offline: true} when it cannot be reached at all (no answer, not an HTTP error). */
+async function whoIsSignedIn() {
+  try {
+    return { user: await api('/api/v1/auth/me') };
+  } catch (err) {
+    if (!(err instanceof HttpError)) return { offline: true };
+    return { error: err.status === 401 ? '' : unreachable(err) };
+  }
+}
+
+// Offline: the page (from the service worker's cache) cannot reach the server. It says so, marks
+// <body data-offline="true">, and asks again every few seconds and when the browser reports the
+// network back; the first answer ends it, and the page carries on as if it had just opened.
+const isOffline = () => document.body.dataset.offline === 'true';
+const offline = { timer: 0, asking: false };
+
+function goOffline() {
+  document.body.dataset.offline = 'true';
+  if (offline.timer) return;
+  offline.timer = setInterval(askAgain, OFFLINE_RETRY_MS);
+  window.addEventListener('online', askAgain);
+}
+
+function backOnline() {
+  delete document.body.dataset.offline;
+  clearInterval(offline.timer);
+  offline.timer = 0;
+  window.removeEventListener('online', askAgain);
+  if ($('signin-note').textContent === OFFLINE) $('signin-note').textContent = '';
+  if ($('signin-error').textContent === OFFLINE_SIGN_IN) setError('');
+}
+
+async function askAgain() {
+  if (offline.asking) return;
+  offline.asking = true;
+  const answer = await whoIsSignedIn();
+  offline.asking = false;
+  // Still unreachable, or signed in through the form meanwhile.
+  if (answer.offline || !isOffline()) return;
+  backOnline();
+  if (answer.user) enter(answer.user);
+  else if (answer.error) setError(answer.error);
 }
 
 /** After a 401 or a 4401 close: stop the cockpit and ask for the password again. */
@@ -111,8 +158,13 @@ async function onSubmit(event) {
   try {
     user = await api('/api/v1/auth/login', { method: 'POST', body: { username, password } });
   } catch (err) {
-    if (!(err instanceof HttpError)) setError(unreachable(err));
-    else setError(err.message, err.status === 401 ? ['signin-username', 'signin-password'] : []);
+    if (err instanceof HttpError) {
+      backOnline();
+      setError(err.message, err.status === 401 ? ['signin-username', 'signin-password'] : []);
+    } else {
+      setError(OFFLINE_SIGN_IN);
+      goOffline();
+    }
     if (err.status === 401) $('signin-password').value = '';
     $('signin-password').focus();
     return;
@@ -120,6 +172,7 @@ async function onSubmit(event) {
     setBusy(false);
   }
   $('signin-password').value = '';
+  backOnline();
   setError('');
   enter(user);
 }

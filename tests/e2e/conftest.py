@@ -112,6 +112,12 @@ async def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
     await page.get_by_label("Password").press("Enter")
 
 
+async def open_screen(page: Page, name: str) -> None:
+    """Taps the tab of screen `name` (feed, barometer, journey, alerts), as on a phone."""
+    await page.locator(f"#tab-{name}").click()
+    await expect(page.locator(f"#screen-{name}")).to_be_visible()
+
+
 async def expect_live(page: Page) -> None:
     await expect(page.locator("#conn-state")).to_have_attribute(
         "data-state", "live", timeout=LIVE_WITHIN_MS

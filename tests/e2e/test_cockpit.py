@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import signal
 
 import pytest
 from playwright.async_api import Locator, Page, expect
 
-from tests.e2e.conftest import CockpitPages, Post
-from tests.harness import App, response, wait_until
+from tests.e2e.conftest import CockpitPages, Post, open_screen
+from tests.harness import App, produce, response, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -77,6 +79,7 @@ async def test_nps_today_is_computed_from_posted_scores_and_moves_with_a_new_res
     cockpit_pages: CockpitPages, post: Post, role: str, query: str, first: str, last: str
 ) -> None:
     page = await cockpit_pages.open_as(role, query)
+    await open_screen(page, "barometer")
     # 2 promoters, 1 detractor: NPS 33. The unwatched store's detractor must not count.
     await post(
         response(org_unit=first, score=10),
@@ -84,13 +87,13 @@ async def test_nps_today_is_computed_from_posted_scores_and_moves_with_a_new_res
         response(org_unit=last, score=3, comment="Still waiting for the engineer."),
         response(org_unit="store-99", score=0),
     )
-    await expect(page.locator("#nps-today")).to_have_text("33", timeout=SHOWN_WITHIN_MS)
-    await expect(page.locator("#nps-today-count")).to_have_text("from 3 NPS answers today")
+    await expect(page.locator("#nps-value")).to_have_text("+33", timeout=SHOWN_WITHIN_MS)
+    await expect(page.locator("#nps-count")).to_have_text("from 3 NPS answers today")
 
     await post(response(org_unit=last, score=2, comment="Third time I call."))
     # 2 promoters, 2 detractors: 0.
-    await expect(page.locator("#nps-today")).to_have_text("0", timeout=SHOWN_WITHIN_MS)
-    await expect(page.locator("#nps-today-count")).to_have_text("from 4 NPS answers today")
+    await expect(page.locator("#nps-value")).to_have_text("0", timeout=SHOWN_WITHIN_MS)
+    await expect(page.locator("#nps-count")).to_have_text("from 4 NPS answers today")
 
 
 async def test_responses_posted_before_the_page_opened_are_listed_newest_first(
@@ -119,28 +122,53 @@ async def test_responses_posted_before_the_page_opened_are_listed_newest_first(
     await expect(contact.locator("a")).to_have_attribute("href", "tel:+33612345678")
 
 
-async def test_page_reconnects_after_the_app_restarts_and_shows_new_responses(
-    app: App, cockpit_pages: CockpitPages, post: Post
+async def test_a_comment_produced_while_the_server_is_down_is_shown_once_after_reconnecting(
+    app: App, broker: str, cockpit_pages: CockpitPages, post: Post
 ) -> None:
     page = await cockpit_pages.open_as("admin")
     before = response(comment="Before the restart.")
     await post(before)
     await expect(page.locator("#feed")).to_contain_text(before["comment"], timeout=SHOWN_WITHIN_MS)
 
-    await asyncio.to_thread(app.stop)
+    # The websocket server (and its worker) dies without a goodbye.
+    await asyncio.to_thread(app.stop, signal.SIGKILL)
     conn = page.locator("#conn-state")
     await expect(conn).to_have_attribute("data-state", "reconnecting", timeout=SHOWN_WITHIN_MS)
     await expect(page.locator("#conn-text")).to_contain_text("Reconnecting")
+    # An integrator keeps producing meanwhile.
+    missed = response(comment="Sent while the cockpit server was down.")
+    await asyncio.to_thread(produce, broker, app.topic, [json.dumps(missed).encode()])
 
     await asyncio.to_thread(app.start)
     await expect(conn).to_have_attribute("data-state", "live", timeout=RECONNECTED_WITHIN_MS)
     after = response(comment="After the restart.")
     await post(after)
 
-    # The restarted hub counts from 1: the page reloads its history and carries on.
+    # The restarted hub cannot replay what the old one never saw: the page reloads its history.
     await expect(page.locator("#feed li .verbatim")).to_have_text(
-        [after["comment"], before["comment"]], timeout=SHOWN_WITHIN_MS
+        [after["comment"], missed["comment"], before["comment"]], timeout=SHOWN_WITHIN_MS
     )
+    await expect(
+        page.locator(f'#feed li[data-response-id="{missed["response_id"]}"]')
+    ).to_have_count(1)
+
+
+async def test_losing_the_network_shows_offline_and_coming_back_catches_up(
+    cockpit_pages: CockpitPages, post: Post
+) -> None:
+    page = await cockpit_pages.open_as("admin")
+    conn = page.locator("#conn-state")
+    await cockpit_pages.context.set_offline(True)
+    await expect(conn).to_have_attribute("data-state", "offline", timeout=SHOWN_WITHIN_MS)
+    await expect(page.locator("#conn-text")).to_have_text("Offline: waiting for the network")
+    meanwhile = response(comment="Posted while the phone had no network.")
+    await post(meanwhile)
+
+    await cockpit_pages.context.set_offline(False)
+    await expect(conn).to_have_attribute("data-state", "live", timeout=RECONNECTED_WITHIN_MS)
+    await expect(
+        page.locator(f'#feed li[data-response-id="{meanwhile["response_id"]}"]')
+    ).to_have_count(1, timeout=SHOWN_WITHIN_MS)
 
 
 def _stored_severity(app: App, response_id: str) -> str:

@@ -1,0 +1,185 @@
+// The barometer screen: NPS as a gauge from −100 to +100 with its promoter/passive/detractor split,
+// CSAT, CES and volume for the chosen period, a trend, and the parent unit's figures beside them.
+
+import { $, SMALL_SAMPLE, count, el, npsBand, npsText, num, plural, sampleSize, setTime, svgEl, timeOf } from './dom.js';
+
+const PERIOD = { hour: 'last hour', today: 'today', '7d': '7 days' };
+const HOUR_MS = 3600_000;
+
+// `snap`: the newest snapshot; live events carry no hourly trend or parent figures, so those stay
+// from the last one fetched.
+const baro = { snap: null };
+
+export const barometerWindow = () => document.querySelector('input[name="baro-window"]:checked')?.value ?? 'today';
+
+/** Takes a snapshot from the API or a live event, unless an older one than shown. */
+export function applySnapshot(snap) {
+  if (!snap || typeof snap !== 'object' || timeOf(snap.as_of) < timeOf(baro.snap?.as_of)) return;
+  const kept = baro.snap ?? {};
+  const fetched = Array.isArray(snap.hourly) && snap.hourly.length > 0; // the API's, not a live event
+  baro.snap = {
+    ...snap,
+    hourly: fetched ? snap.hourly : kept.hourly ?? [],
+    parent: fetched ? snap.parent ?? null : kept.parent ?? null,
+  };
+  render();
+}
+
+export function resetBarometer() {
+  baro.snap = null;
+  $('nps-value').textContent = '—';
+  $('nps-count').textContent = 'No NPS answers yet';
+  $('nps-small').hidden = true;
+  $('gauge').dataset.band = 'none';
+  $('gauge-svg').replaceChildren(...gaugeTrack());
+  for (const id of ['mix', 'mix-legend', 'tiles', 'sparkline', 'parent-compare']) $(id).replaceChildren();
+  $('parent-compare').hidden = true;
+  $('trend-count').textContent = '';
+  setTime($('as-of'), '');
+}
+
+function render() {
+  const snap = baro.snap;
+  if (!snap) return;
+  const period = barometerWindow();
+  const figures = snap.windows?.[period] ?? {};
+  const nps = num(figures.nps);
+  const n = count(figures.nps_responses);
+  $('baro-title').textContent = `Barometer · ${PERIOD[period]}`;
+  $('nps-value').textContent = npsText(nps, true);
+  $('gauge').dataset.band = npsBand(nps);
+  $('nps-count').textContent = n ? `from ${plural(n, 'NPS answer')} ${period === '7d' ? 'in 7 days' : PERIOD[period]}`
+    : `No NPS answers ${period === '7d' ? 'in 7 days' : PERIOD[period]}`;
+  $('nps-small').hidden = !n || n >= SMALL_SAMPLE;
+  drawGauge(nps);
+  setTime($('as-of'), snap.as_of);
+  renderMix(figures);
+  renderParent(snap.parent, period, nps);
+  renderTiles(figures);
+  renderTrend(snap, period);
+}
+
+// ---- Gauge ---------------------------------------------------------------------------------------
+const CX = 100, CY = 100, R = 80;
+const angle = (nps) => Math.PI * (1 - (Math.max(-100, Math.min(100, nps)) + 100) / 200);
+const at = (nps, r = R) => [CX + r * Math.cos(angle(nps)), CY - r * Math.sin(angle(nps))];
+
+function arc(from, to, className) {
+  const [x1, y1] = at(from), [x2, y2] = at(to);
+  return svgEl('path', { d: `M${x1.toFixed(2)},${y1.toFixed(2)} A${R},${R} 0 0 1 ${x2.toFixed(2)},${y2.toFixed(2)}`, class: className });
+}
+
+function gaugeTrack() {
+  const label = (text, x, anchor) => Object.assign(svgEl('text', { x, y: 111, 'text-anchor': anchor, class: 'gauge-tick' }), { textContent: text });
+  return [
+    arc(-100, 0, 'gauge-band bad'), arc(0, 30, 'gauge-band mid'), arc(30, 100, 'gauge-band good'),
+    label('−100', CX - R, 'middle'), label('0', CX, 'middle'), label('+100', CX + R, 'middle'),
+  ];
+}
+
+function drawGauge(nps) {
+  const nodes = gaugeTrack();
+  if (nps != null) {
+    const [x, y] = at(nps, R - 14);
+    nodes.push(svgEl('line', { x1: CX, y1: CY, x2: x.toFixed(2), y2: y.toFixed(2), class: 'gauge-needle' }));
+    nodes.push(svgEl('circle', { cx: CX, cy: CY, r: 6, class: 'gauge-hub' }));
+  }
+  $('gauge-svg').replaceChildren(...nodes);
+  $('gauge').setAttribute('aria-label', nps == null ? 'NPS gauge: no answers' : `NPS gauge at ${npsText(nps, true)} on a scale from −100 to +100`);
+}
+
+function renderMix(b) {
+  const parts = [['promoters', count(b.promoters)], ['passives', count(b.passives)], ['detractors', count(b.detractors)]];
+  $('mix').replaceChildren(...parts.map(([kind, n]) => {
+    const seg = el('span', `mix-seg ${kind}`);
+    seg.style.flexGrow = String(n);
+    return seg;
+  }));
+  $('mix-legend').replaceChildren(...parts.map(([kind, n]) => el('span', `legend ${kind}`, `${n} ${n === 1 ? kind.slice(0, -1) : kind}`)));
+}
+
+// The parent unit's figures (aggregates only): how this unit compares with the level above.
+function renderParent(parent, period, nps) {
+  const box = $('parent-compare');
+  if (!parent || typeof parent !== 'object') {
+    box.hidden = true;
+    return;
+  }
+  const figures = parent.windows?.[period] ?? {};
+  const theirs = num(figures.nps);
+  const n = count(figures.nps_responses);
+  const name = el('strong', null, parent.name || parent.org_unit);
+  const parts = [name, document.createTextNode(` NPS ${npsText(theirs, true)} (${sampleSize(n)})`)];
+  if (theirs != null && nps != null) {
+    const delta = Math.round(nps) - Math.round(theirs);
+    const word = delta === 0 ? 'level with it' : `${Math.abs(delta)} point${Math.abs(delta) === 1 ? '' : 's'} ${delta > 0 ? 'above' : 'below'}`;
+    parts.push(el('span', `delta ${delta > 0 ? 'good' : delta < 0 ? 'bad' : ''}`.trim(), ` · you are ${word}`));
+  }
+  box.replaceChildren(el('span', 'compare-label', 'Compared with '), ...parts);
+  box.hidden = false;
+}
+
+function tile(label, figure, detail, extra = '') {
+  const box = el('div', `tile ${extra}`.trim());
+  box.append(el('dt', 'tile-label', label), el('dd', 'tile-figure', figure), el('dd', 'tile-count', detail));
+  return box;
+}
+
+function renderTiles(b) {
+  const flagged = count(b.flagged);
+  const tiles = [tile('Responses', String(count(b.responses)), 'all scores', 'tile-volume')];
+  tiles.push(tile('To call back', String(flagged), `of ${count(b.responses)}`, flagged ? 'tile-alert' : ''));
+  const csat = count(b.csat_responses) && num(b.csat_pct) != null;
+  tiles.push(tile('CSAT', csat ? `${Math.round(b.csat_pct)}%` : '—', csat
+    ? `satisfied · ${num(b.csat_mean) != null ? `mean ${b.csat_mean.toFixed(1)}/5 · ` : ''}${sampleSize(b.csat_responses)}`
+    : 'no CSAT answers', 'tile-csat'));
+  const ces = count(b.ces_responses) && num(b.ces_mean) != null;
+  tiles.push(tile('CES', ces ? b.ces_mean.toFixed(1) : '—', ces ? `1 easy to 7 hard · ${sampleSize(b.ces_responses)}` : 'no CES answers', 'tile-ces'));
+  $('tiles').replaceChildren(...tiles);
+}
+
+// ---- Trend ---------------------------------------------------------------------------------------
+/** Per minute for the last hour; per hour since midnight for today, and over 7 days. */
+function trendOf(snap, period) {
+  if (period === 'hour') {
+    return { points: (snap.trend ?? []).map((p) => ({ ...p, t: timeOf(p.minute) })), unit: 'minute', from: '60 min ago' };
+  }
+  const hourly = (snap.hourly ?? []).map((p) => ({ ...p, t: timeOf(p.hour) }));
+  if (period === '7d') return { points: hourly, unit: 'hour', from: '7 days ago' };
+  const midnight = new Date(timeOf(snap.as_of) || Date.now());
+  midnight.setHours(0, 0, 0, 0);
+  return { points: hourly.filter((p) => p.t + HOUR_MS > midnight.getTime()), unit: 'hour', from: 'midnight' };
+}
+
+function renderTrend(snap, period) {
+  const { points: raw, unit, from } = trendOf(snap, period);
+  $('trend-title').textContent = `NPS per ${unit}, ${period === 'hour' ? 'last hour' : PERIOD[period]}`;
+  $('trend-from').textContent = from;
+  const W = 320, H = 50, LINE_H = 36, SLOT = W / Math.max(1, raw.length);
+  const y = (nps) => 4 + (1 - (nps + 100) / 200) * (LINE_H - 8);
+  const points = raw.map((p, i) => ({ x: i * SLOT, n: count(p.responses), nps: num(p.nps), a: count(p.nps_responses) }));
+  const maxN = Math.max(1, ...points.map((p) => p.n));
+  const nodes = [50, -50].map((v) => svgEl('line', { x1: 0, x2: W, y1: y(v), y2: y(v), class: 'spark-grid' }));
+  nodes.push(svgEl('line', { x1: 0, x2: W, y1: y(0), y2: y(0), class: 'spark-zero' }));
+  for (const p of points.filter((q) => q.n)) {
+    const h = Math.max(2, (p.n / maxN) * (H - LINE_H - 2));
+    nodes.push(svgEl('rect', { x: p.x + SLOT * 0.05, y: H - h, width: Math.max(0.5, SLOT * 0.9), height: h, rx: 1, class: 'spark-bar' }));
+  }
+  const line = points.filter((p) => p.nps != null).map((p) => [p.x + SLOT / 2, y(p.nps)]);
+  if (line.length > 1) nodes.push(svgEl('polyline', { points: line.map((xy) => xy.map((c) => c.toFixed(1)).join(',')).join(' '), class: 'spark-line' }));
+  if (line.length) {
+    const [lx, ly] = line[line.length - 1];
+    nodes.push(svgEl('circle', { cx: lx, cy: ly, r: 3, class: 'spark-dot' }));
+  }
+  $('sparkline').replaceChildren(...nodes);
+  const answers = points.reduce((acc, p) => acc + p.a, 0);
+  const total = points.reduce((acc, p) => acc + p.n, 0);
+  $('trend-count').textContent = plural(total, 'response');
+  $('sparkline').setAttribute('aria-label', `NPS per ${unit} since ${from}, from ${answers} NPS answers in ` +
+    `${points.filter((p) => p.nps != null).length} ${unit}s; bars show responses per ${unit}.`);
+}
+
+export function initBarometer() {
+  $('baro-window').addEventListener('change', render);
+  resetBarometer();
+}

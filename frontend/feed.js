@@ -1,0 +1,287 @@
+// The live feed: newest comments first, filters, and a "N new" pill that keeps a reader's place.
+// Comments are customer text: they reach the DOM only through textContent.
+
+import { $, el, own, plural, setTime, svgEl, timeOf, toneOf } from './dom.js';
+
+// The page holds this many responses; the oldest go first.
+const HELD_MAX = 400;
+const SEVERITY_RANK = { none: 0, low: 1, medium: 2, high: 3 };
+const SCALE = { nps: 10, csat: 5, ces: 7 };
+export const CHANNEL = { web: 'Web', email: 'Email', sms: 'SMS', app: 'App', phone: 'Phone', store: 'Store', chat: 'Chat' };
+// Further down the list than this, the reader is reading: new comments wait behind the pill.
+const READING_PX = 48;
+
+const severityOf = (v) => (own(SEVERITY_RANK, v.severity) ? v.severity : 'none');
+const feedKey = (v) => timeOf(v.received_at) || timeOf(v.submitted_at); // arrival order, as the API pages
+
+// `items`: every response held, by id; `nodes`: those on screen; `pending`: ids that arrived while the
+// reader was further down, shown when they return to the top or tap the pill.
+const feed = { items: new Map(), nodes: new Map(), pending: new Set(), unitName: (id) => id, onFilters: () => {} };
+
+/** The score band of a response: good (promoter, satisfied, low effort), mid, or bad. */
+export function moodOf(v) {
+  const s = v.score;
+  if (v.score_kind === 'csat') return s >= 4 ? ['good', 'satisfied'] : s === 3 ? ['mid', 'neutral'] : ['bad', 'dissatisfied'];
+  if (v.score_kind === 'ces') return s <= 3 ? ['good', 'low effort'] : s <= 5 ? ['mid', 'some effort'] : ['bad', 'high effort'];
+  return s >= 9 ? ['good', 'promoter'] : s >= 7 ? ['mid', 'passive'] : ['bad', 'detractor'];
+}
+
+// ---- Filters ---------------------------------------------------------------------------------------
+/** The feed's own filters; touchpoint, channel and flagged also narrow the history fetched. */
+export function feedFilters() {
+  return {
+    touchpoint: $('filter-touchpoint').value,
+    channel: $('filter-channel').value,
+    band: $('filter-band').value,
+    flagged: $('filter-flagged').checked,
+  };
+}
+
+function matches(v, f = feedFilters()) {
+  if (f.touchpoint && v.touchpoint !== f.touchpoint) return false;
+  if (f.channel && v.channel !== f.channel) return false;
+  if (f.band && moodOf(v)[0] !== f.band) return false;
+  return !f.flagged || v.dissatisfied === true;
+}
+
+function options(select, values, label) {
+  const chosen = select.value;
+  const known = [...new Set([...values, ...(chosen ? [chosen] : [])])];
+  select.replaceChildren(
+    Object.assign(el('option', null, select.options[0]?.textContent ?? ''), { value: '' }),
+    ...known.map((value) => Object.assign(el('option', null, label(value)), { value, selected: value === chosen })),
+  );
+}
+
+/** The touchpoints the filter offers: the journey's, then any seen in the feed. */
+export function offerTouchpoints(touchpoints) {
+  const seen = [...feed.items.values()].map((v) => v.touchpoint);
+  const current = [...$('filter-touchpoint').options].slice(1).map((o) => o.value);
+  const all = [...new Set([...touchpoints, ...current, ...seen])].filter((tp) => typeof tp === 'string' && tp);
+  options($('filter-touchpoint'), all, (tp) => tp.replace(/-/g, ' '));
+}
+
+// ---- One entry -------------------------------------------------------------------------------------
+function badge(v) {
+  const [mood, word] = moodOf(v);
+  const kind = String(v.score_kind ?? 'nps');
+  const box = el('div', `badge ${mood}`);
+  box.append(el('span', 'badge-score', v.score), el('span', 'badge-kind', kind.toUpperCase()),
+    el('span', 'sr-only', `out of ${own(SCALE, kind) ?? '?'}, ${word}.`));
+  return box;
+}
+
+function flagChip(severity) {
+  const chip = el('span', `chip flag sev-${severity}`);
+  const icon = svgEl('svg', { viewBox: '0 0 16 16', width: 14, height: 14, 'aria-hidden': 'true' });
+  icon.append(svgEl('path', { d: 'M3 1.5v13M3 2h9l-2 3.25L12 8.5H3', fill: 'currentColor', stroke: 'currentColor', 'stroke-width': 1.5 }));
+  chip.append(icon, document.createTextNode(severity === 'none' ? 'Call back' : `Call back · ${severity}`));
+  return chip;
+}
+
+// Shown only when the server revealed it (to managers, on the responses they call back).
+function contactLine(contact) {
+  const given = (x) => typeof x === 'string' && x !== '';
+  const parts = [];
+  if (given(contact.name)) parts.push(el('span', null, contact.name));
+  if (given(contact.phone)) {
+    const call = el('a', 'tel', contact.phone);
+    call.href = `tel:${contact.phone.replace(/[^+\d]/g, '')}`;
+    parts.push(call);
+  }
+  if (given(contact.email)) parts.push(el('span', null, contact.email));
+  if (!parts.length) return el('p', 'contact none', 'No contact details given.');
+  const line = el('p', 'contact');
+  line.append(el('span', 'contact-label', 'Call back: '));
+  parts.forEach((part, i) => line.append(...(i ? [el('span', 'sep', ' · '), part] : [part])));
+  return line;
+}
+
+function renderItem(v) {
+  const li = el('li', 'item');
+  li.dataset.responseId = v.response_id;
+  li.dataset.severity = severityOf(v);
+  li.classList.toggle('flagged', v.dissatisfied === true);
+  const head = el('div', 'item-head');
+  const where = el('p', 'where');
+  const org = el('span', 'org', feed.unitName(v.org_unit));
+  org.title = v.org_unit;
+  where.append(org, el('span', 'sep', ' · '), el('span', 'tp', v.touchpoint));
+  const time = el('time', 'when');
+  setTime(time, v.submitted_at); // when the customer answered
+  head.append(where, time);
+  const verbatim = v.comment ? el('p', 'verbatim', v.comment) : el('p', 'verbatim none', 'no comment');
+  if (v.comment && typeof v.language === 'string') verbatim.lang = v.language;
+  const chips = el('p', 'chips');
+  if (v.dissatisfied === true) chips.append(flagChip(severityOf(v)));
+  const tone = toneOf(v.polarity);
+  if (tone) chips.append(el('span', `chip tone ${tone.toLowerCase()}`, `${tone} tone`));
+  chips.append(el('span', 'chip channel', own(CHANNEL, v.channel) ?? v.channel));
+  const lang = typeof v.language === 'string' ? v.language : '';
+  if (v.comment && lang && !/^en\b/i.test(lang)) chips.append(el('span', 'chip lang', lang.toUpperCase()));
+  const body = el('div', 'item-body');
+  body.append(head, verbatim, chips);
+  if (v.dissatisfied === true && v.contact_masked === false && v.contact) body.append(contactLine(v.contact));
+  li.append(badge(v), body);
+  return li;
+}
+
+function merge(a, b) {
+  const severity = SEVERITY_RANK[severityOf(a)] > SEVERITY_RANK[severityOf(b)] ? severityOf(a) : severityOf(b);
+  const merged = { ...a, ...b, dissatisfied: a.dissatisfied === true || b.dissatisfied === true, severity };
+  if (a.contact_masked === false && b.contact_masked !== false) { // live events always carry it masked
+    Object.assign(merged, { contact: a.contact, customer_ref: a.customer_ref, contact_masked: false });
+  }
+  return merged;
+}
+
+// ---- The list ----------------------------------------------------------------------------------------
+function place(node, v) {
+  const key = feedKey(v);
+  let next = $('feed').firstElementChild;
+  while (next && feedKey(feed.items.get(next.dataset.responseId)) > key) next = next.nextElementSibling;
+  $('feed').insertBefore(node, next);
+}
+
+function show(v) {
+  const node = renderItem(v);
+  const existing = feed.nodes.get(v.response_id);
+  feed.nodes.set(v.response_id, node);
+  if (existing) existing.replaceWith(node);
+  else place(node, v);
+  return node;
+}
+
+function hide(id) {
+  feed.nodes.get(id)?.remove();
+  feed.nodes.delete(id);
+}
+
+/** True while the top of the list is scrolled out of view: the reader is further down. */
+function reading() {
+  return $('feed').getBoundingClientRect().top < -READING_PX;
+}
+
+/** Adds or updates one response; `live` ones wait behind the pill while the reader is further down. */
+export function upsert(v, { live = false } = {}) {
+  if (!v || typeof v.response_id !== 'string') return;
+  const old = feed.items.get(v.response_id);
+  const item = old ? merge(old, v) : v;
+  feed.items.set(item.response_id, item);
+  if (!matches(item)) {
+    hide(item.response_id);
+    return;
+  }
+  if (!old && live && reading()) {
+    feed.pending.add(item.response_id);
+    return;
+  }
+  if (feed.pending.has(item.response_id)) return; // updated while waiting: shown with the rest
+  const node = show(item);
+  if (old && !old.dissatisfied && item.dissatisfied) node.classList.add('raised');
+}
+
+function showPending() {
+  for (const id of feed.pending) {
+    const v = feed.items.get(id);
+    if (v && matches(v)) show(v);
+  }
+  feed.pending.clear();
+  settle();
+}
+
+/** Drops the oldest responses beyond what the page holds, and updates counts, pill and empty state. */
+export function settle() {
+  const byAge = [...feed.items.values()].sort((a, b) => feedKey(a) - feedKey(b));
+  for (const v of byAge.slice(0, Math.max(0, byAge.length - HELD_MAX))) {
+    feed.items.delete(v.response_id);
+    feed.pending.delete(v.response_id);
+    hide(v.response_id);
+  }
+  const shown = feed.nodes.size;
+  const waiting = feed.pending.size;
+  $('new-pill').hidden = waiting === 0;
+  $('new-pill').textContent = `${plural(waiting, 'new comment')} ↑`;
+  $('feed-empty').hidden = shown > 0 || waiting > 0;
+  $('feed-empty').textContent = feedFiltered() ? 'No comments match these filters yet.' : 'No responses for this scope yet.';
+  $('feed-count').textContent = shown ? `${shown} latest` : '';
+}
+
+const feedFiltered = () => Object.values(feedFilters()).some(Boolean);
+
+/** The summary line of the closed filter box: what the feed shows. */
+function describeFilters() {
+  const chosen = [...$('feed-filters').querySelectorAll('select')].filter((s) => s.value).map((s) => s.selectedOptions[0].textContent);
+  if ($('filter-flagged').checked) chosen.push('call back only');
+  $('filters-active').textContent = chosen.length ? chosen.join(' · ') : 'all comments';
+}
+
+/** Shows what the filters let through, from the responses held. */
+function refilter() {
+  feed.pending.clear();
+  for (const id of [...feed.nodes.keys()]) if (!matches(feed.items.get(id))) hide(id);
+  for (const v of [...feed.items.values()].sort((a, b) => feedKey(a) - feedKey(b))) {
+    if (matches(v) && !feed.nodes.has(v.response_id)) show(v);
+  }
+  settle();
+}
+
+/** History loaded afresh: replaces what is held. */
+export function replaceFeed(views) {
+  const list = $('feed');
+  list.setAttribute('aria-live', 'off'); // a reload is not fifty announcements
+  list.replaceChildren();
+  feed.items.clear();
+  feed.nodes.clear();
+  feed.pending.clear();
+  mergeHistory(views);
+  setTimeout(() => list.setAttribute('aria-live', 'polite'), 0);
+}
+
+/** Older responses fetched for the filters: merged with what is held, none shown twice. */
+export function mergeHistory(views) {
+  // Oldest first, as if live: each goes on top of those it ties with (the API pages newest first).
+  for (const v of [...views].reverse().sort((x, y) => feedKey(x) - feedKey(y))) upsert(v);
+  settle();
+}
+
+export function resetFeed(text = 'Loading comments…') {
+  feed.items.clear();
+  feed.nodes.clear();
+  feed.pending.clear();
+  $('feed').replaceChildren();
+  $('feed-filters').reset();
+  describeFilters();
+  $('new-pill').hidden = true;
+  $('feed-empty').hidden = false;
+  $('feed-empty').textContent = text;
+  $('feed-count').textContent = '';
+}
+
+export const heldCount = () => feed.items.size;
+
+/** `onFilters(filters)`: the filters changed (fetch history for them). */
+export function initFeed({ unitName, onFilters }) {
+  Object.assign(feed, { unitName, onFilters });
+  options($('filter-channel'), Object.keys(CHANNEL), (c) => CHANNEL[c]);
+  $('feed-filters').addEventListener('change', () => {
+    describeFilters();
+    refilter();
+    feed.onFilters(feedFilters());
+  });
+  $('feed-filters').addEventListener('submit', (e) => e.preventDefault());
+  $('new-pill').addEventListener('click', () => {
+    showPending();
+    $('feed-title').scrollIntoView({ block: 'start', behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
+    $('feed-title').focus({ preventScroll: true });
+  });
+  let ticking = false;
+  window.addEventListener('scroll', () => {
+    if (ticking || !feed.pending.size) return;
+    ticking = true;
+    requestAnimationFrame(() => {
+      ticking = false;
+      if (!reading()) showPending();
+    });
+  }, { passive: true });
+}

@@ -1,0 +1,94 @@
+// The journey screen: the touchpoints of the customer journey in order (the "corridor"), each
+// coloured by its NPS and marked with the tone of its comments, so a team sees where it breaks.
+
+import { $, SMALL_SAMPLE, count, el, npsBand, npsText, num, plural, sampleSize, setTime, timeOf, toneOf } from './dom.js';
+
+const PERIOD = { hour: 'in the last hour', today: 'today', '7d': 'in 7 days' };
+const journey = { data: null };
+
+export const journeyWindow = () => document.querySelector('input[name="journey-window"]:checked')?.value ?? 'today';
+const label = (tp) => tp.replace(/-/g, ' ');
+
+/** The touchpoints of the last journey shown, in order. */
+export const journeyTouchpoints = () => (journey.data?.steps ?? []).map((s) => s.touchpoint);
+
+export function applyJourney(data) {
+  if (!data || !Array.isArray(data.steps) || timeOf(data.as_of) < timeOf(journey.data?.as_of)) return;
+  if (data.window !== journeyWindow()) return; // an answer for a period no longer chosen
+  journey.data = data;
+  render();
+}
+
+export function resetJourney(text = 'Loading the journey…') {
+  journey.data = null;
+  $('corridor').replaceChildren();
+  $('journey-steps').replaceChildren();
+  $('journey-empty').hidden = false;
+  $('journey-empty').textContent = text;
+  setTime($('journey-as-of'), '');
+}
+
+function render() {
+  const { steps, as_of: asOf } = journey.data;
+  setTime($('journey-as-of'), asOf);
+  const answered = steps.filter((s) => count(s.figures?.responses));
+  $('journey-empty').hidden = answered.length > 0;
+  $('journey-empty').textContent = `No responses ${PERIOD[journeyWindow()]} yet.`;
+  const weakest = weakestStep(steps);
+  $('corridor').replaceChildren(...steps.map((s, i) => stop(s, i, s === weakest)));
+  $('journey-steps').replaceChildren(...steps.map((s) => detail(s, s === weakest)));
+}
+
+/** The step with the lowest NPS among those with enough answers to mean something. */
+function weakestStep(steps) {
+  const judged = steps.filter((s) => num(s.figures?.nps) != null && count(s.figures.nps_responses) >= SMALL_SAMPLE);
+  const worst = judged.reduce((a, b) => (a && a.figures.nps <= b.figures.nps ? a : b), null);
+  return worst && worst.figures.nps < 30 ? worst : null;
+}
+
+function toneWord(figures) {
+  return count(figures.sentiment_responses) ? toneOf(figures.sentiment_mean) : null;
+}
+
+function stop(step, index, weakest) {
+  const f = step.figures ?? {};
+  const li = el('li', 'stop');
+  li.dataset.touchpoint = step.touchpoint;
+  li.dataset.band = npsBand(f.nps);
+  li.classList.toggle('weakest', weakest);
+  const tone = toneWord(f);
+  li.dataset.tone = tone ? tone.toLowerCase() : 'none';
+  li.append(
+    el('span', 'stop-step', `${index + 1}`),
+    el('span', 'stop-name', label(step.touchpoint)),
+    el('span', 'stop-nps', npsText(f.nps, true)),
+    el('span', 'stop-n', count(f.nps_responses) ? sampleSize(count(f.nps_responses)) : 'no answers'),
+  );
+  li.title = `${label(step.touchpoint)}: NPS ${npsText(f.nps, true)}`;
+  return li;
+}
+
+function detail(step, weakest) {
+  const f = step.figures ?? {};
+  const li = el('li', 'step');
+  li.dataset.touchpoint = step.touchpoint;
+  li.dataset.band = npsBand(f.nps);
+  const head = el('p', 'step-head');
+  head.append(el('span', 'step-name', label(step.touchpoint)), el('span', 'step-nps', `NPS ${npsText(f.nps, true)}`));
+  const facts = [];
+  const n = count(f.nps_responses);
+  facts.push(n ? plural(n, 'NPS answer') : 'no NPS answers');
+  if (n && n < SMALL_SAMPLE) facts.push('small sample');
+  const tone = toneWord(f);
+  if (tone) facts.push(`${tone.toLowerCase()} tone in ${plural(count(f.sentiment_responses), 'comment')}`);
+  if (count(f.flagged)) facts.push(`${count(f.flagged)} to call back`);
+  li.append(head, el('p', 'step-facts', facts.join(' · ')));
+  if (weakest) li.append(el('p', 'step-weakest', 'The corridor breaks here: the lowest NPS of the journey.'));
+  return li;
+}
+
+/** `onWindow(window)`: the period changed (fetch the journey for it). */
+export function initJourney({ onWindow }) {
+  $('journey-window').addEventListener('change', () => onWindow(journeyWindow()));
+  resetJourney();
+}

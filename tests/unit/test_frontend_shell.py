@@ -1,0 +1,43 @@
+"""The service worker keeps every file the cockpit page needs, so the page opens offline whole."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
+
+
+def precached() -> set[str]:
+    source = (FRONTEND / "sw.js").read_text()
+    shell = re.search(r"const SHELL = \[(.*?)\];", source, re.S)
+    assert shell is not None, "sw.js has no SHELL list"
+    return set(re.findall(r"'([^']+)'", shell.group(1)))
+
+
+def test_every_script_style_and_icon_of_the_page_is_precached() -> None:
+    served = {
+        f"/static/{p.relative_to(FRONTEND).as_posix()}"
+        for p in FRONTEND.rglob("*")
+        if p.suffix in {".js", ".css", ".svg", ".png"} and p.name != "sw.js"
+    }
+    assert served - precached() == set(), "add them to SHELL in frontend/sw.js"
+    assert {"/", "/manifest.webmanifest"} <= precached()
+
+
+def test_every_precached_static_file_exists() -> None:
+    missing = {
+        url
+        for url in precached()
+        if url.startswith("/static/") and not (FRONTEND / url.removeprefix("/static/")).is_file()
+    }
+    assert missing == set()
+
+
+def test_every_module_the_page_imports_is_precached() -> None:
+    imports = {
+        f"/static/{name}"
+        for path in FRONTEND.glob("*.js")
+        for name in re.findall(r"from '\./([\w.-]+\.js)'", path.read_text())
+    }
+    assert imports and imports <= precached()
