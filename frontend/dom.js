@@ -62,6 +62,27 @@ export function span(ms) {
   return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} days`;
 }
 
+/**
+ * A customer's contact as "Call back: name · phone · email", the phone a tel: link (the email a mailto:
+ * link too with `mailLink`); "No contact details given." when `contact` has none. Its classes start
+ * with `prefix` (`contact`, `contact-label`, `sep`, `tel`), so each screen styles its own.
+ */
+export function contactLine(contact, { prefix = '', mailLink = false } = {}) {
+  const given = (x) => typeof x === 'string' && x !== '';
+  const link = (text, href) => Object.assign(el('a', `${prefix}tel`, text), { href });
+  const parts = [];
+  if (given(contact?.name)) parts.push(el('span', null, contact.name));
+  if (given(contact?.phone)) parts.push(link(contact.phone, `tel:${contact.phone.replace(/[^+\d]/g, '')}`));
+  if (given(contact?.email)) {
+    parts.push(mailLink ? link(contact.email, `mailto:${contact.email}`) : el('span', null, contact.email));
+  }
+  if (!parts.length) return el('p', `${prefix}contact none`, 'No contact details given.');
+  const line = el('p', `${prefix}contact`);
+  line.append(el('span', `${prefix}contact-label`, 'Call back: '));
+  parts.forEach((part, i) => line.append(...(i ? [el('span', `${prefix}sep`, ' · '), part] : [part])));
+  return line;
+}
+
 export function setTime(node, iso) {
   const t = timeOf(iso);
   node.dataset.ts = t ? String(t) : '';

@@ -1,7 +1,7 @@
 // The live feed: newest comments first, filters, and a "N new" pill that keeps a reader's place.
 // Comments are customer text: they reach the DOM only through textContent.
 
-import { $, el, own, plural, setTime, svgEl, timeOf, toneOf } from './dom.js';
+import { $, contactLine, el, own, plural, setTime, svgEl, timeOf, toneOf } from './dom.js';
 
 // The page holds this many responses; the oldest go first.
 const HELD_MAX = 400;
@@ -79,24 +79,6 @@ function flagChip(severity) {
   return chip;
 }
 
-// Shown only when the server revealed it (to managers, on the responses they call back).
-function contactLine(contact) {
-  const given = (x) => typeof x === 'string' && x !== '';
-  const parts = [];
-  if (given(contact.name)) parts.push(el('span', null, contact.name));
-  if (given(contact.phone)) {
-    const call = el('a', 'tel', contact.phone);
-    call.href = `tel:${contact.phone.replace(/[^+\d]/g, '')}`;
-    parts.push(call);
-  }
-  if (given(contact.email)) parts.push(el('span', null, contact.email));
-  if (!parts.length) return el('p', 'contact none', 'No contact details given.');
-  const line = el('p', 'contact');
-  line.append(el('span', 'contact-label', 'Call back: '));
-  parts.forEach((part, i) => line.append(...(i ? [el('span', 'sep', ' · '), part] : [part])));
-  return line;
-}
-
 function renderItem(v) {
   const li = el('li', 'item');
   li.dataset.responseId = v.response_id;
@@ -121,6 +103,7 @@ function renderItem(v) {
   if (v.comment && lang && !/^en\b/i.test(lang)) chips.append(el('span', 'chip lang', lang.toUpperCase()));
   const body = el('div', 'item-body');
   body.append(head, verbatim, chips);
+  // Shown only when the server revealed it (to managers, on the responses they call back).
   if (v.dissatisfied === true && v.contact_masked === false && v.contact) body.append(contactLine(v.contact));
   li.append(badge(v), body);
   return li;

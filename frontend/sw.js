@@ -2,10 +2,11 @@
 // opens without a network. Network first, so a deploy shows at once; the cache only when the network fails.
 // Nothing else is touched: API answers, the websocket, metrics and health checks go to the network
 // as if there were no worker, and are never stored (user data must not stay on a shared phone).
+// It also shows the alerts inbox when the user taps an alert's notification.
 // Served at /sw.js by app/main.py with Cache-Control: no-cache; see docs/pwa.md.
 
 // Bump when this file's caching changes: activation deletes every other cockpit cache.
-const VERSION = 'v1';
+const VERSION = 'v2';
 const PREFIX = 'cockpit-shell-';
 const CACHE = `${PREFIX}${VERSION}`;
 
@@ -19,6 +20,14 @@ const SHELL = [
   '/static/dom.js',
   '/static/screens.js',
   '/static/alerts.js',
+  '/static/alert-state.js',
+  '/static/alert-list.js',
+  '/static/alert-card.js',
+  '/static/alert-actions.js',
+  '/static/alert-forms.js',
+  '/static/alert-details.js',
+  '/static/alert-figures.js',
+  '/static/alert-notify.js',
   '/static/feed.js',
   '/static/barometer.js',
   '/static/journey.js',
@@ -86,4 +95,27 @@ async function networkFirst(event, url, key) {
     if (kept) return kept;
     throw err;
   }
+}
+
+// A click on an alert's notification (alert-notify.js) shows the inbox: in the cockpit window already
+// open, which keeps the units it watches and stays loaded (only its hash changes), or in a new window.
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const url = new URL(event.notification.data?.url ?? '/', self.location.origin);
+  event.waitUntil(showCockpit(url));
+});
+
+async function showCockpit(url) {
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const cockpit = windows.find((w) => new URL(w.url).pathname === url.pathname);
+  if (!cockpit) {
+    await self.clients.openWindow(url.href);
+    return;
+  }
+  const target = new URL(cockpit.url);
+  target.hash = url.hash;
+  // A browser may refuse the focus, and only a window this worker controls can be navigated:
+  // either refusal still leaves the other step done.
+  await cockpit.focus().catch(() => {});
+  if (cockpit.url !== target.href) await cockpit.navigate(target.href).catch(() => {});
 }

@@ -19,14 +19,18 @@ pytestmark = pytest.mark.e2e
 SHOWN_WITHIN_MS = 20_000
 COMPLAINT = "Terrible service, nobody called me back. I want a refund."
 
-# The real Notification may show nothing in headless Chromium: record what the page asks for.
+# A real notification may show nothing in headless Chromium: record what the page asks for, by
+# either path (alert-notify.js): the service worker's registration when it controls the page, as
+# Android Chrome requires, else the page's own Notification.
 RECORD_NOTIFICATIONS = """
 (() => {
   const Real = window.Notification;
   window.__notified = [];
+  const record = (via, title, { body = null, tag = null, data = {} } = {}) =>
+    window.__notified.push({ via, title, body, tag, url: data?.url ?? null });
   class Recorded {
     constructor(title, options = {}) {
-      window.__notified.push({ title, body: options.body ?? null, tag: options.tag ?? null });
+      record('page', title, options);
       this.title = title;
     }
     close() {}
@@ -34,16 +38,32 @@ RECORD_NOTIFICATIONS = """
     static requestPermission() { return Real.requestPermission(); }
   }
   window.Notification = Recorded;
+  if (window.ServiceWorkerRegistration) {
+    ServiceWorkerRegistration.prototype.showNotification = function (title, options = {}) {
+      record('worker', title, options);
+      return Promise.resolve();
+    };
+  }
 })();
 """
 
 
+@pytest.fixture(params=["worker", "page"])
+def notified_via(request: pytest.FixtureRequest) -> str:
+    """Who shows the notifications: the service worker, or the page when there is none."""
+    return str(request.param)
+
+
 @pytest.fixture
 async def notifying_pages(
-    browser: Browser, app: App, console: Console
+    browser: Browser, app: App, console: Console, notified_via: str
 ) -> AsyncIterator[CockpitPages]:
     """Phone pages in a context that was granted notifications, recording each one shown."""
-    context = await browser.new_context(viewport=PHONE, permissions=["notifications"])
+    context = await browser.new_context(
+        viewport=PHONE,
+        permissions=["notifications"],
+        service_workers="allow" if notified_via == "worker" else "block",
+    )
     await context.add_init_script(RECORD_NOTIFICATIONS)
     try:
         yield CockpitPages(app, context, console)
@@ -178,11 +198,13 @@ async def test_frontline_user_has_no_alerts_tab_and_never_asks_for_alerts(
 
 
 async def test_a_new_alert_shows_one_browser_notification_and_those_at_load_none(
-    app: App, notifying_pages: CockpitPages, post: Post
+    app: App, notifying_pages: CockpitPages, notified_via: str, post: Post
 ) -> None:
     earlier = response(org_unit="store-12", score=0, comment="Never again, nobody came.")
     earlier_id = await raised_before_the_page_opens(app, post, earlier)
     page = await notifying_pages.open_as("manager")
+    if notified_via == "worker":
+        await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     await show_alerts(page)
     await expect(page.locator(f'li.alert-card[data-alert-id="{earlier_id}"]')).to_be_visible()
     await expect(page.get_by_role("button", name="Turn on alert notifications")).to_have_count(0)
@@ -196,5 +218,45 @@ async def test_a_new_alert_shows_one_browser_notification_and_those_at_load_none
     await page.wait_for_function("window.__notified.length > 0", timeout=SHOWN_WITHIN_MS)
     notified = await page.evaluate("window.__notified")
     assert notified == [
-        {"title": "High alert · Store 12", "body": COMPLAINT, "tag": f"alert-{alert_id}"}
+        {
+            "via": notified_via,
+            "title": "High alert · Store 12",
+            "body": COMPLAINT,
+            "tag": f"alert-{alert_id}",
+            "url": "/#alerts" if notified_via == "worker" else None,
+        }
     ]
+
+
+# What the browser does when the user taps the worker's notification (a real one cannot be tapped
+# in a test).
+CLICK_NOTIFICATION = """async () => {
+  const event = new Event('notificationclick');
+  const notification = { data: { url: '/#alerts' }, closed: false };
+  notification.close = () => { notification.closed = true; };
+  let work = Promise.resolve();
+  Object.defineProperties(event, {
+    notification: { value: notification },
+    waitUntil: { value: (promise) => { work = promise; } },
+  });
+  self.dispatchEvent(event);
+  await work;
+  return notification.closed;
+}"""
+
+
+async def test_a_tap_on_a_notification_shows_the_inbox_in_the_open_cockpit_window(
+    app: App, cockpit_pages: CockpitPages
+) -> None:
+    page = await cockpit_pages.open_as("manager", "?org_unit=store-12")
+    await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    await expect(page.locator("#screen-feed")).to_be_visible()
+    await page.evaluate("window.__not_reloaded = true")
+    (worker,) = cockpit_pages.context.service_workers
+
+    closed = await worker.evaluate(CLICK_NOTIFICATION)
+
+    assert closed is True
+    await expect(page.locator("#screen-alerts")).to_be_visible()
+    assert page.url == f"{app.url}/?org_unit=store-12#alerts"
+    assert await page.evaluate("window.__not_reloaded === true")

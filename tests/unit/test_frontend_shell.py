@@ -41,3 +41,23 @@ def test_every_module_the_page_imports_is_precached() -> None:
         for name in re.findall(r"from '\./([\w.-]+\.js)'", path.read_text())
     }
     assert imports and imports <= precached()
+
+
+def test_frontend_modules_import_one_way() -> None:
+    """As import-linter does for the Python packages: no module imports one that imports it."""
+    graph = {
+        path.name: set(re.findall(r"from '\./([\w.-]+\.js)'", path.read_text()))
+        for path in FRONTEND.glob("*.js")
+    }
+    cycles = []
+
+    def visit(name: str, trail: list[str]) -> None:
+        for target in sorted(graph.get(name, ())):
+            if target in trail:
+                cycles.append(" -> ".join([*trail[trail.index(target) :], target]))
+            elif len(trail) < len(graph):
+                visit(target, [*trail, target])
+
+    for name in sorted(graph):
+        visit(name, [name])
+    assert cycles == []

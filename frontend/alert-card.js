@@ -1,0 +1,207 @@
+// One alert's card: its summary (severity, state, unit, the reasons in words, the comment), the SLA
+// countdown and the action buttons that fit its state. What a button does is the caller's: the card
+// only says which was pressed.
+
+import { count, el, num, own, plural, setTime, span, timeOf } from './dom.js';
+import {
+  BUSY, SEVERITY, STATE, UNRESOLVED, humanize, inbox, personName, ruleName, severityOf,
+} from './alert-state.js';
+
+/** A new card for `v`, held in `inbox.nodes`; `onAction(node, action)` runs when a button is pressed. */
+export function createCard(v, onAction) {
+  const li = el('li', 'alert-card');
+  li.tabIndex = -1;
+  const node = {
+    li, view: null, onAction,
+    summary: el('div', 'alert-summary'),
+    actions: el('div', 'alert-actions'),
+    error: el('p', 'alert-error'),
+    panel: el('div', 'alert-panel'),
+    details: el('div', 'alert-details'),
+  };
+  node.error.setAttribute('role', 'alert');
+  node.panel.id = `alert-${v.id}-panel`;
+  node.details.id = `alert-${v.id}-details`;
+  node.panel.hidden = true;
+  node.details.hidden = true;
+  li.append(node.summary, node.actions, node.error, node.panel, node.details);
+  inbox.nodes.set(v.id, node);
+  updateCard(node, v);
+  const ui = inbox.ui.get(v.id);
+  if (ui?.arrived) {
+    li.classList.add('is-new');
+    li.addEventListener('animationend', () => li.classList.remove('is-new'), { once: true });
+    inbox.ui.set(v.id, { ...ui, arrived: false });
+  }
+  return node;
+}
+
+export function updateCard(node, v) {
+  node.view = v;
+  const { li } = node;
+  li.dataset.alertId = String(v.id);
+  li.dataset.state = v.state;
+  li.dataset.severity = severityOf(v);
+  li.setAttribute('aria-labelledby', `alert-${v.id}-title`);
+  renderSummary(node);
+  renderActions(node);
+}
+
+/** The card's summary and SLA line, drawn again (names learnt meanwhile replace usernames). */
+export function renderSummary(node) {
+  node.summary.replaceChildren(...summaryParts(node.view));
+  updateSla(node);
+}
+
+function summaryParts(v) {
+  const sev = severityOf(v);
+  const tags = el('p', 'alert-tags');
+  tags.append(el('span', `alert-sev sev-${sev}`, SEVERITY[sev]),
+    el('span', `alert-state state-${v.state}`, own(STATE, v.state) ?? humanize(v.state)));
+  const escalations = count(v.escalations);
+  if (escalations) tags.append(el('span', 'alert-escalated', escalations > 1 ? `Escalated ×${escalations}` : 'Escalated'));
+
+  const title = el('h3', 'alert-title');
+  title.id = `alert-${v.id}-title`;
+  const unit = el('span', 'alert-unit', inbox.ctx.unitName(v.org_unit));
+  unit.title = v.org_unit;
+  title.append(el('span', 'alerts-sr', `${SEVERITY[sev]} alert: `), unit,
+    el('span', 'alert-touchpoint', v.touchpoint ? ` · ${v.touchpoint}` : ' · whole unit'));
+
+  const reasons = el('ul', 'alert-reasons');
+  reasons.setAttribute('aria-label', 'Why');
+  for (const [rule, why] of Object.entries(v.reasons ?? {})) {
+    const item = el('li', 'alert-reason');
+    item.append(el('span', 'alert-rule', ruleName(rule)));
+    const detail = reasonDetail(why ?? {});
+    if (detail) item.append(el('span', 'alert-reason-detail', ` — ${detail}`));
+    reasons.append(item);
+  }
+
+  const r = v.response;
+  const parts = [tags, title, reasons];
+  if (r) {
+    const quote = r.comment ? el('blockquote', 'alert-comment', r.comment) : el('p', 'alert-comment none', 'No comment');
+    if (r.comment && typeof r.language === 'string') quote.lang = r.language;
+    parts.push(quote);
+  }
+  const meta = el('p', 'alert-meta');
+  const raised = el('time', 'alert-age');
+  setTime(raised, v.created_at);
+  meta.append(el('span', null, 'raised '), raised);
+  if (r && num(r.score) != null) {
+    meta.append(el('span', 'alert-sep', ' · '), el('span', null, `${String(r.score_kind ?? 'nps').toUpperCase()} ${r.score}`));
+  }
+  if (r?.channel) meta.append(el('span', 'alert-sep', ' · '), el('span', null, r.channel));
+  parts.push(meta, el('p', 'alert-sla'));
+  if (v.assignee) parts.push(el('p', 'alert-assignee', `Assigned to ${personName(v.assignee)}`));
+  if (v.state === 'resolved' || v.root_cause || v.resolution_note) parts.push(resolution(v));
+  return parts;
+}
+
+function resolution(v) {
+  const box = el('div', 'alert-resolution');
+  const head = el('p', 'alert-resolved');
+  head.append(el('span', null, v.root_cause ? `Root cause: ${humanize(v.root_cause)}` : 'Resolved'));
+  if (v.resolved_at) {
+    const when = el('time');
+    setTime(when, v.resolved_at);
+    head.append(el('span', 'alert-sep', ' · resolved '), when);
+  }
+  box.append(head);
+  if (v.resolution_note) box.append(el('p', 'alert-note', v.resolution_note));
+  return box;
+}
+
+// What a rule found, in words: the score, the phrases, the earlier answers, the drop.
+function reasonDetail(why) {
+  const bits = [];
+  const kind = String(why.score_kind ?? '').toUpperCase();
+  if (num(why.score) != null) bits.push(`${kind || 'score'} ${why.score}`);
+  if (num(why.polarity) != null) bits.push(`comment tone ${why.polarity.toFixed(2)}`);
+  if (Array.isArray(why.matched) && why.matched.length) bits.push(`said ${why.matched.map((m) => `“${m}”`).join(', ')}`);
+  if (Array.isArray(why.earlier)) {
+    const days = num(why.within_days);
+    bits.push(`${plural(why.earlier.length, 'earlier dissatisfied answer')}${days ? ` in ${days} days` : ''}`);
+  }
+  if (num(why.drop) != null) {
+    const nps = (x) => (num(x) == null ? '—' : String(Math.round(x)));
+    bits.push(`NPS ${nps(why.hour_nps)} last hour (${count(why.hour_responses)} answers) vs ${nps(why.week_nps)} ` +
+      `over 7 days, ${Math.round(why.drop)} points down`);
+  }
+  return bits.join('; ');
+}
+
+// "Acknowledge within 14 min" while open; then the time left to resolve; urgent when overdue.
+function slaOf(v, now = Date.now()) {
+  const open = v.state === 'open';
+  if (!UNRESOLVED.includes(v.state)) return null;
+  const due = timeOf(open ? v.due_ack_at : v.due_resolve_at);
+  if (!due) return { text: open ? 'No deadline to acknowledge' : 'No deadline to resolve', urgency: 'none' };
+  const left = due - now;
+  if (left < 0) return { text: `${open ? 'Acknowledgement' : 'Resolution'} overdue by ${span(left)}`, urgency: 'overdue' };
+  const whole = due - timeOf(v.created_at);
+  const soon = left < 5 * 60000 || (whole > 0 && left < whole / 4);
+  return { text: `${open ? 'Acknowledge' : 'Resolve'} within ${span(left)}`, urgency: soon ? 'soon' : 'ok' };
+}
+
+export function updateSla(node) {
+  const line = node.summary.querySelector('.alert-sla');
+  if (!line) return;
+  const sla = slaOf(node.view);
+  line.hidden = !sla;
+  line.textContent = sla?.text ?? '';
+  line.dataset.urgency = sla?.urgency ?? 'none';
+  node.li.dataset.urgency = sla?.urgency ?? 'none';
+}
+
+function button(text, action, className = 'alerts-button') {
+  const b = el('button', className, text);
+  b.type = 'button';
+  b.dataset.action = action;
+  return b;
+}
+
+/** The buttons that fit the alert's state, disabled while a request runs; focus stays where it was. */
+export function renderActions(node) {
+  const v = node.view;
+  const ui = inbox.ui.get(v.id) ?? {};
+  const busy = inbox.busy.get(v.id);
+  const active = document.activeElement;
+  const focused = node.actions.contains(active) ? active.dataset.action : active === node.li ? node.refocus : null;
+  const buttons = [];
+  if (v.state === 'open') buttons.push(button('Acknowledge', 'acknowledged', 'alerts-button primary'));
+  if (UNRESOLVED.includes(v.state)) {
+    const resolveKind = v.state === 'open' ? 'alerts-button' : 'alerts-button primary';
+    buttons.push(button('Resolve', 'resolve', resolveKind), button('Assign', 'assign'));
+  }
+  if (v.state === 'resolved') buttons.push(button('Close', 'closed', 'alerts-button primary'), button('Reopen', 'open'));
+  buttons.push(button('Details', 'details', 'alerts-button quiet'));
+  for (const b of buttons) {
+    const a = b.dataset.action;
+    if (a === 'resolve' || a === 'assign') {
+      b.setAttribute('aria-expanded', String(ui.panel === a));
+      b.setAttribute('aria-controls', node.panel.id);
+    }
+    if (a === 'details') {
+      b.setAttribute('aria-expanded', String(Boolean(ui.details)));
+      b.setAttribute('aria-controls', node.details.id);
+    }
+    if (busy && a !== 'details') b.disabled = true;
+    if (busy === a) b.textContent = own(BUSY, a) ?? 'Working…';
+    b.setAttribute('aria-describedby', `alert-${v.id}-title`);
+    b.addEventListener('click', () => node.onAction(node, a));
+  }
+  node.actions.replaceChildren(...buttons);
+  node.li.setAttribute('aria-busy', String(Boolean(busy)));
+  node.refocus = null;
+  if (!focused) return;
+  // A disabled button cannot hold focus: the card holds it while the request runs.
+  const enabled = buttons.filter((b) => !b.disabled);
+  const target = enabled.find((b) => b.dataset.action === focused) ?? (busy ? null : enabled[0]);
+  if (target) target.focus();
+  else {
+    node.refocus = focused;
+    node.li.focus();
+  }
+}
