@@ -32,8 +32,7 @@ export function startAlerts({ user, orgUnits = [], unitName = (id) => id, notify
   if (user?.username) inbox.people.set(user.username, user.display_name || user.username);
   inbox.dom = buildScreen();
   inbox.tick = setInterval(onTick, TICK_MS);
-  load();
-  loadRules();
+  loadRules(); // the inbox itself loads on reloadAlerts(), once the page's comments are in
 }
 
 export function stopAlerts() {

@@ -142,16 +142,11 @@ async function reload(reason) {
   $('feed').setAttribute('aria-busy', 'true');
   if (reason === 'gap') setConn('reloading');
   try {
-    // The journey is one screen among others: its failure does not hold up the comments.
-    const journeyOrError = fetchJourney().catch((err) => (isRefusal(err) ? Promise.reject(err) : err));
-    const [views, snap, journey] = await Promise.all([fetchHistory(), fetchBarometer(), journeyOrError]);
+    const views = await fetchHistory();
     if (generation !== state.generation) return;
     replaceFeed(views);
-    applySnapshot(snap);
-    if (journey instanceof Error) resetJourney(`Journey not loaded: ${journey.message}`);
-    else showJourney(journey);
-    if (scope.manages) reloadAlerts();
     state.loaded = true;
+    loadBeside(generation);
   } catch (err) {
     if (generation !== state.generation) return;
     if (isRefusal(err)) return refuse(err.message);
@@ -162,6 +157,19 @@ async function reload(reason) {
   flushBuffer();
   $('feed').setAttribute('aria-busy', 'false');
   if (state.subscribed) setConn('live');
+}
+
+// After the comments, so they are not held up: the barometer, journey and alerts. A refusal
+// (403/404) cannot come here: the history, asked first for the same units, was allowed.
+function loadBeside(generation) {
+  const beside = (what, fetch, apply, failed = (err) => showNotice(`${what} not loaded: ${err.message}`)) =>
+    fetch().then(
+      (answer) => generation === state.generation && apply(answer),
+      (err) => generation === state.generation && failed(err),
+    );
+  beside('Barometer', fetchBarometer, applySnapshot);
+  beside('Journey', fetchJourney, showJourney, (err) => resetJourney(`Journey not loaded: ${err.message}`));
+  if (scope.manages) reloadAlerts();
 }
 
 function flushBuffer() {

@@ -61,3 +61,15 @@ def test_frontend_modules_import_one_way() -> None:
     for name in sorted(graph):
         visit(name, [name])
     assert cycles == []
+
+
+def test_the_page_preloads_every_module_it_imports() -> None:
+    """Without modulepreload the browser finds modules import by import: a round trip a level."""
+    page = (FRONTEND / "index.html").read_text()
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="/static/([\w.-]+\.js)">', page))
+    imported = {
+        name
+        for path in FRONTEND.glob("*.js")
+        for name in re.findall(r"from '\./([\w.-]+\.js)'", path.read_text())
+    }
+    assert imported - preloaded == set()
