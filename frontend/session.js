@@ -189,7 +189,9 @@ async function signOut() {
   try {
     await api('/api/v1/auth/logout', { method: 'POST' });
   } catch (err) {
-    hooks.notify(`Could not sign out (${err.message}); try again.`);
+    // The session lives in an HttpOnly cookie only the server can end: say plainly it is still on.
+    hooks.notify(err instanceof HttpError ? `Could not sign out (${err.message}); try again.`
+      : 'You are offline and still signed in: sign out again once the connection is back.');
     return;
   } finally {
     button.disabled = false;

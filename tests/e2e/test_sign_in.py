@@ -259,3 +259,19 @@ def _sign_out(app: App, token: str) -> None:
         app.url + "/api/v1/auth/logout", headers={"Authorization": f"Bearer {token}"}
     )
     assert answer.status_code == 204, answer.text
+
+
+async def test_signing_out_without_network_says_the_session_is_still_on(
+    cockpit_pages: CockpitPages,
+) -> None:
+    page = await cockpit_pages.open_as("frontline")
+    await cockpit_pages.context.set_offline(True)
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.locator("#notice-text")).to_have_text(
+        "You are offline and still signed in: sign out again once the connection is back."
+    )
+    await expect(page.locator("#cockpit")).to_be_visible()
+
+    await cockpit_pages.context.set_offline(False)
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.locator("#signin-form")).to_be_visible()
