@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.core.events import (
@@ -331,19 +332,20 @@ def _ahead_minute(now: datetime) -> int:
     return int((_epoch(now, "now") + FUTURE_SKEW.total_seconds()) // 60)
 
 
-def _trend_point(minute: int, counts: Counts | None) -> TrendPoint:
-    at = datetime.fromtimestamp(minute * 60, UTC)
+def _counted(counts: Counts | None) -> dict[str, Any]:
+    """A trend point's figures: an empty bucket has no answers and no NPS."""
     if counts is None:
-        return TrendPoint(minute=at, responses=0, nps=None, nps_responses=0)
-    return TrendPoint(
-        minute=at, responses=counts.responses, nps=nps(counts), nps_responses=counts.nps_responses
-    )
+        return {"responses": 0, "nps": None, "nps_responses": 0}
+    return {
+        "responses": counts.responses,
+        "nps": nps(counts),
+        "nps_responses": counts.nps_responses,
+    }
+
+
+def _trend_point(minute: int, counts: Counts | None) -> TrendPoint:
+    return TrendPoint(minute=datetime.fromtimestamp(minute * 60, UTC), **_counted(counts))
 
 
 def _hour_point(hour: int, counts: Counts | None) -> HourPoint:
-    at = datetime.fromtimestamp(hour * 3600, UTC)
-    if counts is None:
-        return HourPoint(hour=at, responses=0, nps=None, nps_responses=0)
-    return HourPoint(
-        hour=at, responses=counts.responses, nps=nps(counts), nps_responses=counts.nps_responses
-    )
+    return HourPoint(hour=datetime.fromtimestamp(hour * 3600, UTC), **_counted(counts))
