@@ -13,7 +13,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from alerts.rules import DropRule, PhraseRule, RepeatRule, RuleBook, ScoreRule
-from app.core.events import Assessment, BarometerSnapshot, Severity, SurveyResponse, Window
+from app.core.events import (
+    Assessment,
+    BarometerSnapshot,
+    ReasonKind,
+    Severity,
+    SurveyResponse,
+    Window,
+)
 
 
 @dataclass(frozen=True)
@@ -89,10 +96,13 @@ def _score(rule: ScoreRule, r: SurveyResponse, a: Assessment) -> dict[str, Any] 
         why["at_most"] = rule.at_most
     if rule.at_least is not None:
         why["at_least"] = rule.at_least
-    if rule.comment_polarity_below is not None:
-        if a.polarity is None or a.polarity >= rule.comment_polarity_below:
+    if rule.negative_comment:
+        if not a.negative_comment:
             return None
-        why["polarity"] = a.polarity
+        why["probability"] = a.negative_probability
+        phrases = [r.label for r in a.reasons if r.kind is ReasonKind.PHRASE]
+        if phrases:
+            why["phrases"] = phrases
     return why
 
 

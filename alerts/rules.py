@@ -37,8 +37,8 @@ class ScoreRule(_Rule):
     score_kind: ScoreKind
     at_most: int | None = None
     at_least: int | None = None
-    # Only with a comment whose polarity is below this (a negative comment).
-    comment_polarity_below: float | None = None
+    # Only with a comment the sentiment stage reads as negative (VOC_SENTIMENT_NEGATIVE_FROM).
+    negative_comment: bool = False
 
 
 class PhraseRule(_Rule):

@@ -65,7 +65,7 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
     from app.hub import make_hub
     from app.notifications import AlertNotifier
     from ingest.worker import IngestWorker, run_worker
-    from sentiment import TextBlobScorer
+    from sentiment import CommentScorer
 
     if settings.redis_url is None:
         sys.exit(
@@ -86,7 +86,7 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
     worker = IngestWorker(
         settings=settings,
         engine=engine,
-        scorer=TextBlobScorer(),
+        scorer=CommentScorer(settings.sentiment_negative_from),
         sink=hub.sink(),
         rules=load_rules(settings.alert_rules_file or DEFAULT_RULES),
         alert_sink=notifier,
@@ -227,6 +227,20 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
         print("stopped: API, worker, broker", flush=True)
 
 
+def cmd_score(settings: Settings, _: argparse.Namespace) -> None:
+    from sentiment import CommentReader
+    from sentiment.lines import score_lines
+
+    reader = CommentReader(settings.sentiment_negative_from)
+    errors = 0
+    for out in score_lines(sys.stdin, reader):
+        errors += out.startswith('{"line"')
+        sys.stdout.write(out + "\n")
+    sys.stdout.flush()
+    if errors:
+        sys.exit(f"voc score: {errors} line(s) could not be scored; see their error objects")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="voc", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -240,6 +254,11 @@ def main(argv: list[str] | None = None) -> None:
     demo_cmd.add_argument("--key", help="integrator key (default: first of VOC_INTEGRATOR_KEYS)")
     demo_cmd.add_argument("--rate", type=float, default=2.0, help="responses a second")
     sub.add_parser("schema", help="print the JSON Schema of responses and hub events")
+    sub.add_parser(
+        "score",
+        help="score JSON lines from stdin: "
+        '{"comment": ..., "score": 3, "score_kind": "nps", "language": ..., "id": ...}',
+    )
     directory_cli.add_commands(sub)
     args = parser.parse_args(argv)
     settings = _settings()
@@ -251,6 +270,7 @@ def main(argv: list[str] | None = None) -> None:
         "run": cmd_run,
         "demo": cmd_demo,
         "schema": cmd_schema,
+        "score": cmd_score,
         "users": directory_cli.run,
         "units": directory_cli.run,
         "keys": directory_cli.run,

@@ -30,7 +30,7 @@ from app.hub.fanout import Fanout
 from app.notifications import AlertNotifier
 from app.orgfile import read_units
 from ingest.worker import IngestWorker, run_worker
-from sentiment import TextBlobScorer
+from sentiment import CommentScorer
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
             IngestWorker(
                 settings=settings,
                 engine=engine,
-                scorer=TextBlobScorer(),
+                scorer=CommentScorer(settings.sentiment_negative_from),
                 sink=hub.sink(),
                 rules=rules,
                 alert_sink=notifier,

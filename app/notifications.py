@@ -16,7 +16,7 @@ from alerts.notify import (
     Notifier,
     WebhookNotifier,
 )
-from app.core.events import AlertView, Severity
+from app.core.events import AlertView, ReasonKind, Severity
 from app.core.settings import Settings
 from app.db import alerting, directory
 
@@ -135,6 +135,10 @@ def _notification(
         lines.append(f"{r.score_kind.value.upper()} {r.score} · {r.touchpoint} · {r.channel.value}")
         if r.comment:
             lines.append(f"“{r.comment}”")
+        if r.reasons:
+            # The sentiment stage's reasons, as the cockpit shows them: phrases in quotes.
+            labels = (f"“{x.label}”" if x.kind is ReasonKind.PHRASE else x.label for x in r.reasons)
+            lines.append("Why: " + "; ".join(labels))
     for rule_id, why in alert.reasons.items():
         lines.append(f"{rule_id}: " + ", ".join(f"{k} {v}" for k, v in why.items()))
     severity = alert.severity if alert.severity is not Severity.NONE else Severity.LOW

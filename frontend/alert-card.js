@@ -2,7 +2,7 @@
 // countdown and the action buttons that fit its state. What a button does is the caller's: the card
 // only says which was pressed.
 
-import { count, el, num, own, plural, setTime, span, timeOf } from './dom.js';
+import { count, el, num, own, plural, quoted, setTime, span, timeOf, whyLine } from './dom.js';
 import {
   BUSY, SEVERITY, STATE, UNRESOLVED, humanize, inbox, personName, ruleName, severityOf,
 } from './alert-state.js';
@@ -81,8 +81,11 @@ function summaryParts(v) {
   const r = v.response;
   const parts = [tags, title, reasons];
   if (r) {
+    const why = whyLine(r.reasons);
+    if (why) parts.push(why);
     const quote = r.comment ? el('blockquote', 'alert-comment', r.comment) : el('p', 'alert-comment none', 'No comment');
-    if (r.comment && typeof r.language === 'string') quote.lang = r.language;
+    const lang = [r.comment_language, r.language].find((x) => typeof x === 'string' && x);
+    if (r.comment && lang) quote.lang = lang;
     parts.push(quote);
   }
   const meta = el('p', 'alert-meta');
@@ -113,13 +116,19 @@ function resolution(v) {
   return box;
 }
 
-// What a rule found, in words: the score, the phrases, the earlier answers, the drop.
+const phrases = (list) => (Array.isArray(list) ? list.filter((m) => typeof m === 'string' && m).map(quoted) : []);
+
+// What a rule found, in words: the score, the comment's tone, the phrases, the earlier answers, the drop.
 function reasonDetail(why) {
   const bits = [];
   const kind = String(why.score_kind ?? '').toUpperCase();
   if (num(why.score) != null) bits.push(`${kind || 'score'} ${why.score}`);
-  if (num(why.polarity) != null) bits.push(`comment tone ${why.polarity.toFixed(2)}`);
-  if (Array.isArray(why.matched) && why.matched.length) bits.push(`said ${why.matched.map((m) => `“${m}”`).join(', ')}`);
+  // A model is never certain: 0.998 reads "over 99%", as the server's reasons put it.
+  const percent = (p) => (p > 0.99 ? 'over 99%' : `${Math.round(p * 100)}%`);
+  if (num(why.probability) != null) bits.push(`negative comment ${percent(why.probability)}`);
+  if (num(why.polarity) != null) bits.push(`comment tone ${why.polarity.toFixed(2)}`); // alerts raised before probability
+  if (phrases(why.phrases).length) bits.push(phrases(why.phrases).join(', '));
+  if (phrases(why.matched).length) bits.push(`said ${phrases(why.matched).join(', ')}`);
   if (Array.isArray(why.earlier)) {
     const days = num(why.within_days);
     bits.push(`${plural(why.earlier.length, 'earlier dissatisfied answer')}${days ? ` in ${days} days` : ''}`);

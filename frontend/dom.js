@@ -46,6 +46,26 @@ export function toneOf(polarity) {
   return p == null ? null : p >= 0.2 ? 'Positive' : p <= -0.2 ? 'Negative' : 'Neutral';
 }
 
+/** A customer's phrase as it is quoted: “still waiting”. */
+export const quoted = (phrase) => `\u201c${phrase}\u201d`;
+
+/**
+ * Why the sentiment stage flagged a response (its `reasons`: score band, comment tone, matched phrases,
+ * language), as "Why: …" with one small chip per reason, phrases in quotes; null without any.
+ */
+export function whyLine(reasons) {
+  const given = (Array.isArray(reasons) ? reasons : []).filter((r) => typeof r?.label === 'string' && r.label);
+  if (!given.length) return null;
+  const line = el('p', 'why');
+  line.append(el('span', 'why-label', 'Why:'));
+  given.forEach((r, i) => {
+    const kind = typeof r.kind === 'string' && /^[a-z]+$/.test(r.kind) ? r.kind : 'other';
+    if (i) line.append(el('span', 'sr-only', ';'));
+    line.append(el('span', `reason reason-${kind}`, kind === 'phrase' ? quoted(r.label) : r.label));
+  });
+  return line;
+}
+
 export function relTime(t, now = Date.now()) {
   const m = Math.round((now - t) / 60000), h = Math.round(m / 60), d = Math.round(h / 24);
   if (now - t < 45000) return 'just now';

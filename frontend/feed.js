@@ -1,7 +1,7 @@
 // The live feed: newest comments first, filters, and a "N new" pill that keeps a reader's place.
 // Comments are customer text: they reach the DOM only through textContent.
 
-import { $, contactLine, el, own, plural, setTime, svgEl, timeOf, toneOf } from './dom.js';
+import { $, contactLine, el, own, plural, setTime, svgEl, timeOf, toneOf, whyLine } from './dom.js';
 
 // The page holds this many responses; the oldest go first.
 const HELD_MAX = 400;
@@ -92,17 +92,23 @@ function renderItem(v) {
   const time = el('time', 'when');
   setTime(time, v.submitted_at); // when the customer answered
   head.append(where, time);
+  // The language the comment was read as, else the one the survey declared.
+  const lang = [v.comment_language, v.language].find((x) => typeof x === 'string' && x) ?? '';
   const verbatim = v.comment ? el('p', 'verbatim', v.comment) : el('p', 'verbatim none', 'no comment');
-  if (v.comment && typeof v.language === 'string') verbatim.lang = v.language;
+  if (v.comment && lang) verbatim.lang = lang;
   const chips = el('p', 'chips');
   if (v.dissatisfied === true) chips.append(flagChip(severityOf(v)));
-  const tone = toneOf(v.polarity);
+  // The flag's own verdict wins, so a comment read as negative never shows as "Neutral tone".
+  const tone = v.negative_comment === true ? 'Negative' : toneOf(v.polarity);
   if (tone) chips.append(el('span', `chip tone ${tone.toLowerCase()}`, `${tone} tone`));
+  // No polarity on a comment: the scorer did not read it (its language), which is not neutral.
+  else if (v.comment) chips.append(el('span', 'chip tone unassessed', 'Tone not assessed'));
   chips.append(el('span', 'chip channel', own(CHANNEL, v.channel) ?? v.channel));
-  const lang = typeof v.language === 'string' ? v.language : '';
   if (v.comment && lang && !/^en\b/i.test(lang)) chips.append(el('span', 'chip lang', lang.toUpperCase()));
   const body = el('div', 'item-body');
   body.append(head, verbatim, chips);
+  const why = v.dissatisfied === true ? whyLine(v.reasons) : null;
+  if (why) body.append(why);
   // Shown only when the server revealed it (to managers, on the responses they call back).
   if (v.dissatisfied === true && v.contact_masked === false && v.contact) body.append(contactLine(v.contact));
   li.append(badge(v), body);

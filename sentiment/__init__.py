@@ -1,7 +1,7 @@
-"""The sentiment stage: comment polarity and the dissatisfaction decision behind callbacks."""
+"""The sentiment stage: reads a comment (language, model, phrases) and decides on a callback."""
 
+from sentiment.comment import CommentReader
 from sentiment.decision import Decision, decide
-from sentiment.polarity import comment_polarity
-from sentiment.scorer import TextBlobScorer
+from sentiment.scorer import CommentScorer
 
-__all__ = ["Decision", "TextBlobScorer", "comment_polarity", "decide"]
+__all__ = ["CommentReader", "CommentScorer", "Decision", "decide"]

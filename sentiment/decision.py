@@ -1,19 +1,19 @@
-"""The dissatisfaction decision: score band and comment polarity to a severity."""
+"""The dissatisfaction decision: score band and the reading of the comment to a severity."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 from typing import NamedTuple
 
-from app.core.events import CES_HIGH_EFFORT_FROM, SCORE_RANGES, ScoreKind, Severity
-
-# Polarity strictly below this is a clearly negative comment. Tuned on the UCI sentences as the
-# cut with the best negative-class F1 whose precision stays >= 0.85 (a text-only flag puts a
-# passive customer on a manager's callback list, so it should be right): from -0.20 up to 0.0
-# every step gains recall for little precision (pooled F1 0.48 -> 0.62, precision 0.94 -> 0.89),
-# the same in each of the three sets; counting polarity 0.0 too (no lexicon word at all) drops
-# precision to 0.77-0.82. Held-out airline tweets: precision 0.88 here. See docs/sentiment.md.
-NEGATIVE_TEXT_BELOW = 0.0
+from app.core.events import (
+    CES_HIGH_EFFORT_FROM,
+    SCORE_RANGES,
+    Reason,
+    ReasonKind,
+    ScoreKind,
+    Severity,
+)
+from sentiment.reading import Reading
 
 # Score bands. Not measured (no labelled scores here): they follow each method's definition.
 # NPS: 0-6 detractors, 7-8 passives, 9-10 promoters; 0-3 is the bottom of the detractors.
@@ -64,7 +64,7 @@ SCORE_BANDS: dict[ScoreKind, dict[Band, tuple[int, int]]] = {
     },
 }
 
-# The whole rule: the score band sets the severity and a clearly negative comment raises it one
+# The whole rule: the score band sets the severity and a negative comment raises it one
 # level. A good score stays NONE whatever the words: nothing here measures that such comments
 # are complaints rather than sarcasm, quotes or "no problems at all".
 SEVERITY: dict[tuple[Band, bool], Severity] = {
@@ -79,9 +79,18 @@ SEVERITY: dict[tuple[Band, bool], Severity] = {
 }
 
 
+# What a manager reads for a band; CES runs the other way, so its bands speak of effort.
+_BAND_WORDS: dict[ScoreKind, dict[Band, str]] = {
+    ScoreKind.NPS: {Band.VERY_POOR: "very poor", Band.POOR: "detractor"},
+    ScoreKind.CSAT: {Band.VERY_POOR: "very dissatisfied", Band.POOR: "dissatisfied"},
+    ScoreKind.CES: {Band.VERY_POOR: "very high effort", Band.POOR: "high effort"},
+}
+
+
 class Decision(NamedTuple):
     dissatisfied: bool
     severity: Severity
+    reasons: tuple[Reason, ...] = ()
 
 
 def band_of(kind: ScoreKind, score: int) -> Band:
@@ -93,11 +102,44 @@ def band_of(kind: ScoreKind, score: int) -> Band:
     raise ValueError(f"score {score} is outside the {kind.value} range {low}-{high}")
 
 
-def is_negative_text(polarity: float | None) -> bool:
-    return polarity is not None and polarity < NEGATIVE_TEXT_BELOW
+def decide(kind: ScoreKind | None, score: int | None, reading: Reading | None) -> Decision:
+    """Dissatisfied means someone should call back; severity says how urgently; reasons say why.
+
+    Without a score (`voc score` on a comment alone) the text decides: a negative comment is
+    LOW, as it is beside a passive score.
+    """
+    negative = reading is not None and reading.negative
+    reasons: list[Reason] = []
+    if kind is None or score is None:
+        severity = Severity.LOW if negative else Severity.NONE
+    else:
+        band = band_of(kind, score)
+        severity = SEVERITY[band, negative]
+        words = _BAND_WORDS[kind].get(band)
+        if words is not None:
+            low, high = SCORE_BANDS[kind][band]
+            span = f"{low}" if low == high else f"{low}\u2013{high}"
+            label = f"{kind.value.upper()} {score}: {words} ({span})"
+            reasons.append(Reason(kind=ReasonKind.SCORE, label=label))
+    if reading is not None:
+        reasons.extend(_text_reasons(reading))
+    return Decision(
+        dissatisfied=severity is not Severity.NONE, severity=severity, reasons=tuple(reasons)
+    )
 
 
-def decide(kind: ScoreKind, score: int, polarity: float | None) -> Decision:
-    """Dissatisfied means someone should call back; severity says how urgently."""
-    severity = SEVERITY[band_of(kind, score), is_negative_text(polarity)]
-    return Decision(dissatisfied=severity is not Severity.NONE, severity=severity)
+def _text_reasons(reading: Reading) -> list[Reason]:
+    if not reading.assessed:
+        where = f"in {reading.language}" if reading.language else "in an unknown language"
+        return [Reason(kind=ReasonKind.LANGUAGE, label=f"comment {where}: not assessed")]
+    reasons: list[Reason] = []
+    if reading.negative:
+        p = reading.negative_probability
+        if p is None:
+            label = "negative comment"
+        else:
+            # A model is never certain: 0.998 is "over 99%", not "100%".
+            label = f"negative comment ({'over 99%' if p > 0.99 else f'{p:.0%}'})"
+        reasons.append(Reason(kind=ReasonKind.TEXT, label=label))
+    reasons.extend(Reason(kind=ReasonKind.PHRASE, label=phrase) for phrase in reading.phrases)
+    return reasons

@@ -1,29 +1,37 @@
-"""The TextBlob scorer: the `Scorer` port over comment polarity and the decision table."""
+"""The product's scorer: the `Scorer` port over the comment reader and the decision table."""
 
 from __future__ import annotations
 
-from app.core.events import Assessment, SurveyResponse
+from app.core.events import Assessment, ScoreKind, SurveyResponse
+from sentiment.comment import CommentReader
 from sentiment.decision import decide
-from sentiment.polarity import comment_polarity
 
 
-def reads(language: str | None) -> bool:
-    """TextBlob's lexicon is English: a comment declared in another language is not scored,
-    rather than scored 0.0 (which would pull every sentiment mean toward neutral)."""
-    return language is None or language.lower().split("-")[0] == "en"
-
-
-class TextBlobScorer:
+class CommentScorer:
     """Satisfies `app.core.ports.Scorer`: pure, no I/O, thread-safe once constructed."""
 
-    def __init__(self) -> None:
-        # The lexicon loads lazily on first use; load it here so the first response on the hot
-        # path does not pay for it and concurrent first calls do not race to load it.
-        comment_polarity("good")
+    def __init__(self, negative_from: float) -> None:
+        self.reader = CommentReader(negative_from)
 
     def assess(self, response: SurveyResponse) -> Assessment:
-        polarity = comment_polarity(response.comment) if reads(response.language) else None
-        decision = decide(response.score_kind, response.score, polarity)
+        return self.judge(response.comment, response.score_kind, response.score, response.language)
+
+    def judge(
+        self,
+        comment: str | None,
+        score_kind: ScoreKind | None = None,
+        score: int | None = None,
+        language: str | None = None,
+    ) -> Assessment:
+        """The assessment of a comment with or without its score (`voc score` may lack one)."""
+        reading = self.reader.read(comment, language)
+        decision = decide(score_kind, score, reading)
         return Assessment(
-            polarity=polarity, dissatisfied=decision.dissatisfied, severity=decision.severity
+            polarity=reading.sentiment if reading else None,
+            dissatisfied=decision.dissatisfied,
+            severity=decision.severity,
+            comment_language=reading.language if reading else None,
+            negative_comment=reading.negative if reading else False,
+            negative_probability=reading.negative_probability if reading else None,
+            reasons=list(decision.reasons),
         )

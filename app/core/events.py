@@ -152,16 +152,55 @@ class SurveyResponse(BaseModel):
         return value
 
 
+class ReasonKind(StrEnum):
+    """What a reason points at: the score's band, the comment's tone, a phrase, its language."""
+
+    SCORE = "score"
+    TEXT = "text"
+    PHRASE = "phrase"
+    LANGUAGE = "language"
+
+
+class Reason(BaseModel):
+    """One thing the sentiment stage saw, worded for the manager who reads the flag."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: ReasonKind
+    label: str = Field(
+        description="What to show, e.g. 'NPS 2: very poor (0-3)', 'negative comment (93 %)', "
+        "'still waiting' (a matched phrase, without quotes), 'comment in de: not assessed'."
+    )
+
+
 class Assessment(BaseModel):
     """What the sentiment stage concluded about one response."""
 
     model_config = ConfigDict(frozen=True)
 
     polarity: float | None = Field(
-        description="Comment polarity in [-1, 1]; None without a comment the scorer reads."
+        description="Comment sentiment in [-1, 1]; None without a comment or when its language "
+        "is not one the scorer reads (not assessed, which is not neutral)."
     )
     dissatisfied: bool
     severity: Severity
+    comment_language: str | None = Field(
+        default=None,
+        description="The language the comment was read as (ISO 639-1, e.g. 'en', 'fr'); "
+        "None without a comment or when it could not be told.",
+    )
+    negative_comment: bool = Field(
+        default=False, description="The comment reads as a complaint or as negative."
+    )
+    negative_probability: float | None = Field(
+        default=None,
+        description="The text model's probability in [0, 1] that the comment is negative; "
+        "None when not assessed.",
+    )
+    reasons: list[Reason] = Field(
+        default_factory=list,
+        description="Why the response is (or would be) flagged, strongest first.",
+    )
 
 
 class ResponseView(BaseModel):
@@ -189,6 +228,10 @@ class ResponseView(BaseModel):
     polarity: float | None
     dissatisfied: bool
     severity: Severity
+    comment_language: str | None = None
+    negative_comment: bool = False
+    negative_probability: float | None = None
+    reasons: list[Reason] = Field(default_factory=list)
 
     @classmethod
     def of(

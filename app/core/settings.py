@@ -79,6 +79,15 @@ class Settings(BaseSettings):
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    # The text model's probability from which a comment counts as negative (sentiment/).
+    # The rule: the highest threshold whose out-of-fold F1 (5-fold CV on the training part,
+    # bench/train_sentiment.py) is within 0.01 of the best, because a false alarm costs a manager's
+    # trust. English: best 0.854 at 0.30, 0.848 at 0.50 with precision 0.84 against 0.80. One
+    # threshold serves both languages (French alone would take 0.45: 0.781 against 0.767).
+    # Lower catches more complaints and raises more false alarms:
+    # bench/sentiment_eval.py --curve prints the trade-off on the held-out sets.
+    sentiment_negative_from: float = Field(default=0.5, gt=0, lt=1)
+
     # Alert rules (YAML); unset: the rules shipped in alerts/rules.yaml.
     alert_rules_file: Path | None = None
     # SLAs per severity (JSON objects): acknowledge within minutes, resolve within hours.

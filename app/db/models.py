@@ -62,6 +62,11 @@ class ResponseRow(SQLModel, table=True):
     polarity: float | None = None
     dissatisfied: bool = False
     severity: str = Field(max_length=8)
+    comment_language: str | None = Field(default=None, max_length=35)
+    negative_comment: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    negative_probability: float | None = None
+    # NULL on rows stored before reasons were kept: read back as no reasons.
+    reasons: list[dict[str, Any]] | None = Field(default=None, sa_type=sa.JSON)
 
     @classmethod
     def values(
@@ -78,7 +83,7 @@ class ResponseRow(SQLModel, table=True):
         }
 
     def view(self, *, reveal_contact: bool = False) -> ResponseView:
-        view = ResponseView.model_validate(self, from_attributes=True)
+        view = ResponseView.model_validate({**self.model_dump(), "reasons": self.reasons or []})
         view.contact_masked = False
         return view if reveal_contact else view.masked()
 

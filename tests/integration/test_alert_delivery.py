@@ -93,6 +93,8 @@ def test_a_new_alert_is_posted_signed_and_mailed_to_the_managers_up_the_tree(
     assert payload["org_unit"] == "store-12-field"
     assert payload["title"] == "Detractor with a negative comment at Store 12 field team"
     assert "Rude and useless" in payload["text"]
+    # The sentiment stage's reasons travel with the alert, as on the cockpit's card.
+    assert "Why: NPS 1: very poor (0\u20133); negative comment (" in payload["text"]
     assert payload["link"] == f"https://cockpit.example.com/?alert={payload['alert_id']}"
 
     [mail] = relay.mails

@@ -16,6 +16,8 @@ from app.core.events import (
     Assessment,
     Barometer,
     BarometerSnapshot,
+    Reason,
+    ReasonKind,
     Severity,
     SurveyResponse,
     Window,
@@ -42,17 +44,32 @@ def survey(**fields: Any) -> SurveyResponse:
     return SurveyResponse.model_validate({**base, **fields})
 
 
-def judged(polarity: float | None = None, dissatisfied: bool = False) -> Assessment:
-    return Assessment(polarity=polarity, dissatisfied=dissatisfied, severity=Severity.NONE)
+def judged(
+    polarity: float | None = None, dissatisfied: bool = False, *, phrases: tuple[str, ...] = ()
+) -> Assessment:
+    negative = polarity is not None and polarity < 0
+    return Assessment(
+        polarity=polarity,
+        dissatisfied=dissatisfied,
+        severity=Severity.NONE,
+        negative_comment=negative,
+        negative_probability=None if polarity is None else (1 - polarity) / 2,
+        reasons=[Reason(kind=ReasonKind.PHRASE, label=p) for p in phrases],
+    )
 
 
 def test_a_detractor_needs_a_negative_comment_for_that_rule() -> None:
     assert assess_response(RULES, survey(score=3), judged(polarity=None)) is None
     assert assess_response(RULES, survey(score=3, comment="ok"), judged(polarity=0.1)) is None
-    trigger = assess_response(RULES, survey(score=3, comment="bad"), judged(polarity=-0.7))
+    trigger = assess_response(
+        RULES,
+        survey(score=3, comment="still waiting, bad"),
+        judged(polarity=-0.7, phrases=("still waiting",)),
+    )
     assert trigger is not None
     assert trigger.rules == ("detractor-negative-comment",)
-    assert trigger.reasons["detractor-negative-comment"]["polarity"] == -0.7
+    assert trigger.reasons["detractor-negative-comment"]["probability"] == 0.85
+    assert trigger.reasons["detractor-negative-comment"]["phrases"] == ["still waiting"]
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from app.core.barometer import BarometerBook
 from app.core.events import SurveyResponse
 from ingest.batch import hub_payloads, score_all
-from sentiment import TextBlobScorer
+from sentiment import CommentScorer
 from tests.unit.test_events import body
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -23,7 +23,7 @@ def test_a_response_id_twice_in_one_batch_is_scored_once_keeping_the_first() -> 
     first = response(response_id="r-1", comment="first copy")
     again = response(response_id="r-1", comment="second copy")
     other = response(response_id="r-2")
-    scored = score_all(TextBlobScorer(), [(first, NOW), (again, NOW), (other, NOW)])
+    scored = score_all(CommentScorer(0.5), [(first, NOW), (again, NOW), (other, NOW)])
     assert [(s.response.response_id, s.response.comment) for s in scored] == [
         ("r-1", "first copy"),
         ("r-2", None),
@@ -33,7 +33,7 @@ def test_a_response_id_twice_in_one_batch_is_scored_once_keeping_the_first() -> 
 def test_comment_then_its_flag_then_one_barometer_per_scope_touched() -> None:
     angry = response(response_id="r-1", score=1, comment="Awful service, nobody came.")
     happy = response(response_id="r-2", score=10, touchpoint="billing")
-    scored = score_all(TextBlobScorer(), [(angry, NOW), (happy, NOW)])
+    scored = score_all(CommentScorer(0.5), [(angry, NOW), (happy, NOW)])
     events = [json.loads(p) for p in hub_payloads(scored, BarometerBook(ZoneInfo("UTC")), NOW)]
 
     assert [(e["type"], e["touchpoint"]) for e in events] == [
