@@ -70,11 +70,14 @@ def create_app(settings: Settings) -> FastAPI:
             ),
             rules=rules,
         )
+        # One scorer for every embedded worker: it is pure and thread-safe, and building it
+        # reads the lexicons and model weights.
+        scorer = CommentScorer(settings.sentiment_negative_from)
         workers = [
             IngestWorker(
                 settings=settings,
                 engine=engine,
-                scorer=CommentScorer(settings.sentiment_negative_from),
+                scorer=scorer,
                 sink=hub.sink(),
                 rules=rules,
                 alert_sink=notifier,
