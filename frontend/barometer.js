@@ -8,13 +8,20 @@ const HOUR_MS = 3600_000;
 
 // `snap`: the newest snapshot; live events carry no hourly trend or parent figures, so those stay
 // from the last one fetched.
-const baro = { snap: null };
+const baro = { snap: null, revision: null };
 
 export const barometerWindow = () => document.querySelector('input[name="baro-window"]:checked')?.value ?? 'today';
 
-/** Takes a snapshot from the API or a live event, unless an older one than shown. */
-export function applySnapshot(snap) {
-  if (!snap || typeof snap !== 'object' || timeOf(snap.as_of) < timeOf(baro.snap?.as_of)) return;
+/**
+ * Takes a snapshot from the API or a live event, unless an older one than shown. Live snapshots
+ * carry their unit's revision: two workers writing one unit may publish out of order, and of two
+ * revisions the higher is the newer whatever the clocks say. Without both, the later as_of wins.
+ */
+export function applySnapshot(snap, revision = null) {
+  if (!snap || typeof snap !== 'object') return;
+  const ranked = revision != null && baro.revision != null;
+  if (ranked ? revision < baro.revision : timeOf(snap.as_of) < timeOf(baro.snap?.as_of)) return;
+  baro.revision = revision ?? baro.revision;
   const kept = baro.snap ?? {};
   const fetched = Array.isArray(snap.hourly) && snap.hourly.length > 0; // the API's, not a live event
   baro.snap = {
@@ -27,6 +34,7 @@ export function applySnapshot(snap) {
 
 export function resetBarometer() {
   baro.snap = null;
+  baro.revision = null;
   $('nps-value').textContent = '—';
   $('nps-count').textContent = 'No NPS answers yet';
   $('nps-small').hidden = true;

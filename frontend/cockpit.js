@@ -259,7 +259,7 @@ function onEvent(ev) {
   if (ev.touchpoint != null) requestJourney();
   if (scope.direct) {
     if (ev.org_unit !== scope.direct || ev.touchpoint != null) return;
-    applySnapshot(ev.data);
+    applySnapshot(ev.data, num(ev.revision));
     requestParent();
   } else if (barometerMoved(ev)) {
     requestBarometer();

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,27 +37,36 @@ def score_all(scorer: Scorer, decoded: Iterable[tuple[SurveyResponse, datetime]]
     return scored
 
 
-def hub_payloads(stored: Sequence[Scored], book: BarometerBook, now: datetime) -> list[bytes]:
-    """Count the newly stored responses into the barometers and serialize the events to publish.
+def tally(item: Scored) -> Tally:
+    """What the barometers count of a stored response."""
+    r, a = item.response, item.assessment
+    return Tally(
+        org_unit=r.org_unit,
+        touchpoint=r.touchpoint,
+        submitted_at=r.submitted_at,
+        score_kind=r.score_kind,
+        score=r.score,
+        polarity=a.polarity,
+        dissatisfied=a.dissatisfied,
+    )
+
+
+def hub_payloads(
+    stored: Sequence[Scored],
+    book: BarometerBook,
+    now: datetime,
+    revisions: Mapping[str, int] | None = None,
+) -> list[bytes]:
+    """Serialize the events to publish for newly stored responses, already counted in `book`.
 
     Order: each comment (followed by its flag when dissatisfied), then one barometer snapshot per
-    scope the batch touched, so a cockpit sees the comment before the figures it moved.
+    scope the batch touched, so a cockpit sees the comment before the figures it moved. Snapshots
+    carry their unit's revision, when given.
     """
     payloads: list[bytes] = []
     touched: dict[tuple[str, str | None], None] = {}
     for item in stored:
         r, a = item.response, item.assessment
-        book.add(
-            Tally(
-                org_unit=r.org_unit,
-                touchpoint=r.touchpoint,
-                submitted_at=r.submitted_at,
-                score_kind=r.score_kind,
-                score=r.score,
-                polarity=a.polarity,
-                dissatisfied=a.dissatisfied,
-            )
-        )
         view = ResponseView.of(r, a, item.received_at)
         payloads.append(
             _dump(CommentEvent(org_unit=r.org_unit, touchpoint=r.touchpoint, data=view))
@@ -70,7 +79,10 @@ def hub_payloads(stored: Sequence[Scored], book: BarometerBook, now: datetime) -
         touched[(r.org_unit, r.touchpoint)] = None
     for org_unit, touchpoint in touched:
         snapshot = book.snapshot(org_unit, touchpoint, now)
-        event = BarometerEvent(org_unit=org_unit, touchpoint=touchpoint, data=snapshot)
+        revision = None if revisions is None else revisions.get(org_unit)
+        event = BarometerEvent(
+            org_unit=org_unit, touchpoint=touchpoint, data=snapshot, revision=revision
+        )
         payloads.append(_dump(event))
     return payloads
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -30,7 +30,7 @@ from app.core.settings import Settings
 from app.db import alerting, directory, store
 from app.db.models import ResponseRow
 from ingest.alerting import alert_payloads, repeat_window, response_alerts, unit_alerts
-from ingest.batch import Scored, hub_payloads, score_all
+from ingest.batch import Scored, hub_payloads, score_all, tally
 from ingest.decode import Rejected, decode
 
 log = logging.getLogger(__name__)
@@ -43,14 +43,14 @@ MAX_BACKOFF_S = 10.0
 class _ForgetOnRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     """Barometers are kept for the partitions a worker owns; a rebalance makes them stale."""
 
-    def __init__(self, book: BarometerBook) -> None:
-        self._book = book
+    def __init__(self, forget: Callable[[], None]) -> None:
+        self._forget = forget
 
     def on_partitions_revoked(self, revoked: Any) -> None:
-        self._book.clear()
+        self._forget()
 
     def on_partitions_assigned(self, assigned: Any) -> None:
-        self._book.clear()
+        self._forget()
 
 
 class IngestWorker:
@@ -73,6 +73,8 @@ class IngestWorker:
         self._alert_sink = alert_sink
         self._name = name
         self._book = BarometerBook(ZoneInfo(settings.timezone))
+        # Each unit's revision the book's counts are exact for (see `_count`).
+        self._revisions: dict[str, int] = {}
         self._units = directory.TreeCache(engine)
         self._dlq = Producer(settings, client_id=f"voc-{name}-dlq")
         self._stop = threading.Event()
@@ -119,7 +121,7 @@ class IngestWorker:
             reconnect_backoff_max_ms=2000,
             max_partition_fetch_bytes=max(s.max_message_bytes * 2, 1024 * 1024),
         )
-        consumer.subscribe([s.responses_topic], listener=_ForgetOnRebalance(self._book))
+        consumer.subscribe([s.responses_topic], listener=_ForgetOnRebalance(self._forget_all))
         log.info("worker consuming", extra={"topic": s.responses_topic, "worker": self._name})
         try:
             while not self._stop.is_set():
@@ -156,7 +158,6 @@ class IngestWorker:
         scored = score_all(self._scorer, decoded)
         if not scored:
             return
-        self._retry(lambda: self._load_history({s.response.org_unit for s in scored}))
         now = datetime.now(UTC)
         raised = self._retry(lambda: self._response_alerts(scored, now))
         inserted = self._retry(lambda: self._store(scored, raised))
@@ -165,7 +166,8 @@ class IngestWorker:
         metrics.DUPLICATES.inc(len(scored) - len(stored))
         metrics.FLAGGED.inc(sum(s.assessment.dissatisfied for s in stored))
         if stored:
-            self._publish(stored, inserted.alert_ids)
+            self._retry(lambda: self._count(stored, inserted.revisions))
+            self._publish(stored, inserted.alert_ids, inserted.revisions)
 
     def _response_alerts(self, scored: Sequence[Scored], now: datetime) -> dict[str, Any]:
         window = repeat_window(self._rules)
@@ -203,22 +205,48 @@ class IngestWorker:
                 extra={"reason": why.reason, "detail": why.detail, "offset": record.offset},
             )
 
-    def _load_history(self, org_units: set[str]) -> None:
-        """Count what the database already holds for org units this worker has not seen yet."""
-        unknown = sorted(u for u in org_units if not self._book.knows(u))
-        if not unknown:
-            return
-        since = datetime.now(UTC) - WEEK
-        for tally in store.tallies(self._engine, since=since, org_units=unknown):
-            self._book.add(tally)
+    def _count(self, stored: Sequence[Scored], revisions: Mapping[str, store.Revision]) -> None:
+        """Count newly stored responses into the barometers, exactly, whoever else writes.
+
+        A unit's revision grew by exactly this batch's rows when no other worker wrote to it since
+        this one last did (keyed responses: one partition, one worker): the batch is added. Else
+        (a unit new to this worker, or one another worker wrote to: unkeyed responses, a
+        rebalance) the unit is reloaded from the database, which already holds the batch.
+        """
+        stale = sorted(
+            unit
+            for unit, (revision, added) in revisions.items()
+            if self._revisions.get(unit) != revision - added
+        )
+        for unit in stale:
+            self._book.forget(unit)
+        if stale:
+            since = datetime.now(UTC) - WEEK
+            for row in store.tallies(self._engine, since=since, org_units=stale):
+                self._book.add(row)
+        for item in stored:
+            if item.response.org_unit not in stale:
+                self._book.add(tally(item))
+        self._revisions.update({unit: r.revision for unit, r in revisions.items()})
+
+    def _forget_all(self) -> None:
+        self._book.clear()
+        self._revisions.clear()
 
     def _store(self, scored: Sequence[Scored], alerts: dict[str, Any]) -> store.Inserted:
         rows = [ResponseRow.values(s.response, s.assessment, s.received_at) for s in scored]
         return store.insert_new(self._engine, rows, alerts)
 
-    def _publish(self, stored: Sequence[Scored], alert_ids: Sequence[int]) -> None:
+    def _publish(
+        self,
+        stored: Sequence[Scored],
+        alert_ids: Sequence[int],
+        revisions: Mapping[str, store.Revision],
+    ) -> None:
         now = datetime.now(UTC)
-        payloads = hub_payloads(stored, self._book, now)
+        payloads = hub_payloads(
+            stored, self._book, now, {u: r.revision for u, r in revisions.items()}
+        )
         units = {s.response.org_unit for s in stored}
         drops = unit_alerts(self._rules, self._book, units, now, self._settings)
         # A unit's drop alert is one per clock hour; if this insert is lost to a crash, the

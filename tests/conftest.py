@@ -12,6 +12,7 @@ from websockets.asyncio.client import connect
 
 from app.broker.embedded import free_port, start_broker
 from tests.harness import App, Cockpit, RedisServer, make_app, missing_service, require
+from tests.pg import start_postgres
 from tests.servers import endpoint, smtp_server  # noqa: F401  (fixtures for every suite)
 
 KAFKA_SCRIPT = Path(__file__).resolve().parents[1] / "deploy" / "kafka.sh"
@@ -77,6 +78,23 @@ def module_app(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 async def cockpit(app: App) -> AsyncIterator[Cockpit]:
     async with connect(app.ws_url, additional_headers=app.auth("admin")) as connection:
         yield Cockpit(connection)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """The superuser URL of a throwaway PostgreSQL cluster; tests create databases in it."""
+    url, stop = start_postgres()
+    yield url
+    stop()
+
+
+@pytest.fixture(scope="session")
+def shared_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One redis-server for the session; apps keep apart on channels of their own."""
+    server = RedisServer(require("redis-server"), free_port(), tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

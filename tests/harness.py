@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -26,6 +27,7 @@ from websockets.asyncio.client import ClientConnection
 from app.broker.embedded import free_port
 from app.core.access import Role
 from app.db import directory, store
+from app.db.models import ResponseRow
 
 ROOT = Path(__file__).resolve().parents[1]
 ORG_TREE = Path(__file__).resolve().parent / "org_tree.yaml"
@@ -149,17 +151,94 @@ class App:
         engine = store.make_engine(self.database_url)
         try:
             with engine.connect() as connection:
-                result = connection.execute(sa.text(f"SELECT * FROM responses WHERE {where}"))
+                # Through the table's columns, so JSON reads back decoded from either database.
+                query = sa.select(ResponseRow.__table__).where(sa.text(where))  # type: ignore[attr-defined]
+                result = connection.execute(query)
                 return [dict(r._mapping) for r in result]
         finally:
             engine.dispose()
+
+
+@dataclass(frozen=True)
+class Stack:
+    """The database and hub the apps under test use, unless a test names its own."""
+
+    name: str
+    # A PostgreSQL cluster's superuser URL (each app gets a new database in it); None: SQLite.
+    postgres: str | None = None
+    # A Redis every app shares, each on a channel of its own; None: the in-memory hub.
+    redis: str | None = None
+
+
+EMBEDDED_STACK = Stack("sqlite+memory")
+_stack = [EMBEDDED_STACK]
+
+
+def use_stack(stack: Stack) -> None:
+    """What `make_app` builds on from now on (tests/integration/conftest.py sets it)."""
+    _stack[0] = stack
+
+
+@dataclass
+class Worker:
+    """A standalone `voc worker` process of an app's deployment, with its own /metrics."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+    metrics_url: str
+
+    @classmethod
+    def start(cls, app: App, log: Path) -> Worker:
+        port = free_port()
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "app.cli", "worker"],
+                env={**app.env, "VOC_WORKER_METRICS_PORT": str(port)},
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        return cls(process, log, f"http://127.0.0.1:{port}/metrics")
+
+    def metrics(self) -> str:
+        """Its Prometheus exposition; empty until it serves one."""
+        assert self.process.poll() is None, self.log.read_text()[-3000:]
+        try:
+            return httpx.get(self.metrics_url, timeout=5).text
+        except httpx.HTTPError:
+            return ""
+
+    def counter(self, name: str) -> float:
+        """A counter's value, e.g. `voc_responses_ingested`; 0 before it counted anything."""
+        found = re.search(rf"^{name}_total (\S+)$", self.metrics(), re.MULTILINE)
+        return float(found.group(1)) if found else 0.0
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it is still there after 20 s."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
 
 
 def make_app(broker: str, tmp_path: Path, **settings: str) -> App:
     tag = uuid.uuid4().hex[:8]
     port = free_port()
     topic = f"voc.responses.{tag}"
-    database_url = settings.pop("database_url", f"sqlite:///{tmp_path / 'voc.db'}")
+    stack = _stack[0]
+    if "database_url" in settings:
+        database_url = settings.pop("database_url")
+    elif stack.postgres is not None:
+        from tests.pg import create_database
+
+        database_url = create_database(stack.postgres)
+    else:
+        database_url = f"sqlite:///{tmp_path / 'voc.db'}"
+    if stack.redis is not None:
+        settings.setdefault("redis_url", stack.redis)
     env = {
         **os.environ,
         "VOC_PORT": str(port),
@@ -169,6 +248,8 @@ def make_app(broker: str, tmp_path: Path, **settings: str) -> App:
         "VOC_DATABASE_URL": database_url,
         "VOC_INTEGRATOR_KEYS": f"key-{tag}",
         "VOC_ORG_TREE_FILE": str(ORG_TREE),
+        # Apps of one test share a channel; apps of other tests on the same Redis never hear it.
+        "VOC_REDIS_CHANNEL": f"voc:events:{tag}",
         **{f"VOC_{k.upper()}": v for k, v in settings.items()},
     }
     return App(
@@ -223,10 +304,10 @@ class Cockpit:
                 return event
         async with asyncio.timeout(timeout):
             while True:
-                event = json.loads(await self.connection.recv())
-                if match(event):
-                    return event
-                self.events.append(event)
+                received: dict[str, Any] = json.loads(await self.connection.recv())
+                if match(received):
+                    return received
+                self.events.append(received)
 
     async def drain(self, seconds: float) -> list[dict[str, Any]]:
         """Everything that arrives within `seconds` (guard for 'nothing more arrives')."""

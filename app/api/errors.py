@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
@@ -114,6 +115,14 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"message": "internal error; it was logged, retry later"}, status_code=500)
 
 
+async def _unstorable(_: Request, exc: Exception) -> JSONResponse:
+    # The database refused a value SQLite would have taken (a NUL character in a text, a name
+    # longer than its column): the request's fault, and nothing was written.
+    assert isinstance(exc, DataError)
+    reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "invalid value"
+    return JSONResponse({"message": f"not stored: {reason}", "errors": []}, status_code=422)
+
+
 async def _broker_down(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         {"message": f"not accepted: {exc}; nothing was stored, retry later"},
@@ -148,4 +157,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(BrokerUnavailable, _broker_down)
+    app.add_exception_handler(DataError, _unstorable)
     app.add_exception_handler(MessageTooLarge, _too_large)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -90,6 +90,11 @@ class Counts:
         self.sentiment_total += other.sentiment_total
         self.flagged += other.flagged
 
+    def remove(self, other: Counts) -> None:
+        """Take back what `merge` added; rare (a worker forgetting a unit), so written generally."""
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) - getattr(other, f.name))
+
 
 def _ratio(part: float, whole: int, scale: int, digits: int) -> float | None:
     if whole == 0:
@@ -150,6 +155,13 @@ class _Series:
 
     def get(self, key: int) -> Counts | None:
         return self._buckets.get(key)
+
+    def remove(self, other: _Series) -> None:
+        """Take `other`'s counts out of this series, bucket by bucket."""
+        for key, counts in other._buckets.items():
+            mine = self._buckets.get(key)
+            if mine is not None:
+                mine.remove(counts)
 
     def total(self, first: int, last: int) -> Counts:
         """Sum of buckets `first` to `last`, both included."""
@@ -320,6 +332,17 @@ class BarometerBook:
     def knows(self, org_unit: str) -> bool:
         """Whether anything was added for `org_unit` since the book was made or cleared."""
         return org_unit in self._known
+
+    def forget(self, org_unit: str) -> None:
+        """Drop what was counted for `org_unit`, also from the all-units scopes: what a worker
+        does before reloading a unit from the database when another worker wrote to it."""
+        for scope in [s for s in self._scopes if s[0] == org_unit]:
+            series = self._scopes.pop(scope)
+            aggregate = self._scopes.get((None, scope[1]))
+            if aggregate is not None:
+                aggregate.minutes.remove(series.minutes)
+                aggregate.hours.remove(series.hours)
+        self._known.discard(org_unit)
 
     def clear(self) -> None:
         self._scopes.clear()

@@ -126,6 +126,15 @@ class SurveyResponse(BaseModel):
     contact: Contact | None = Field(default=None, description="For the callback; masked for most.")
     metadata: dict[str, Any] = Field(default_factory=dict, max_length=METADATA_MAX_KEYS)
 
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        # PostgreSQL text cannot hold it: the worker's insert would fail on every retry and stall
+        # the partition. Refused on SQLite too, so no deployment takes what another will not.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("contains a NUL character (\\u0000), which cannot be stored")
+        return value
+
     @field_validator("comment")
     @classmethod
     def _blank_comment_is_none(cls, value: str | None) -> str | None:
@@ -455,6 +464,9 @@ class BarometerEvent(BaseModel):
     org_unit: str
     touchpoint: str | None
     data: BarometerSnapshot
+    # Responses ever stored for the unit when the snapshot was taken. Two workers writing one
+    # unit publish in either order: of two snapshots, the higher revision is the newer.
+    revision: int | None = None
 
 
 HubEvent = Annotated[

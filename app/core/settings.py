@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     redis_url: str | None = None
+    # The pub/sub channel the instances of one deployment share; the id counter is
+    # `<channel>:seq`. Deployments (or test runs) sharing one Redis each need their own.
+    redis_channel: str = Field(default="voc:events", min_length=1)
     # Events each app instance keeps so a reconnecting client can resume by its last id.
     ws_replay_events: int = Field(default=2000, ge=0)
     # Events queued for one websocket client before it is judged too slow and disconnected.

@@ -92,6 +92,16 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+class UnitRevisionRow(SQLModel, table=True):
+    """How many responses were ever stored for a unit: each insert adds its count in the same
+    transaction, so a worker tells whether another one wrote to the unit since it last did."""
+
+    __tablename__ = "unit_revisions"
+
+    org_unit: str = Field(primary_key=True, max_length=64)
+    revision: int = Field(sa_type=sa.BigInteger)
+
+
 class OrgUnitRow(SQLModel, table=True):
     __tablename__ = "org_units"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,11 +16,14 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.core.barometer import Tally
 from app.core.events import Channel, ScoreKind
-from app.db.models import AlertRow, ResponseRow
+from app.db.models import AlertRow, ResponseRow, UnitRevisionRow
 
 _TABLE = SQLModel.metadata.tables[ResponseRow.__tablename__]
 _ALERTS = SQLModel.metadata.tables[AlertRow.__tablename__]
+_REVISIONS = SQLModel.metadata.tables[UnitRevisionRow.__tablename__]
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Any constant of our own: the PostgreSQL advisory lock migrations hold ("voc" in ASCII).
+_MIGRATION_LOCK = 0x766F63
 
 
 def make_engine(url: str) -> sa.Engine:
@@ -48,6 +52,10 @@ def migrate(engine: sa.Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Instances and workers starting together would race to create the same tables:
+            # the first migrates, the others wait for its commit and find nothing left to do.
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
@@ -68,10 +76,11 @@ def insert_new(
     re-posted response is skipped, which is what makes at-least-once delivery store each
     response exactly once. `alerts` (by
     response id) are inserted in the same transaction for the new responses only, so a crash
-    can neither store a response without its alert nor alert twice.
+    can neither store a response without its alert nor alert twice. Each unit's revision grows
+    by its new rows in the same transaction (see `Revision`).
     """
     if not rows:
-        return Inserted(set(), [])
+        return Inserted(set(), [], {})
     statement = insert_new_only(engine, _TABLE, "response_id")
     # Rows as execute-many parameters, not .values(rows): the statement then compiles once and
     # is cached, where a 500-row VALUES clause took ~200 ms to compile on every batch.
@@ -82,7 +91,33 @@ def insert_new(
         if raised:
             alert_insert = insert_new_only(engine, _ALERTS, "dedup_key")
             alert_ids = list(connection.execute(alert_insert, raised).scalars())
-    return Inserted(new, alert_ids)
+        added = Counter(r["org_unit"] for r in rows if r["response_id"] in new)
+        revisions = _add_revisions(engine, connection, added)
+    return Inserted(new, alert_ids, revisions)
+
+
+def _add_revisions(
+    engine: sa.Engine, connection: sa.Connection, added: Mapping[str, int]
+) -> dict[str, Revision]:
+    """Add each unit's new rows to its revision; the row lock holds until the batch commits.
+
+    Units in sorted order, so two workers writing the same units lock them in the same order
+    and cannot deadlock.
+    """
+    if not added:
+        return {}
+    dialect_insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    upsert = dialect_insert(_REVISIONS)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=["org_unit"],
+        set_={"revision": _REVISIONS.c.revision + upsert.excluded.revision},
+    )
+    revisions = {}
+    for unit in sorted(added):
+        values = {"org_unit": unit, "revision": added[unit]}
+        revision = connection.execute(upsert.returning(_REVISIONS.c.revision), values).scalar_one()
+        revisions[unit] = Revision(revision, added[unit])
+    return revisions
 
 
 def insert_new_only(engine: sa.Engine, table: sa.Table, key: str) -> sa.Insert:
@@ -93,9 +128,17 @@ def insert_new_only(engine: sa.Engine, table: sa.Table, key: str) -> sa.Insert:
     return dialect_insert(table).on_conflict_do_nothing(index_elements=[key]).returning(returned)
 
 
+class Revision(NamedTuple):
+    """A unit's revision after a batch committed, and how many of the batch's rows it holds."""
+
+    revision: int
+    added: int
+
+
 class Inserted(NamedTuple):
     response_ids: set[str]
     alert_ids: list[int]
+    revisions: dict[str, Revision]
 
 
 @dataclass(frozen=True)

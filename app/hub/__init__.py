@@ -24,6 +24,6 @@ def make_hub(settings: Settings) -> HubBackend:
     if url.startswith(_REDIS_SCHEMES):
         from app.hub.redis import RedisHub
 
-        return RedisHub(url)
+        return RedisHub(url, prefix=settings.redis_channel)
     # The URL may hold a password: name the variable, not its value.
     raise ConfigurationError("VOC_REDIS_URL must be a redis://, rediss:// or unix:// URL")

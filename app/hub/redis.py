@@ -25,7 +25,6 @@ from app.metrics import HUB_RECONNECTS
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PREFIX = "voc:events"
 # One script call numbers and publishes a whole batch. Redis runs scripts one at a time, so
 # the channel carries ids in increasing order whatever the number of publishers.
 # ARGV: channel, clock floor (µs), payloads. A counter that does not exist yet (a new or
@@ -57,7 +56,7 @@ class RedisHub(HubBackend):
     subscription reconnects with backoff and reports an `Interruption`.
     """
 
-    def __init__(self, url: str, *, prefix: str = DEFAULT_PREFIX) -> None:
+    def __init__(self, url: str, *, prefix: str) -> None:
         self._url = url
         self._channel = prefix
         self._seq_key = f"{prefix}:seq"

@@ -118,6 +118,35 @@ async def test_two_instances_see_the_same_events_with_the_same_ids(
 
 
 @pytest.mark.integration
+async def test_deployments_sharing_one_redis_see_only_their_own_channel(
+    redis_server: RedisServer,
+) -> None:
+    async with AsyncExitStack() as stack:
+        start_staging = _starter(stack, Settings(redis_url=redis_server.url))
+        start_production = _starter(
+            stack, Settings(redis_url=redis_server.url, redis_channel="voc:events:production")
+        )
+        staging, production = await start_staging(), await start_production()
+        await asyncio.to_thread(staging.hub.sink().publish, [payload("staging", 0)])
+        await asyncio.to_thread(production.hub.sink().publish, [payload("production", 0)])
+        (seen_staging,) = await take(staging.client, 1)
+        (seen_production,) = await take(production.client, 1)
+        assert seen_staging["data"]["publisher"] == "staging"
+        assert seen_production["data"]["publisher"] == "production"
+        # Neither received the other's event, before or after its own.
+        assert await _nothing_more(staging.client) and await _nothing_more(production.client)
+
+
+async def _nothing_more(client: Subscriber) -> bool:
+    try:
+        async with asyncio.timeout(0.5):
+            await client.get()
+    except TimeoutError:
+        return True
+    return False
+
+
+@pytest.mark.integration
 async def test_concurrent_publishers_give_strictly_increasing_ids(
     start_instance: StartInstance,
 ) -> None:

@@ -20,7 +20,7 @@ from app.core.events import Assessment, Severity, SurveyResponse
 from app.db import store
 from app.db.models import ResponseRow
 from tests.harness import App, make_app, response, wait_until
-from tests.pg import create_database, start_postgres
+from tests.pg import create_database
 
 pytestmark = pytest.mark.integration
 
@@ -31,14 +31,6 @@ METADATA: dict[str, Any] = {
     "nested": {"ratio": 0.25, "vip": True, "note": None},
     "text": "Grüße, 東京 ✓",
 }
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[str]:
-    """The superuser URL of a throwaway cluster, shared by the session."""
-    url, stop = start_postgres()
-    yield url
-    stop()
 
 
 @pytest.fixture
@@ -101,6 +93,7 @@ def test_migrations_build_the_schema_on_an_empty_database_and_rerun_as_a_noop(
         "alembic_version",
         "responses",
         "org_units",
+        "unit_revisions",
         "users",
         "sessions",
         "api_keys",
@@ -199,3 +192,22 @@ def test_barometers_give_the_nps_of_stored_scores(pg_app: App, engine: sa.Engine
     ).json()
     week = snapshot["windows"]["7d"]
     assert (week["nps"], week["nps_responses"], week["responses"]) == (30.0, 10, 10)
+
+
+def test_text_postgresql_cannot_store_is_refused_with_422_and_nothing_stored(
+    pg_app: App, engine: sa.Engine
+) -> None:
+    with pg_app.client() as client:
+        comment = client.post("/api/v1/responses", json=response(comment="late\u0000again"))
+        assert comment.status_code == 422
+        assert comment.json()["message"] == (
+            "comment: contains a NUL character (\\u0000), which cannot be stored"
+        )
+        unit = {"id": "store-51", "name": "Store\u000051", "parent": "south"}
+        added = client.post("/api/v1/admin/units", json=unit)
+    assert added.status_code == 422
+    assert added.json()["message"].startswith("not stored: ")
+    assert "NUL" in added.json()["message"]
+    with engine.connect() as connection:
+        units = connection.execute(sa.text("SELECT id FROM org_units WHERE id = 'store-51'"))
+        assert units.all() == []

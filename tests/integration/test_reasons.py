@@ -19,7 +19,7 @@ from sqlmodel import Session, SQLModel, select
 from app.db import store
 from app.db.models import ResponseRow
 from tests.harness import App, Cockpit, response
-from tests.pg import create_database, start_postgres
+from tests.pg import create_database
 
 pytestmark = pytest.mark.integration
 
@@ -91,13 +91,6 @@ async def test_reasons_are_stored_read_back_sent_live_and_carried_by_the_alert(
         _assert_english_complaint(alert["response"])
         detail = manager.get(f"/api/v1/alerts/{alert['id']}").json()
         _assert_english_complaint(detail["alert"]["response"])
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    url, stop = start_postgres()
-    yield url
-    stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

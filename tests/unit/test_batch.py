@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from app.core.barometer import BarometerBook
 from app.core.events import SurveyResponse
-from ingest.batch import hub_payloads, score_all
+from ingest.batch import hub_payloads, score_all, tally
 from sentiment import CommentScorer
 from tests.unit.test_events import body
 
@@ -34,7 +34,11 @@ def test_comment_then_its_flag_then_one_barometer_per_scope_touched() -> None:
     angry = response(response_id="r-1", score=1, comment="Awful service, nobody came.")
     happy = response(response_id="r-2", score=10, touchpoint="billing")
     scored = score_all(CommentScorer(0.5), [(angry, NOW), (happy, NOW)])
-    events = [json.loads(p) for p in hub_payloads(scored, BarometerBook(ZoneInfo("UTC")), NOW)]
+    book = BarometerBook(ZoneInfo("UTC"))
+    for item in scored:
+        book.add(tally(item))
+    payloads = hub_payloads(scored, book, NOW, {"store-12": 7})
+    events = [json.loads(p) for p in payloads]
 
     assert [(e["type"], e["touchpoint"]) for e in events] == [
         ("comment", "delivery"),
@@ -47,3 +51,5 @@ def test_comment_then_its_flag_then_one_barometer_per_scope_touched() -> None:
     assert all("id" not in e for e in events)  # the hub numbers them
     unit = events[3]["data"]["windows"]["hour"]
     assert (unit["responses"], unit["nps"], unit["flagged"]) == (2, 0.0, 1)
+    # Every snapshot says which revision of its unit it shows: of two, a cockpit keeps the newer.
+    assert {e["revision"] for e in events if e["type"] == "barometer"} == {7}

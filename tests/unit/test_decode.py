@@ -54,6 +54,20 @@ def test_invalid_message_detail_names_the_field() -> None:
     assert result.detail.startswith("score_kind:")
 
 
+def test_a_nul_character_is_refused_naming_its_field_and_a_written_backslash_u_is_not() -> None:
+    # PostgreSQL cannot store NUL in text: accepted, it would fail the batch on every retry.
+    for field in ("comment", "response_id", "customer_ref"):
+        result = decode(json.dumps(body(**{field: "a\u0000b"})).encode(), max_bytes=10_000)
+        assert isinstance(result, Rejected)
+        assert (result.reason, result.detail) == (
+            "invalid",
+            f"{field}: contains a NUL character (\\u0000), which cannot be stored",
+        )
+    written = decode(json.dumps(body(comment="type \\u0000 here")).encode(), max_bytes=10_000)
+    assert not isinstance(written, Rejected)
+    assert written.comment == "type \\u0000 here"
+
+
 def test_message_of_exactly_the_limit_is_not_too_large() -> None:
     value = json.dumps(body()).encode()
     assert not isinstance(decode(value, max_bytes=len(value)), Rejected)
