@@ -37,8 +37,9 @@ unit: $(STAMP)
 integration: $(STAMP) services
 	$(BIN)/pytest tests/integration
 
+# Two processes, each test module whole in one of them (its module-scoped app is started once).
 test: $(STAMP) services lint
-	VOC_REQUIRE_SERVICES=1 $(BIN)/pytest
+	VOC_REQUIRE_SERVICES=1 $(BIN)/pytest -n 2 --dist loadscope
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_throughput.py
