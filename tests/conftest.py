@@ -11,7 +11,16 @@ import pytest
 from websockets.asyncio.client import connect
 
 from app.broker.embedded import free_port, start_broker
-from tests.harness import App, Cockpit, RedisServer, make_app, missing_service, require
+from tests.harness import (
+    EMBEDDED_STACK,
+    App,
+    Cockpit,
+    RedisServer,
+    Stack,
+    make_app,
+    missing_service,
+    require,
+)
 from tests.pg import start_postgres
 from tests.servers import endpoint, smtp_server  # noqa: F401  (fixtures for every suite)
 
@@ -49,8 +58,18 @@ def apache_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def broker(embedded_broker: str) -> str:
-    """The broker most tests use; Kafka-facing modules override it to run on both."""
+def stack() -> Stack:
+    """The embedded defaults; tests/integration/conftest.py runs its tests on both stacks."""
+    return EMBEDDED_STACK
+
+
+@pytest.fixture(scope="session")
+def broker(embedded_broker: str, stack: Stack) -> str:
+    """The broker most tests use; Kafka-facing modules override it to run on both.
+
+    It takes the stack so that what is built on it (an app a module shares) is built again for
+    each stack, whatever order the tests run in.
+    """
     return embedded_broker
 
 

@@ -17,13 +17,13 @@ import pytest
 from confluent_kafka import Consumer, Producer
 
 from tests.conftest import BROKERS
-from tests.harness import App, make_app, require, response, wait_until
+from tests.harness import App, Stack, make_app, require, response, wait_until
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module", params=list(BROKERS))
-def broker(request: pytest.FixtureRequest) -> str:
+def broker(request: pytest.FixtureRequest, stack: Stack) -> str:
     address: str = request.getfixturevalue(BROKERS[request.param])
     return address
 

@@ -11,13 +11,13 @@ import pytest
 
 from ingest.decode import MAX_DEPTH
 from tests.conftest import BROKERS
-from tests.harness import App, Cockpit, consume_all, make_app, produce, response, wait_until
+from tests.harness import App, Cockpit, Stack, consume_all, make_app, produce, response, wait_until
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module", params=list(BROKERS))
-def broker(request: pytest.FixtureRequest) -> str:
+def broker(request: pytest.FixtureRequest, stack: Stack) -> str:
     """Every test here runs on the embedded broker and on Apache Kafka."""
     address: str = request.getfixturevalue(BROKERS[request.param])
     return address

@@ -26,6 +26,7 @@ from tests.harness import (
     App,
     Cockpit,
     RedisServer,
+    Stack,
     Worker,
     consume_all,
     make_app,
@@ -49,7 +50,7 @@ UNITS = [f"store-{i}" for i in range(8)] + [
 
 
 @pytest.fixture(scope="module", params=list(BROKERS))
-def broker(request: pytest.FixtureRequest) -> str:
+def broker(request: pytest.FixtureRequest, stack: Stack) -> str:
     """Every test here runs on the embedded broker and on Apache Kafka."""
     address: str = request.getfixturevalue(BROKERS[request.param])
     return address
