@@ -55,13 +55,13 @@ def hub_payloads(
     stored: Sequence[Scored],
     book: BarometerBook,
     now: datetime,
-    revisions: Mapping[str, int] | None = None,
+    revisions: Mapping[str, int],
 ) -> list[bytes]:
     """Serialize the events to publish for newly stored responses, already counted in `book`.
 
     Order: each comment (followed by its flag when dissatisfied), then one barometer snapshot per
     scope the batch touched, so a cockpit sees the comment before the figures it moved. Snapshots
-    carry their unit's revision, when given.
+    carry their unit's revision.
     """
     payloads: list[bytes] = []
     touched: dict[tuple[str, str | None], None] = {}
@@ -79,7 +79,7 @@ def hub_payloads(
         touched[(r.org_unit, r.touchpoint)] = None
     for org_unit, touchpoint in touched:
         snapshot = book.snapshot(org_unit, touchpoint, now)
-        revision = None if revisions is None else revisions.get(org_unit)
+        revision = revisions.get(org_unit)
         event = BarometerEvent(
             org_unit=org_unit, touchpoint=touchpoint, data=snapshot, revision=revision
         )

@@ -231,15 +231,13 @@ class BarometerBook:
     def __init__(self, tz: ZoneInfo) -> None:
         self._tz = tz
         self._scopes: dict[Scope, _ScopeSeries] = {}
-        self._known: set[str] = set()
         self._newest_minute = 0
 
     def add(self, tally: Tally) -> bool:
         """Count one response in its four scopes; False, and ignored, when it is too old.
 
         Too old means before the WEEK window of the newest response added: more than 7 days
-        older, or up to an hour less where it would fall in no window anyway. Either way
-        `knows(org_unit)` is True afterwards.
+        older, or up to an hour less where it would fall in no window anyway.
         """
         t = tally
         low, high = SCORE_RANGES[t.score_kind]
@@ -248,7 +246,6 @@ class BarometerBook:
                 f"score {t.score} is outside the {t.score_kind.value} range {low}-{high}"
             )
         minute = int(_epoch(t.submitted_at, "submitted_at") // 60)
-        self._known.add(t.org_unit)
         if minute // 60 <= self._newest_minute // 60 - WEEK_HOURS:
             return False
         self._newest_minute = newest = max(self._newest_minute, minute)
@@ -329,10 +326,6 @@ class BarometerBook:
             return int(midnight.timestamp() // 3600) * 60
         return (minute // 60 - WEEK_HOURS + 1) * 60
 
-    def knows(self, org_unit: str) -> bool:
-        """Whether anything was added for `org_unit` since the book was made or cleared."""
-        return org_unit in self._known
-
     def forget(self, org_unit: str) -> None:
         """Drop what was counted for `org_unit`, also from the all-units scopes: what a worker
         does before reloading a unit from the database when another worker wrote to it."""
@@ -342,11 +335,9 @@ class BarometerBook:
             if aggregate is not None:
                 aggregate.minutes.remove(series.minutes)
                 aggregate.hours.remove(series.hours)
-        self._known.discard(org_unit)
 
     def clear(self) -> None:
         self._scopes.clear()
-        self._known.clear()
         self._newest_minute = 0
 
 

@@ -281,16 +281,12 @@ def test_windows_stay_right_while_old_buckets_are_dropped_over_ten_days() -> Non
     assert len(series.hours._buckets) <= 2 * HOURS_KEPT
 
 
-def test_knows_an_org_unit_once_added_until_cleared() -> None:
+def test_clear_empties_every_scope() -> None:
     book = BarometerBook(PARIS)
-    assert not book.knows("store-1")
-
     add(book, NOW)
-    assert book.knows("store-1")
-    assert not book.knows("store-2")
 
     book.clear()
-    assert not book.knows("store-1")
+    assert book.snapshot("store-1", None, NOW).windows[Window.WEEK].responses == 0
     assert book.snapshot(None, None, NOW).windows[Window.WEEK].responses == 0
 
 
@@ -304,7 +300,6 @@ def test_forgetting_a_unit_takes_it_out_of_the_company_figures_and_reloading_res
     before = book.snapshot(None, None, NOW)
 
     book.forget("store-2")
-    assert not book.knows("store-2") and book.knows("store-1")
     assert book.snapshot("store-2", None, NOW).windows[Window.WEEK] == Barometer()
     company = book.snapshot(None, None, NOW).windows
     assert company[Window.WEEK] == book.snapshot("store-1", None, NOW).windows[Window.WEEK]
@@ -322,14 +317,6 @@ def test_clear_forgets_the_newest_time_so_older_history_can_be_loaded_again() ->
     book.clear()
 
     assert add(book, NOW - timedelta(days=30))
-
-
-def test_a_response_too_old_to_count_still_makes_its_org_unit_known() -> None:
-    book = BarometerBook(PARIS)
-    add(book, NOW)
-
-    assert not add(book, NOW - timedelta(days=8), org_unit="store-2")
-    assert book.knows("store-2")
 
 
 def test_naive_datetimes_are_refused() -> None:
