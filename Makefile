@@ -2,21 +2,40 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# `make run` installs only what the cockpit needs; the first `make test` adds the dev tools.
+# Every package, direct and transitive, comes pinned with its hashes from requirements/: `make run`
+# installs run.lock, the first `make test` adds dev.lock (which holds run.lock's pins). Nothing is
+# resolved at install time; `make lock` re-resolves, and its diff is a commit of its own.
 STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed
+LOCK_VENV := $(VENV)/lock-tools
+PIP_TOOLS := pip-tools==7.7.0 pip==26.3
+# The project itself, without resolving anything: its build backend (setuptools) is in the lock.
+# PYTHONWARNINGS hides setuptools' notice that an editable install is one.
+INSTALL_SELF := PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+LOCKED := $(BIN)/python -m pip install --quiet --require-hashes --no-deps -r
+COMPILE := --quiet --generate-hashes --allow-unsafe --strip-extras --all-build-deps \
+	--no-emit-find-links --extra postgres
 
-.PHONY: run test lint unit integration services bench clean
+.PHONY: run test lint unit integration services bench clean lock
 
-$(RUN_STAMP): pyproject.toml
+$(RUN_STAMP): requirements/run.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(LOCKED) requirements/run.lock
+	$(INSTALL_SELF)
 	touch $(RUN_STAMP)
 
-$(STAMP): $(RUN_STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(STAMP): $(RUN_STAMP) requirements/dev.lock
+	$(LOCKED) requirements/dev.lock
+	$(INSTALL_SELF)
 	touch $(STAMP)
+
+# Re-resolve every pin to the newest releases pyproject.toml allows (Python 3.11).
+lock:
+	test -x $(LOCK_VENV)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_VENV) && \
+		$(LOCK_VENV)/bin/python -m pip install --quiet $(PIP_TOOLS); }
+	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile $(COMPILE) --upgrade -o requirements/run.lock pyproject.toml
+	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile $(COMPILE) --upgrade --extra dev -c requirements/run.lock \
+		-o requirements/dev.lock pyproject.toml
 
 run: $(RUN_STAMP)
 	$(BIN)/voc run

@@ -141,7 +141,7 @@ class _Subscription:
 
     async def close(self) -> None:
         if self._pubsub is not None:
-            await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated in redis-py
+            await self._pubsub.aclose()
             self._pubsub = None
 
     def __aiter__(self) -> _Subscription:
@@ -176,7 +176,7 @@ class _Subscription:
                 while not _is_confirmation(await pubsub.get_message(timeout=None)):
                     pass
         except BaseException:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated in redis-py
+            await pubsub.aclose()
             raise
         return pubsub
 
