@@ -85,6 +85,7 @@ def create_app(settings: Settings) -> FastAPI:
             )
             for i in range(settings.embedded_workers)
         ]
+        app.state.runtime.workers = workers
         threads = [
             threading.Thread(target=run_worker, args=(w,), name=f"ingest-{i}", daemon=True)
             for i, w in enumerate(workers)

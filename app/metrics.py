@@ -5,7 +5,10 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge
 
 INGESTED = Counter("voc_responses_ingested", "Responses stored for the first time.")
-DUPLICATES = Counter("voc_responses_duplicate", "Responses whose response_id was already stored.")
+DUPLICATES = Counter(
+    "voc_responses_duplicate",
+    "Responses whose response_id was already stored, or came earlier in the same batch.",
+)
 FLAGGED = Counter("voc_responses_flagged", "Stored responses judged dissatisfied.")
 ALERTS = Counter("voc_alerts_raised", "Alerts raised by the rules (one per customer or unit-hour).")
 DLQ = Counter("voc_responses_dlq", "Messages sent to the dead-letter topic.", ["reason"])
@@ -13,7 +16,14 @@ ACCEPTED = Counter("voc_responses_accepted", "Responses acknowledged by the brok
 WORKER_ERRORS = Counter(
     "voc_worker_errors", "Unexpected ingest failures; the batch stays uncommitted and is retried."
 )
-LAG = Gauge("voc_ingest_lag", "Messages not yet consumed, per partition.", ["partition"])
+LAG = Gauge(
+    "voc_ingest_lag", "Messages not yet stored and committed, per partition.", ["partition"]
+)
+STALLED = Gauge(
+    "voc_worker_stalled_seconds",
+    "Seconds a worker has been failing to get past the batch in hand; 0 while it progresses.",
+    ["worker"],
+)
 WS_CLIENTS = Gauge("voc_ws_clients", "Websocket clients connected to this instance.")
 WS_SLOW_DISCONNECTS = Counter(
     "voc_ws_slow_disconnects", "Websocket clients disconnected because their queue was full."

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from app.core.events import SurveyResponse, explain
+from app.core.wirejson import parse_json
 
 # How deep objects and arrays may nest, the response itself being level 1. Far below the
 # interpreter's recursion limit, which deeper JSON hits while being parsed or serialized.
@@ -33,7 +34,7 @@ def decode(value: bytes | None, *, max_bytes: int) -> SurveyResponse | Rejected:
     if len(value) > max_bytes:
         return Rejected("too_large", f"message is {len(value)} bytes; the limit is {max_bytes}")
     try:
-        data = json.loads(value)
+        data = parse_json(value)
     except RecursionError:
         return TOO_DEEP
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -48,6 +49,9 @@ def decode(value: bytes | None, *, max_bytes: int) -> SurveyResponse | Rejected:
         return SurveyResponse.model_validate(data)
     except ValidationError as exc:
         return Rejected("invalid", explain(exc))
+    except (ValueError, ArithmeticError) as exc:
+        # A validator's own fault on some input: dead-lettering it beats stalling the partition.
+        return Rejected("invalid", f"could not be validated: {exc!r}")
 
 
 def _deeper_than(data: object, limit: int) -> bool:

@@ -3,6 +3,11 @@
 Commit semantics: offsets are committed only after the dead letters were acknowledged and the
 batch was written to the database, so a crash at any point redelivers the batch (at-least-once)
 and the unique `response_id` turns redelivery into no new rows (exactly-once rows).
+
+Failure policy: a message is never retried for what it holds. One that cannot be decoded, or
+whose row the database refuses, is dead-lettered (the batch's other rows are stored); one too
+large to dead-letter whole is dead-lettered cut down. Only an unreachable database or broker
+(or a bug) retries a batch, and a worker stuck on one says so (`degraded`, the stall gauge).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -21,7 +27,7 @@ from kafka.errors import KafkaError
 
 from alerts.rules import RuleBook
 from app import metrics
-from app.broker.producer import Producer
+from app.broker.producer import Producer, RecordsTooLarge
 from app.core.barometer import BarometerBook
 from app.core.errors import BrokerUnavailable, HubUnavailable
 from app.core.events import SurveyResponse
@@ -29,9 +35,11 @@ from app.core.ports import AlertSink, EventSink, Scorer
 from app.core.settings import Settings
 from app.db import alerting, directory, store
 from app.db.models import ResponseRow
+from ingest import deadletter
 from ingest.alerting import alert_payloads, repeat_window, response_alerts, unit_alerts
 from ingest.batch import Scored, hub_payloads, score_all, tally
 from ingest.decode import Rejected, decode
+from ingest.stall import Stall
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +86,16 @@ class IngestWorker:
         self._units = directory.TreeCache(engine)
         self._dlq = Producer(settings, client_id=f"voc-{name}-dlq")
         self._stop = threading.Event()
+        self._stall = Stall()
+        metrics.STALLED.labels(worker=name).set_function(self._stall.seconds)
 
     def stop(self) -> None:
         self._stop.set()
+
+    def degraded(self) -> str | None:
+        """Why this worker is not ingesting, once it has been stuck on one batch for a while."""
+        problem = self._stall.degraded()
+        return None if problem is None else f"{self._name} {problem}"
 
     def run(self) -> None:
         """Consume until `stop()`; failures are retried with backoff, never fatal.
@@ -96,10 +111,12 @@ class IngestWorker:
             except _Stopped:
                 raise
             except (KafkaError, BrokerUnavailable) as exc:
-                log.warning("broker unavailable, retrying", extra={"error": str(exc)})
-            except Exception:
+                if self._stall.failed(str(exc)):
+                    log.warning("broker unavailable, retrying", extra=self._stalled(exc))
+            except Exception as exc:
                 metrics.WORKER_ERRORS.inc()
-                log.exception("ingest batch failed; retrying it", extra={"worker": self._name})
+                if self._stall.failed(f"{type(exc).__name__}: {store.error_text(exc)}"):
+                    log.exception("ingest batch failed; retrying it", extra=self._stalled(exc))
             self._stop.wait(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_S)
 
@@ -127,10 +144,14 @@ class IngestWorker:
             while not self._stop.is_set():
                 polled = consumer.poll(timeout_ms=100, max_records=s.poll_max_records)
                 records = [r for batch in polled.values() for r in batch]
+                # Reported before the batch is handled: it is lag until committed, however long
+                # storing it takes.
+                behind = self._report_lag(consumer, records)
                 if records:
                     self._handle(records)
                     consumer.commit()
-                self._report_lag(consumer)
+                if records or behind == 0:
+                    self._progressed()
         finally:
             consumer.close(autocommit=False, timeout_ms=3000)
             self._dlq.close()
@@ -140,7 +161,7 @@ class IngestWorker:
         rejected: list[tuple[Any, Rejected]] = []
         valid: list[tuple[Any, SurveyResponse]] = []
         for record in records:
-            result = decode(record.value, max_bytes=self._settings.max_message_bytes)
+            result = self._decode(record)
             if isinstance(result, Rejected):
                 rejected.append((record, result))
             else:
@@ -148,22 +169,29 @@ class IngestWorker:
         tree = self._retry(self._units.get)
         if any(r.org_unit not in tree for _, r in valid):
             tree = self._retry(self._units.refresh)
+        sources: dict[str, Any] = {}
         for record, response in valid:
             if response.org_unit in tree:
                 decoded.append((response, _received_at(record)))
+                sources.setdefault(response.response_id, record)
             else:
                 rejected.append((record, _unknown_unit(response.org_unit)))
         if rejected:
-            self._retry(lambda: self._dead_letter(rejected))
+            self._dead_letter(rejected)
         scored = score_all(self._scorer, decoded)
         if not scored:
             return
         now = datetime.now(UTC)
         raised = self._retry(lambda: self._response_alerts(scored, now))
-        inserted = self._retry(lambda: self._store(scored, raised))
+        inserted, refused = self._store(scored, raised)
+        if refused:
+            self._dead_letter(
+                [(sources[rid], Rejected("unstorable", why)) for rid, why in refused.items()]
+            )
         stored = [s for s in scored if s.response.response_id in inserted.response_ids]
         metrics.INGESTED.inc(len(stored))
-        metrics.DUPLICATES.inc(len(scored) - len(stored))
+        # Repeats within the batch were dropped by score_all: they are duplicates too.
+        metrics.DUPLICATES.inc(len(decoded) - len(stored) - len(refused))
         metrics.FLAGGED.inc(sum(s.assessment.dissatisfied for s in stored))
         if stored:
             self._retry(lambda: self._count(stored, inserted.revisions))
@@ -179,31 +207,43 @@ class IngestWorker:
             earlier = alerting.earlier_dissatisfied(self._engine, known, since)
         return response_alerts(self._rules, scored, earlier, now, self._settings)
 
+    def _decode(self, record: Any) -> SurveyResponse | Rejected:
+        try:
+            return decode(record.value, max_bytes=self._settings.max_message_bytes)
+        except Exception as exc:
+            # decode() must not raise on bad input; if some input still makes it, that input
+            # is dead-lettered for the bug to be fixed, rather than stalling its partition.
+            metrics.WORKER_ERRORS.inc()
+            log.exception("decoding raised; dead-lettering the message", extra=_at(record))
+            return Rejected("undecodable", f"{type(exc).__name__}: {exc}")
+
     def _dead_letter(self, rejected: Sequence[tuple[Any, Rejected]]) -> None:
-        self._dlq.send(
-            self._settings.dlq_topic,
-            [
-                (
-                    record.key,
-                    record.value if record.value is not None else b"",
-                    [
-                        ("voc.error.reason", why.reason.encode()),
-                        ("voc.error.detail", why.detail.encode()),
-                        (
-                            "voc.source",
-                            f"{record.topic}/{record.partition}/{record.offset}".encode(),
-                        ),
-                    ],
-                )
-                for record, why in rejected
-            ],
-        )
-        for record, why in rejected:
-            metrics.DLQ.labels(reason=why.reason).inc()
-            log.warning(
-                "dead-lettered",
-                extra={"reason": why.reason, "detail": why.detail, "offset": record.offset},
-            )
+        """Dead-letter each record, whole if the producer and broker take it, else cut down.
+
+        Records the broker refuses for their size are sent again smaller: a size refusal is
+        never retried as is. One refused even as headers alone is logged and dropped.
+        """
+        pending = list(rejected)
+        for limit in (self._dlq.max_request_bytes, *deadletter.FALLBACK_LIMITS):
+            letters = [_letter(record, why, limit) for record, why in pending]
+            refused: list[int] = []
+            try:
+                self._retry(partial(self._dlq.send, self._settings.dlq_topic, letters))
+            except RecordsTooLarge as exc:
+                refused = exc.indices
+                log.warning("the broker refused dead letters for their size; cutting them down")
+            for index, (record, why) in enumerate(pending):
+                if index not in refused:
+                    metrics.DLQ.labels(reason=why.reason).inc()
+                    cut = len(letters[index][1]) < len(record.value or b"")
+                    extra = {"reason": why.reason, "detail": why.detail, "truncated": cut}
+                    log.warning("dead-lettered", extra={**extra, **_at(record)})
+            pending = [pending[i] for i in refused]
+            if not pending:
+                return
+        for record, why in pending:
+            extra = {"reason": why.reason, **_at(record)}
+            log.error("the broker refused even an empty dead letter; message dropped", extra=extra)
 
     def _count(self, stored: Sequence[Scored], revisions: Mapping[str, store.Revision]) -> None:
         """Count newly stored responses into the barometers, exactly, whoever else writes.
@@ -233,9 +273,23 @@ class IngestWorker:
         self._book.clear()
         self._revisions.clear()
 
-    def _store(self, scored: Sequence[Scored], alerts: dict[str, Any]) -> store.Inserted:
+    def _store(
+        self, scored: Sequence[Scored], alerts: dict[str, Any]
+    ) -> tuple[store.Inserted, dict[str, str]]:
+        """Store the batch in one transaction; if the database refuses a row, each row alone.
+
+        Returns what was inserted and, by response id, the database's reason for each row it
+        refused.
+        """
         rows = [ResponseRow.values(s.response, s.assessment, s.received_at) for s in scored]
-        return store.insert_new(self._engine, rows, alerts)
+        try:
+            return self._retry(lambda: store.insert_new(self._engine, rows, alerts)), {}
+        except Exception as exc:
+            if not store.refuses_row(exc):
+                raise
+            why = {"error": store.error_text(exc), "worker": self._name}
+            log.warning("the database refused a row; storing the batch row by row", extra=why)
+        return store.insert_each(self._engine, rows, alerts, attempt=self._retry)
 
     def _publish(
         self,
@@ -273,21 +327,68 @@ class IngestWorker:
             try:
                 return step()
             except (sa.exc.OperationalError, sa.exc.InterfaceError, BrokerUnavailable) as exc:
-                log.warning("infrastructure failure, retrying", extra={"error": str(exc)})
+                if self._stall.failed(store.error_text(exc)):
+                    log.warning("infrastructure failure, retrying", extra=self._stalled(exc))
             if self._stop.wait(backoff):
                 raise _Stopped
             backoff = min(backoff * 2, MAX_BACKOFF_S)
 
-    def _report_lag(self, consumer: KafkaConsumer) -> None:
-        for tp in consumer.assignment():
+    def _stalled(self, exc: BaseException) -> dict[str, Any]:
+        """Log fields of a failure: logged once a minute, so each line says for how long."""
+        return {
+            "error": store.error_text(exc),
+            "worker": self._name,
+            "stalled_s": round(self._stall.seconds()),
+        }
+
+    def _progressed(self) -> None:
+        stalled = self._stall.progressed()
+        if stalled is not None:
+            log.info("worker recovered", extra={"worker": self._name, "stalled_s": round(stalled)})
+
+    def _report_lag(self, consumer: KafkaConsumer, uncommitted: Sequence[Any]) -> int | None:
+        """Set each partition's lag, counted from its first uncommitted offset; the total lag,
+        or None while a partition's is unknown.
+
+        The consumer's position moves past a polled batch at once: were lag counted from it, a
+        batch failing to be stored would show none.
+        """
+        first: dict[int, int] = {}
+        for record in uncommitted:
+            first.setdefault(record.partition, record.offset)
+        assigned = consumer.assignment()
+        total: int | None = 0 if assigned else None
+        for tp in assigned:
             high = consumer.highwater(tp)
-            position = consumer.position(tp, timeout_ms=0) if high is not None else None
-            if high is not None and position is not None:
-                metrics.LAG.labels(partition=str(tp.partition)).set(max(high - position, 0))
+            position = first.get(tp.partition)
+            if position is None and high is not None:
+                position = consumer.position(tp, timeout_ms=0)
+            if high is None or position is None:
+                total = None
+                continue
+            lag = max(high - position, 0)
+            metrics.LAG.labels(partition=str(tp.partition)).set(lag)
+            total = None if total is None else total + lag
+        return total
 
 
 class _Stopped(Exception):
     """Stop requested while a batch was still unstored: leave its offsets uncommitted."""
+
+
+def _letter(record: Any, why: Rejected, limit: int) -> deadletter.Record:
+    return deadletter.record(
+        record.key,
+        record.value if record.value is not None else b"",
+        reason=why.reason,
+        detail=why.detail,
+        source=f"{record.topic}/{record.partition}/{record.offset}",
+        limit=limit,
+    )
+
+
+def _at(record: Any) -> dict[str, Any]:
+    return {"topic": record.topic, "partition": record.partition, "offset": record.offset}
 
 
 def _unknown_unit(org_unit: str) -> Rejected:

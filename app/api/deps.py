@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, NamedTuple
+from typing import Annotated, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -76,6 +77,13 @@ class OpenSockets:
                     subscriber.close(UNAUTHORIZED, reason)
 
 
+class Monitored(Protocol):
+    """Work an instance runs in the background (its embedded ingest workers), seen by /readyz."""
+
+    def degraded(self) -> str | None:
+        """Why it is not doing its job right now, or None while it is."""
+
+
 @dataclass
 class Runtime:
     """Everything the composition root built once at startup."""
@@ -91,6 +99,7 @@ class Runtime:
     rules: RuleBook
     key_usage: KeyUsage = field(default_factory=KeyUsage)
     sockets: OpenSockets = field(default_factory=OpenSockets)
+    workers: Sequence[Monitored] = ()
 
 
 def get_runtime(connection: HTTPConnection) -> Runtime:

@@ -15,6 +15,7 @@ from starlette.routing import Match
 from app.core.access import InvalidAssignment, OutOfScope, UnknownUnits
 from app.core.errors import BrokerUnavailable, MessageTooLarge
 from app.core.org import TreeError
+from app.core.wirejson import field_path
 from app.db.directory import Conflict
 
 RETRY_AFTER_S = 5
@@ -62,10 +63,9 @@ SIGNED_IN = documented(
 
 
 def _field(loc: tuple[int | str, ...]) -> str:
-    parts = [str(p) for p in loc]
-    if parts and parts[0] in {"body", "query", "path", "header"}:
-        parts = parts[1:]
-    return ".".join(parts) or "body"
+    if loc and loc[0] in {"body", "query", "path", "header"}:
+        loc = loc[1:]
+    return field_path(loc)
 
 
 def _describe(error: dict[str, Any]) -> dict[str, str]:

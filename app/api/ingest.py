@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
@@ -13,8 +15,30 @@ from app import metrics
 from app.api.deps import Integrator, IntegratorDep, Runtime, RuntimeDep
 from app.api.errors import documented
 from app.core.events import SurveyResponse
+from app.core.wirejson import parse_json
 
-router = APIRouter(prefix="/api/v1", tags=["ingest"])
+
+class _WireRequest(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = parse_json(await self.body())
+        return self._json
+
+
+class _WireRoute(APIRoute):
+    """Parses bodies as Kafka messages are parsed: a NaN or a 5,000-digit integer is then refused
+    with 422 naming its field, not stored as null nor answered with a bare 400."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            return await handle(_WireRequest(request.scope, request.receive))
+
+        return route
+
+
+router = APIRouter(prefix="/api/v1", tags=["ingest"], route_class=_WireRoute)
 
 
 class Accepted(BaseModel):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import RuntimeDep
+from app.api.deps import Runtime, RuntimeDep
 from app.db import store
 
 router = APIRouter(tags=["ops"])
@@ -20,7 +20,8 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
-    """Ready when the broker, the database and (when configured) Redis all answer."""
+    """Ready when the broker, the database and (when configured) Redis all answer, and no
+    embedded worker is stuck."""
     checks: dict[str, str] = {}
     for name, check in (
         ("broker", runtime.producer.check),
@@ -36,6 +37,8 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
         checks["hub"] = "ok"
     except Exception as exc:
         checks["hub"] = f"failed: {exc}"
+    if runtime.workers:
+        checks["worker"] = _workers(runtime)
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "not ready", "checks": checks},
@@ -43,6 +46,16 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
     )
 
 
-@router.get("/metrics")
+def _workers(runtime: Runtime) -> str:
+    """An embedded worker stuck on one batch ingests nothing, though every service answers."""
+    problems = [p for w in runtime.workers if (p := w.degraded()) is not None]
+    return f"degraded: {'; '.join(problems)}" if problems else "ok"
+
+
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"description": "Prometheus metrics, in its text exposition format."}},
+)
 async def prometheus() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

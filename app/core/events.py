@@ -22,11 +22,19 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from app.core.wirejson import field_path, printable, unstorable
 
 COMMENT_MAX_CHARS = 4000
 METADATA_MAX_KEYS = 50
 # Survey tools and clocks drift; a response dated further ahead than this is an integration bug.
 FUTURE_SKEW = timedelta(minutes=10)
+# No survey was answered online before; the bound also keeps the conversion to UTC within the
+# years a datetime holds (year 1 at +01:00 would fall before them).
+EARLIEST_SUBMITTED = datetime(1970, 1, 1, tzinfo=UTC)
+# The `language` column's width: BCP 47 advises room for 35 characters.
+LANGUAGE_MAX_CHARS = 35
 
 
 class ScoreKind(StrEnum):
@@ -91,8 +99,21 @@ Slug = Annotated[
     StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$"),
 ]
 LanguageTag = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        max_length=LANGUAGE_MAX_CHARS,
+        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+    ),
 ]
+
+
+def _storable_text(value: object) -> object:
+    # PostgreSQL text cannot hold a NUL: the worker's insert would fail on every retry and stall
+    # the partition. Refused on SQLite too, so no deployment takes what another will not.
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("contains a NUL character (\\u0000), which cannot be stored")
+    return value
 
 
 class Contact(BaseModel):
@@ -103,6 +124,11 @@ class Contact(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     phone: str | None = Field(default=None, max_length=40, pattern=r"^\+?[0-9][0-9 ().-]{2,39}$")
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        return _storable_text(value)
 
 
 class SurveyResponse(BaseModel):
@@ -129,11 +155,7 @@ class SurveyResponse(BaseModel):
     @field_validator("*")
     @classmethod
     def _no_nul(cls, value: object) -> object:
-        # PostgreSQL text cannot hold it: the worker's insert would fail on every retry and stall
-        # the partition. Refused on SQLite too, so no deployment takes what another will not.
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("contains a NUL character (\\u0000), which cannot be stored")
-        return value
+        return _storable_text(value)
 
     @field_validator("comment")
     @classmethod
@@ -144,10 +166,30 @@ class SurveyResponse(BaseModel):
 
     @field_validator("submitted_at")
     @classmethod
-    def _not_in_future(cls, value: datetime) -> datetime:
+    def _plausible_time(cls, value: datetime) -> datetime:
+        # Compared before converting: the conversion itself overflows near year 1.
+        if value < EARLIEST_SUBMITTED:
+            raise ValueError(
+                f"lies before {EARLIEST_SUBMITTED:%Y-%m-%d}; send the time the customer answered"
+            )
         if value - datetime.now(UTC) > FUTURE_SKEW:
             raise ValueError("lies in the future; send the time the customer answered")
         return value.astimezone(UTC)
+
+    @field_validator("metadata")
+    @classmethod
+    def _storable_metadata(cls, value: dict[str, Any]) -> dict[str, Any]:
+        found = unstorable(value)
+        if found is not None:
+            path, problem = found
+            loc = tuple(printable(p) if isinstance(p, str) else p for p in path)
+            detail = InitErrorDetails(
+                type=PydanticCustomError("unstorable", problem), loc=loc, input=None
+            )
+            # Raised as a ValidationError so the location names the offending key, not only
+            # `metadata`.
+            raise ValidationError.from_exception_data("metadata", [detail])
+        return value
 
     @field_validator("score")
     @classmethod
@@ -479,7 +521,7 @@ def explain(error: ValidationError, whole: str = "body") -> str:
     """One line naming every offending field, e.g. `score: 11 is outside the nps range 0-10`."""
     parts = []
     for item in error.errors(include_url=False):
-        where = ".".join(str(p) for p in item["loc"]) or whole
+        where = field_path(item["loc"], whole)
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown field"

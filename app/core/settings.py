@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
 
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # The loopback port of the broker `voc run` starts (it prints it); unset: a free port.
+    embedded_kafka_port: int | None = Field(default=None, ge=1, le=65535)
     responses_topic: str = "voc.responses"
     consumer_group: str = "voc-ingest"
     # Responses are keyed by org_unit, so one partition (and one worker) holds a unit's barometers.
@@ -100,6 +102,9 @@ class Settings(BaseSettings):
     alert_resolve_hours: dict[str, int] = Field(
         default_factory=lambda: {"high": 48, "medium": 72, "low": 120}
     )
+    # Responses submitted longer ago than this (an imported history) are stored and counted but
+    # raise no alert: deadlines started at import would escalate what was settled long ago.
+    alert_max_age_hours: float = Field(default=72.0, gt=0)
     # The root causes a resolution must name (JSON list).
     alert_root_causes: list[str] = Field(
         default_factory=lambda: [

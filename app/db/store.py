@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -94,6 +95,77 @@ def insert_new(
         added = Counter(r["org_unit"] for r in rows if r["response_id"] in new)
         revisions = _add_revisions(engine, connection, added)
     return Inserted(new, alert_ids, revisions)
+
+
+def insert_each(
+    engine: sa.Engine,
+    rows: Sequence[dict[str, Any]],
+    alerts: Mapping[str, dict[str, Any]] | None = None,
+    *,
+    attempt: Callable[[Callable[[], Inserted]], Inserted] = lambda insert: insert(),
+) -> tuple[Inserted, dict[str, str]]:
+    """Insert rows one transaction each, so that a row the database refuses costs only itself.
+
+    Returns what `insert_new` returns for the rows stored (each unit's revision being its last,
+    with the rows added over all transactions), and the database's message for each refused
+    row by response id. `attempt` runs each row's insert (a worker retries it while the
+    database is unreachable); an error that does not refuse the row itself is raised.
+    """
+    ids: set[str] = set()
+    alert_ids: list[int] = []
+    revisions: dict[str, Revision] = {}
+    refused: dict[str, str] = {}
+    for row in rows:
+        key = row["response_id"]
+        own = {key: alerts[key]} if alerts and key in alerts else None
+        try:
+            done = attempt(partial(insert_new, engine, [row], own))
+        except Exception as exc:
+            if not refuses_row(exc):
+                raise
+            refused[key] = error_text(exc)
+            continue
+        ids |= done.response_ids
+        alert_ids += done.alert_ids
+        for unit, (revision, added) in done.revisions.items():
+            earlier = revisions[unit].added if unit in revisions else 0
+            revisions[unit] = Revision(revision, earlier + added)
+    return Inserted(ids, alert_ids, revisions), refused
+
+
+# SQLSTATE classes in which PostgreSQL blames the values: data exceptions, integrity
+# constraint violations, and PL/pgSQL's RAISE (a trigger refusing the row).
+_ROW_SQLSTATE_CLASSES = frozenset({"22", "23", "P0"})
+
+
+def refuses_row(exc: BaseException) -> bool:
+    """Whether the database refused a row's values, rather than failing whatever the values.
+
+    PostgreSQL says which in the SQLSTATE: a missing table or column (class 42) is a
+    ProgrammingError too, but would refuse every row. Without a SQLSTATE (SQLite, or a value
+    the driver could not convert), a data, integrity or programming error (an unbindable value)
+    blames the row; an operational or interface error means the database is unreachable.
+    """
+    if isinstance(exc, OverflowError):
+        # sqlite3 raises it unwrapped for an integer beyond 64 bits.
+        return True
+    if not isinstance(exc, sa.exc.StatementError):
+        return False
+    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+        return False
+    state = getattr(exc.orig, "sqlstate", None)
+    if isinstance(state, str):
+        return state[:2] in _ROW_SQLSTATE_CLASSES
+    if isinstance(exc, sa.exc.DBAPIError):
+        return isinstance(exc, sa.exc.DataError | sa.exc.IntegrityError | sa.exc.ProgrammingError)
+    # A bare StatementError: a value failed conversion before it reached the database.
+    return True
+
+
+def error_text(exc: BaseException) -> str:
+    """The database's own words, without the statement and parameters SQLAlchemy appends."""
+    cause = exc.orig if isinstance(exc, sa.exc.StatementError) else exc
+    return str(cause).strip() or type(cause).__name__
 
 
 def _add_revisions(

@@ -117,7 +117,7 @@ def test_health_readiness_and_metrics(app: App) -> None:
     assert httpx.get(app.url + "/healthz").json() == {"status": "ok"}
     ready = httpx.get(app.url + "/readyz").json()
     assert ready["status"] == "ready"
-    assert set(ready["checks"]) == {"broker", "database", "hub"}
+    assert set(ready["checks"]) == {"broker", "database", "hub", "worker"}
     _post_all(app, [response(score=1, comment="Awful, still waiting."), response(score=10)])
     text = httpx.get(app.url + "/metrics").text
     assert "voc_responses_ingested_total 2.0" in text

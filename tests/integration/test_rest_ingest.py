@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import httpx
@@ -107,6 +108,39 @@ def test_invalid_response_is_refused_naming_the_field(
     assert field in {e["field"] for e in answer.json()["errors"]}
 
 
+def raw(**fields: str) -> bytes:
+    """A valid response with fields replaced by raw JSON text, which json.dumps cannot write."""
+    text = json.dumps(response(**{name: f"@{name}@" for name in fields}))
+    for name, value in fields.items():
+        text = text.replace(f'"@{name}@"', value)
+    return text.encode()
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/responses", raw(metadata='{"big": ' + "7" * 5000 + "}"), "metadata.big"),
+        ("/api/v1/responses", raw(submitted_at='"0001-01-01T00:30:00+01:00"'), "submitted_at"),
+        ("/api/v1/responses", raw(language='"en' + "-abcdefgh" * 10 + '"'), "language"),
+        ("/api/v1/responses", raw(metadata='{"ratio": NaN}'), "metadata.ratio"),
+        ("/api/v1/responses", raw(metadata='{"a": [-Infinity]}'), "metadata.a.0"),
+        (
+            "/api/v1/responses:batch",
+            b'{"responses": [' + raw(metadata='{"a": {"b": 1e400}}') + b"]}",
+            "responses.0.metadata.a.b",
+        ),
+    ],
+)
+def test_what_a_database_cannot_store_is_refused_naming_the_field(
+    module_app: App, path: str, body: bytes, field: str
+) -> None:
+    with module_app.client() as client:
+        answer = client.post(path, content=body, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 422, answer.text
+    assert [e["field"] for e in answer.json()["errors"]] == [field]
+    assert answer.json()["message"].startswith(f"{field}: ")
+
+
 def test_missing_required_field_is_named(app: App) -> None:
     body = response()
     del body["org_unit"]
@@ -147,7 +181,12 @@ def test_ingest_needs_a_known_api_key(app: App) -> None:
     )
     assert (missing.status_code, wrong.status_code) == (401, 401)
     assert "X-API-Key" in missing.json()["message"]
-    assert app.rows() == []
+    # Stored in order with a keyed response sent after them, had they been accepted.
+    marker = response()
+    with app.client() as client:
+        assert client.post("/api/v1/responses", json=marker).status_code == 202
+    wait_until(lambda: len(app.rows()) >= 1, message="the marker row")
+    assert [r["response_id"] for r in app.rows()] == [marker["response_id"]]
 
 
 async def test_batch_is_accepted_whole_and_each_response_shown(app: App, cockpit: Cockpit) -> None:

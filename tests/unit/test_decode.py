@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from ingest.decode import MAX_DEPTH, Rejected, decode
 from tests.unit.test_events import body
 
@@ -108,3 +110,40 @@ def test_brackets_inside_strings_are_not_nesting() -> None:
     result = decode(value, max_bytes=LIMIT)
     assert not isinstance(result, Rejected), result
     assert result.comment == "[{" * 1000
+
+
+def raw(**overrides: str) -> bytes:
+    """A valid response with fields replaced by raw JSON text, which json.dumps cannot write."""
+    text = json.dumps(body(**{name: f"@{name}@" for name in overrides}))
+    for name, value in overrides.items():
+        text = text.replace(f'"@{name}@"', value)
+    return text.encode()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (raw(metadata='{"big": ' + "7" * 5000 + "}"), "metadata.big: an integer of 5000 digits"),
+        (raw(score="-" + "7" * 5000), "score: Input should be a valid integer"),
+        (raw(metadata='{"n": 9223372036854775808}'), "metadata.n: an integer is outside ±"),
+        (raw(submitted_at='"0001-01-01T00:30:00+01:00"'), "submitted_at: lies before 1970-01-01"),
+        (raw(language=json.dumps("en-" + "-".join(["abcdefgh"] * 10))), "language: String"),
+        (raw(metadata='{"a": [1, NaN]}'), "metadata.a.1: NaN is not a JSON number"),
+        (raw(metadata='{"a": {"b": Infinity}}'), "metadata.a.b: Infinity is not a JSON number"),
+        (raw(metadata='{"a": -Infinity}'), "metadata.a: -Infinity is not a JSON number"),
+        (raw(metadata='{"a": 1e400}'), "metadata.a: inf is not a finite number"),
+        (raw(score="NaN"), "score: Input should be a valid integer"),
+        (raw(metadata='{"a": [{"b\\u0000": 1}]}'), "metadata.a.0.b\\u0000: key contains a NUL"),
+        (raw(metadata='{"a": {"b": ["\\u0000"]}}'), "metadata.a.b.0: contains a NUL character"),
+        (raw(contact='{"name": "Jo\\u0000"}'), "contact.name: contains a NUL character"),
+        (raw(metadata='{"a": {"\\ud800": 1}}'), "metadata.a.\\ud800: key contains a lone"),
+    ],
+)
+def test_what_a_database_cannot_store_is_rejected_naming_the_field(
+    value: bytes, expected: str
+) -> None:
+    result = decode(value, max_bytes=LIMIT)
+    assert isinstance(result, Rejected)
+    assert result.reason == "invalid"
+    assert result.detail.startswith(expected), result.detail
+    result.detail.encode()  # the worker sends it as a Kafka header
