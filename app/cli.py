@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import FrameType
@@ -38,14 +40,14 @@ def _settings() -> Settings:
         sys.exit("invalid settings:\n" + "\n".join(lines))
 
 
-def _check_port_free(host: str, port: int) -> None:
+def _check_port_free(host: str, port: int, variable: str = "VOC_PORT (or VOC_HOST)") -> None:
     with socket.socket() as s:
         # As uvicorn binds: connections of a previous run in TIME_WAIT do not block the port.
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:
-            sys.exit(f"{host}:{port} is already in use; set VOC_PORT (or VOC_HOST) to another one")
+            sys.exit(f"{host}:{port} is already in use; set {variable} to another one")
 
 
 def cmd_api(settings: Settings, _: argparse.Namespace) -> None:
@@ -119,12 +121,11 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     )
     if not key:
         sys.exit("the demo posts like an integrator: give --key or set VOC_INTEGRATOR_KEYS")
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        demo.run(url, key, args.rate, stop)
-    except KeyboardInterrupt:
-        stop.set()
+    # SIGTERM ends it as Ctrl-C does: a handler calling Event.set could deadlock on a second
+    # signal arriving while the first one holds the event's lock.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with contextlib.suppress(KeyboardInterrupt):
+        demo.run(url, key, args.rate, threading.Event())
 
 
 def cmd_schema(_: Settings, __: argparse.Namespace) -> None:
@@ -135,13 +136,27 @@ def cmd_schema(_: Settings, __: argparse.Namespace) -> None:
     print(json.dumps(schemas, indent=2))
 
 
+class _StopRequest:
+    """The SIGINT and SIGTERM handler of `voc run`; the main loop polls `asked`.
+
+    It only sets an attribute: a handler that takes a lock (threading.Event.set does) deadlocks
+    when a second signal interrupts it while it holds that lock, and then nothing is stopped.
+    """
+
+    def __init__(self) -> None:
+        self.asked = False
+
+    def __call__(self, _signum: int, _frame: FrameType | None) -> None:
+        self.asked = True
+
+
 def _wait_ready(
-    url: str, api: subprocess.Popen[bytes], stop: threading.Event, timeout_s: float
+    url: str, api: subprocess.Popen[bytes], stopping: Callable[[], bool], timeout_s: float
 ) -> bool:
     """True once the API is ready; False if a stop was asked for first."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if stop.is_set():
+        if stopping():
             return False
         if api.poll() is not None:
             raise SystemExit(f"the API exited with code {api.returncode}; see the log above")
@@ -150,7 +165,7 @@ def _wait_ready(
                 return True
         except httpx.HTTPError:
             pass
-        stop.wait(0.1)
+        time.sleep(0.1)
     raise SystemExit(f"the API was not ready within {timeout_s:.0f}s; see {url}/readyz")
 
 
@@ -159,9 +174,18 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     from app.broker.embedded import free_port, start_broker
 
     _check_port_free(settings.host, settings.port)
+    broker_port = settings.embedded_kafka_port
+    if broker_port is None:
+        broker_port = free_port()
+    else:
+        _check_port_free("127.0.0.1", broker_port, "VOC_EMBEDDED_KAFKA_PORT")
     state = Path(".voc")
     state.mkdir(exist_ok=True)
-    broker_port = free_port()
+    stop = _StopRequest()
+    # Explicit, because a shell starting us in the background leaves SIGINT ignored; before the
+    # broker starts, so that no signal can end this process with the broker left running.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
     broker = start_broker("127.0.0.1", broker_port, log=state / "broker.log")
     key = (
         settings.integrator_keys[0].get_secret_value()
@@ -187,17 +211,14 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     api = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "api"], env=env, start_new_session=True
     )
-    stop = threading.Event()
-    # Explicit, because a shell starting us in the background leaves SIGINT ignored.
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    demo_stop = threading.Event()
     url = f"http://{settings.host}:{settings.port}"
     # Hashing the demo passwords (and loading the database code) while the API starts.
     pool = ThreadPoolExecutor(max_workers=1)
     demo_users = pool.submit(directory_cli.demo_users)
     pool.shutdown(wait=False)
     try:
-        if not _wait_ready(url, api, stop, timeout_s=60):
+        if not _wait_ready(url, api, lambda: stop.asked, timeout_s=60):
             return
         from app.db import store
 
@@ -209,14 +230,16 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
             engine.dispose()
         print(f"Cockpit: {url}/", flush=True)
         print(f"Integrator key: {key}", flush=True)
+        print(f"Kafka: 127.0.0.1:{broker_port}", flush=True)
         for user in users:
             print(f"Demo user: {user.role.value} {user.username} {user.password}", flush=True)
         if args.rate > 0:
-            threading.Thread(target=demo.run, args=(url, key, args.rate, stop), daemon=True).start()
-        while not stop.is_set() and api.poll() is None:
-            stop.wait(0.5)
+            demo_args = (url, key, args.rate, demo_stop)
+            threading.Thread(target=demo.run, args=demo_args, daemon=True).start()
+        while not stop.asked and api.poll() is None:
+            time.sleep(0.1)
     finally:
-        stop.set()
+        demo_stop.set()
         for child in (api, broker):
             if child.poll() is None:
                 child.terminate()

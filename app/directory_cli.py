@@ -143,7 +143,10 @@ def _import_units(engine: sa.Engine, args: argparse.Namespace) -> None:
     from app.orgfile import read_units
 
     units = read_units(args.file)
-    tree = directory.save_units(engine, units)
+    try:
+        tree = directory.save_units(engine, units)
+    except TreeError as exc:
+        raise TreeError(f"{args.file}: {exc}") from exc
     directory.audit(
         engine, actor=_actor(), action="units.imported", target=str(args.file), count=len(units)
     )

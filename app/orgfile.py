@@ -10,11 +10,16 @@ import yaml
 from pydantic import ValidationError
 
 from app.core.events import explain
-from app.core.org import OrgTree, OrgUnit, TreeError
+from app.core.org import OrgUnit, TreeError
 
 
 def read_units(path: Path) -> list[OrgUnit]:
-    """The units the file lists, parents first; raises TreeError naming the problem and place."""
+    """The units the file lists (nested children after their parent); raises TreeError naming
+    the problem and place.
+
+    A unit may name a parent the file does not list: one stored before. Whether the units make
+    a tree with those is for `directory.save_units` to say.
+    """
     text = path.read_text(encoding="utf-8")
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
@@ -28,7 +33,6 @@ def read_units(path: Path) -> list[OrgUnit]:
         raise TreeError(f"{path}: expected a list of units (or {{units: [...]}})")
     units: list[OrgUnit] = []
     _flatten(data, None, units, path, "units")
-    OrgTree(units)  # only to check it is a tree: parents exist, no loops, no duplicates
     return units
 
 

@@ -29,7 +29,12 @@ def response_alerts(
     settings: Settings,
 ) -> dict[str, dict[str, Any]]:
     """Alert rows by response id. A customer's dissatisfied responses earlier in the same batch
-    count as earlier ones, like those already stored."""
+    count as earlier ones, like those already stored.
+
+    A response submitted more than VOC_ALERT_MAX_AGE_HOURS before `now` (an imported history, a
+    survey tool's late backlog) raises nothing: a call-back deadline counted from its arrival
+    would escalate a complaint that is long over. It still counts as an earlier one.
+    """
     earlier: dict[str, list[Earlier]] = {
         ref: [Earlier(*e) for e in found] for ref, found in stored_earlier.items()
     }
@@ -39,8 +44,11 @@ def response_alerts(
             earlier.setdefault(ref, []).append(
                 Earlier(item.response.response_id, item.response.submitted_at)
             )
+    oldest = now - timedelta(hours=settings.alert_max_age_hours)
     rows = {}
     for item in scored:
+        if item.response.submitted_at < oldest:
+            continue
         ref = item.response.customer_ref
         trigger = assess_response(
             rules, item.response, item.assessment, earlier.get(ref, []) if ref else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -14,9 +15,11 @@ from starlette.concurrency import run_in_threadpool
 from alerts.figures import AlertTimes, Detractor, loop_figures
 from alerts.lifecycle import InvalidTransition, check_move
 from alerts.rules import RuleBook
+from app import metrics
 from app.api.deps import PrincipalDep, Runtime, RuntimeDep
 from app.api.errors import SIGNED_IN, documented
 from app.core.access import Principal, Role, resolve_units
+from app.core.errors import HubUnavailable
 from app.core.events import (
     AlertEvent,
     AlertState,
@@ -29,6 +32,8 @@ from app.core.org import OrgTree
 from app.db import alerting, directory
 from app.db.models import AlertEventRow, AlertRow, ResponseRow, UserRow
 from app.db.store import MAX_ID
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(
     prefix="/api/v1/alerts",
@@ -352,4 +357,13 @@ async def _announce(runtime: Runtime, view: AlertView) -> None:
     figures = await run_in_threadpool(_figures, runtime, (view.org_unit,), view.org_unit, now, 7)
     loop = LoopEvent(org_unit=view.org_unit, data=figures)
     payloads = [event.model_dump_json().encode(), loop.model_dump_json().encode()]
-    await run_in_threadpool(runtime.hub.sink().publish, payloads)
+    try:
+        await run_in_threadpool(runtime.hub.sink().publish, payloads)
+    except HubUnavailable as exc:
+        # The change is saved: an error would have the manager retry a move already made (422).
+        # Cockpits see it on their next reload; only the live push is missed.
+        metrics.HUB_PUBLISH_FAILURES.inc()
+        log.error(
+            "hub unavailable; alert change saved but not pushed live",
+            extra={"alert": view.id, "error": str(exc)},
+        )

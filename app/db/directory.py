@@ -32,15 +32,20 @@ def load_tree(engine: sa.Engine) -> OrgTree:
 
 
 def save_units(engine: sa.Engine, units: Sequence[OrgUnit]) -> OrgTree:
-    """Add or update units in one transaction; the result must still be a tree (TreeError)."""
+    """Add or update units in one transaction; the result must still be a tree (TreeError).
+
+    A unit's parent may be stored already or be among `units`, before or after it: the stored
+    units and these are checked as one tree. A unit listed twice is refused.
+    """
     with Session(engine) as session:
         current = {r.id: r for r in session.exec(select(OrgUnitRow)).all()}
-        tree = OrgTree(
+        listed = {u.id for u in units}
+        kept = (
             OrgUnit(id=r.id, name=r.name, kind=UnitKind(r.kind), parent=r.parent)
             for r in current.values()
+            if r.id not in listed
         )
-        for unit in units:
-            tree = tree.with_unit(unit)
+        tree = OrgTree([*kept, *units])
         for unit in units:
             row = current.get(unit.id) or OrgUnitRow(id=unit.id, name=unit.name, kind=unit.kind)
             row.name, row.kind, row.parent = unit.name, unit.kind.value, unit.parent
