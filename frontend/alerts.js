@@ -24,11 +24,14 @@ const FILTERS = [['unresolved', 'To do'], ['open', 'Open'], ['resolved', 'Resolv
 
 showRequestsWith({ busy: showBusy, detail: applyDetail, gone: () => showList() });
 
-export function startAlerts({ user, orgUnits = [], unitName = (id) => id, notify = () => {}, onUnauthorized = () => {} }) {
+/** Starts the inbox; `reveal`: the id of an alert to show open, in view, once the inbox has loaded. */
+export function startAlerts({
+  user, orgUnits = [], unitName = (id) => id, notify = () => {}, onUnauthorized = () => {}, reveal = null,
+}) {
   stopAlerts();
   inbox.run++;
   inbox.running = true;
-  inbox.ctx = { user, orgUnits: [...orgUnits], unitName, notify, onUnauthorized };
+  inbox.ctx = { user, orgUnits: [...orgUnits], unitName, notify, onUnauthorized, reveal };
   if (user?.username) inbox.people.set(user.username, user.display_name || user.username);
   inbox.dom = buildScreen();
   inbox.tick = setInterval(onTick, TICK_MS);
@@ -111,6 +114,51 @@ async function load() {
   setStatus('ok');
   showList();
   for (const v of buffered) onAlertEvent(v);
+  if (inbox.ctx.reveal != null) {
+    const id = inbox.ctx.reveal;
+    inbox.ctx.reveal = null; // once: a later reload must not pull the manager back to it
+    revealAlert(id);
+  }
+}
+
+// The alert a link opened: its card under a filter that lists it, details open, scrolled to and
+// focused. One the inbox does not hold (resolved long ago, or of a unit not watched) is asked for.
+async function revealAlert(id) {
+  const run = inbox.run;
+  let v = inbox.alerts.get(id);
+  if (!v) {
+    try {
+      v = (await api(`${BASE}/${id}`))?.alert;
+    } catch (err) {
+      if (run !== inbox.run || unauthorized(err)) return;
+      inbox.ctx.notify(`Alert ${id} cannot be shown: ${err.message.replace(/\.$/, '')}.`);
+      return;
+    }
+    if (run !== inbox.run || !isAlert(v)) return;
+    if (v.state === 'closed') {
+      inbox.ctx.notify(`Alert ${id} is closed: the inbox no longer lists it.`, { kind: 'refused' });
+      return;
+    }
+    inbox.seen.add(v.id);
+    inbox.alerts.set(v.id, v);
+  }
+  // The filter shown if it lists the alert, else one that does.
+  let filter = v.state === 'resolved' ? 'resolved' : 'unresolved';
+  if (inbox.filter === 'open' && v.state === 'open') filter = 'open';
+  if (filter !== inbox.filter) {
+    inbox.dom.root.querySelector(`input[name="alerts-filter"][value="${filter}"]`).checked = true;
+    setFilter(filter, cardFor);
+  } else {
+    showList();
+  }
+  const node = inbox.nodes.get(id);
+  if (!node) return;
+  if (!(inbox.ui.get(id) ?? {}).details) openDetails(node);
+  // Below the sticky top bar, not under it.
+  node.li.style.scrollMarginTop = `${(document.querySelector('.topbar')?.offsetHeight ?? 0) + 10}px`;
+  node.li.classList.add('is-linked');
+  node.li.scrollIntoView({ block: 'start' });
+  node.li.focus({ preventScroll: true });
 }
 
 async function listAll(query) {

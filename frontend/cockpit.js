@@ -9,7 +9,7 @@ import { applySnapshot, initBarometer, resetBarometer } from './barometer.js';
 import { $, debounced, el, num, refreshTimes } from './dom.js';
 import { feedFilters, initFeed, mergeHistory, offerTouchpoints, replaceFeed, resetFeed, settle, upsert } from './feed.js';
 import { applyJourney, initJourney, journeyTouchpoints, journeyWindow, resetJourney } from './journey.js';
-import { currentScreen, initScreens, onScreen, showAlertsTab } from './screens.js';
+import { currentScreen, initScreens, onScreen, replaceScreen, showAlertsTab } from './screens.js';
 
 const HISTORY_LIMIT = 50;
 const REFETCH_MIN_GAP_MS = 2000;
@@ -33,6 +33,9 @@ const params = new URLSearchParams(location.search);
 const uniq = (xs) => [...new Set(xs.map((x) => x.trim().toLowerCase()).filter(Boolean))];
 // No org_unit in the URL: all the user's units (the server knows which).
 const watch = { orgUnits: uniq(params.getAll('org_unit')), touchpoints: uniq(params.getAll('touchpoint')) };
+// The alert an e-mail or webhook links to (/?alert=49). The sign-in form takes the place of the
+// page without leaving its URL, so the link still holds once the manager has signed in.
+const linkedAlert = /^[1-9][0-9]{0,14}$/.test(params.get('alert') ?? '') ? Number(params.get('alert')) : null;
 
 // Set at sign-in from /api/v1/units. `named`: the units shown as watched ([]: all of them). `covered`:
 // the watched units with everything below them (null: whatever the server sends). `direct`: the one
@@ -326,6 +329,7 @@ function renderWatch() {
 function urlWatching(orgUnits) {
   const next = new URLSearchParams(location.search);
   next.delete('org_unit');
+  next.delete('alert'); // another scope is another page, not the alert this one was opened for
   for (const id of orgUnits) next.append('org_unit', id);
   return next.size ? `${location.pathname}?${next}` : location.pathname;
 }
@@ -386,7 +390,13 @@ async function startCockpit(user) {
   scope.manages = user.role !== 'frontline';
   showAlertsTab(scope.manages);
   if (scope.manages) {
-    startAlerts({ user, orgUnits: watch.orgUnits, unitName, notify: showNotice, onUnauthorized: () => endSession(SESSION_ENDED) });
+    startAlerts({
+      user, orgUnits: watch.orgUnits, unitName, notify: showNotice, onUnauthorized: () => endSession(SESSION_ENDED),
+      reveal: linkedAlert,
+    });
+    if (linkedAlert != null) replaceScreen('alerts');
+  } else if (linkedAlert != null) {
+    showNotice(`Alert ${linkedAlert} is for the managers of its unit: this account has no alerts.`, { kind: 'refused' });
   }
   renderWatch();
   renderPicker();

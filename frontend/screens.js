@@ -48,6 +48,12 @@ export function showAlertsTab(allowed) {
   else route();
 }
 
+/** Shows screen `name` in place of the one shown, in the same history entry (a link asked for it). */
+export function replaceScreen(name) {
+  history.replaceState(history.state, '', `#${name}`);
+  route();
+}
+
 export function initScreens() {
   window.addEventListener('hashchange', route);
   $('tab-feed').setAttribute('aria-current', 'page');

@@ -10,7 +10,15 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Locator, Page, expect
 
-from tests.e2e.conftest import PHONE, CockpitPages, Console, Post
+from tests.e2e.conftest import (
+    LIVE_WITHIN_MS,
+    PHONE,
+    CockpitPages,
+    Console,
+    Post,
+    account,
+    sign_in,
+)
 from tests.harness import App, response, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -91,6 +99,15 @@ def stored_alert(app: App, alert_id: int) -> dict[str, Any]:
     return alert
 
 
+def resolve(app: App, alert_id: int) -> None:
+    with app.client() as client:
+        answer = client.post(
+            f"/api/v1/alerts/{alert_id}/transition",
+            json={"to": "resolved", "root_cause": "staff-behaviour", "note": "Called back."},
+        )
+    assert answer.status_code == 200, answer.text
+
+
 def alerts_of(app: App, body: dict[str, Any]) -> list[dict[str, Any]]:
     with app.client() as client:
         answer = client.get("/api/v1/alerts", params={"limit": 200})
@@ -151,6 +168,56 @@ async def test_manager_acknowledges_then_resolves_a_detractors_alert_that_arrive
     await expect(resolved).to_have_attribute("data-state", "resolved")
     await expect(resolved).to_contain_text("Root cause: Staff behaviour")
     await expect(resolved).to_contain_text(note)
+
+
+async def test_a_link_to_an_alert_opens_that_alert_after_signing_in(
+    app: App, cockpit_pages: CockpitPages, post: Post
+) -> None:
+    complaints = [
+        response(org_unit="store-12", score=1, comment=f"{COMPLAINT} #{n}", customer_ref=f"c-{n}")
+        for n in range(6)
+    ]
+    await post(*complaints)
+    await asyncio.to_thread(
+        wait_until, lambda: all(alerts_of(app, c) for c in complaints), 30, "the alerts"
+    )
+    # Equally severe alerts are listed oldest first: the newest is the lowest card, off the screen.
+    raised = [alerts_of(app, c)[0] for c in complaints]
+    alert_id = max(raised, key=lambda a: (a["created_at"], a["id"]))["id"]
+
+    await cockpit_pages.context.add_init_script(
+        "window.__violations = [];"
+        "document.addEventListener('securitypolicyviolation',"
+        " (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));"
+    )
+    # The link of the alert's e-mail, opened by a manager who is not signed in.
+    page = await cockpit_pages.open(f"?alert={alert_id}")
+    await sign_in(page, await asyncio.to_thread(account, app, "manager"))
+
+    linked = page.locator(f'li.alert-card[data-alert-id="{alert_id}"]')
+    await expect(page.locator("#screen-alerts")).to_be_visible(timeout=LIVE_WITHIN_MS)
+    await expect(linked).to_be_focused()
+    await expect(linked).to_be_in_viewport()
+    await expect(linked.get_by_role("button", name="Details")).to_have_attribute(
+        "aria-expanded", "true"
+    )
+    await expect(linked.locator(".alert-details")).to_contain_text("History")
+    assert await page.evaluate("window.__violations") == []
+
+
+async def test_a_link_to_a_resolved_alert_shows_it_among_the_resolved(
+    app: App, cockpit_pages: CockpitPages, post: Post
+) -> None:
+    complaint = response(org_unit="store-12", score=1, comment=COMPLAINT)
+    alert_id = await raised_before_the_page_opens(app, post, complaint)
+    await asyncio.to_thread(resolve, app, alert_id)
+
+    page = await cockpit_pages.open_as("manager", f"?alert={alert_id}")
+
+    linked = page.locator(f'li.alert-card[data-alert-id="{alert_id}"]')
+    await expect(linked).to_have_attribute("data-state", "resolved", timeout=LIVE_WITHIN_MS)
+    await expect(page.get_by_role("radio", name="Resolved")).to_be_checked()
+    await expect(linked).to_be_focused()
 
 
 async def test_manager_assigns_an_alert_to_another_manager_of_the_store(

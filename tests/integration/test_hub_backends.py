@@ -1,4 +1,8 @@
-"""The same hub tests against every backend: memory:// and a real redis-server started here."""
+"""The same hub tests against every backend: memory:// and a real redis-server started here.
+
+What only Redis promises, that several app instances see one stream, is tested on Redis alone;
+memory:// is for one instance, and two instances on it share nothing.
+"""
 
 from __future__ import annotations
 
@@ -47,18 +51,19 @@ async def start_instance(settings: Settings) -> AsyncIterator[StartInstance]:
         yield _starter(stack, settings)
 
 
+@pytest.fixture
+async def start_redis_instance(redis_server: RedisServer) -> AsyncIterator[StartInstance]:
+    async with AsyncExitStack() as stack:
+        yield _starter(stack, Settings(redis_url=redis_server.url))
+
+
 def _starter(stack: AsyncExitStack, settings: Settings) -> StartInstance:
-    hubs: list[HubBackend] = []
+    """Starts an app instance with a hub of its own each time, as separate processes have."""
 
     async def start() -> Instance:
-        if hubs and isinstance(hubs[0], MemoryHub):
-            # One process has one in-memory hub: a second fanout on it stands for a second app.
-            hub: HubBackend = hubs[0]
-        else:
-            hub = make_hub(settings)
-            await hub.start()
-            stack.push_async_callback(hub.stop)
-            hubs.append(hub)
+        hub = make_hub(settings)
+        await hub.start()
+        stack.push_async_callback(hub.stop)
         fanout = Fanout(hub, settings)
         await fanout.start()
         stack.push_async_callback(fanout.stop)
@@ -105,9 +110,9 @@ async def test_events_published_from_a_worker_thread_arrive_in_order_with_ids(
 
 @pytest.mark.integration
 async def test_two_instances_see_the_same_events_with_the_same_ids(
-    start_instance: StartInstance,
+    start_redis_instance: StartInstance,
 ) -> None:
-    first, second = await start_instance(), await start_instance()
+    first, second = await start_redis_instance(), await start_redis_instance()
     await asyncio.to_thread(first.hub.sink().publish, [payload("first", n) for n in range(3)])
     await asyncio.to_thread(second.hub.sink().publish, [payload("second", n) for n in range(3)])
     seen_first, seen_second = await take(first.client, 6), await take(second.client, 6)
@@ -115,6 +120,18 @@ async def test_two_instances_see_the_same_events_with_the_same_ids(
     first_id = ids(seen_first)[0]
     assert ids(seen_first) == list(range(first_id, first_id + 6))
     assert [e["data"]["publisher"] for e in seen_first] == ["first"] * 3 + ["second"] * 3
+
+
+@pytest.mark.integration
+async def test_two_instances_on_memory_hubs_share_nothing() -> None:
+    async with AsyncExitStack() as stack:
+        start = _starter(stack, Settings(redis_url=None))
+        first, second = await start(), await start()
+        assert isinstance(first.hub, MemoryHub) and isinstance(second.hub, MemoryHub)
+        await asyncio.to_thread(first.hub.sink().publish, [payload("first", 0)])
+        (seen,) = await take(first.client, 1)
+        assert seen["data"]["publisher"] == "first"
+        assert await _nothing_more(second.client)
 
 
 @pytest.mark.integration
@@ -150,7 +167,31 @@ async def _nothing_more(client: Subscriber) -> bool:
 async def test_concurrent_publishers_give_strictly_increasing_ids(
     start_instance: StartInstance,
 ) -> None:
-    first, second = await start_instance(), await start_instance()
+    # Two threads of one instance, each with its own sink: the ingest worker and the alerts.
+    app = await start_instance()
+    batches, size = 40, 5
+    total = 2 * batches * size
+    reader = asyncio.create_task(take(app.client, total))
+
+    def publish(name: str) -> None:
+        sink = app.hub.sink()
+        for b in range(batches):
+            sink.publish([payload(name, b * size + i) for i in range(size)])
+
+    await asyncio.gather(asyncio.to_thread(publish, "a"), asyncio.to_thread(publish, "b"))
+    seen = await reader
+    first_id = ids(seen)[0]
+    assert ids(seen) == list(range(first_id, first_id + total))
+    for name in ("a", "b"):
+        mine = [e["data"]["n"] for e in seen if e["data"]["publisher"] == name]
+        assert mine == list(range(batches * size))
+
+
+@pytest.mark.integration
+async def test_two_instances_publishing_at_once_see_one_order_of_increasing_ids(
+    start_redis_instance: StartInstance,
+) -> None:
+    first, second = await start_redis_instance(), await start_redis_instance()
     batches, size = 40, 5
     total = 2 * batches * size
     seen: tuple[list[Event], list[Event]] = ([], [])
