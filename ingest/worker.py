@@ -27,9 +27,9 @@ from kafka.errors import KafkaError
 
 from alerts.rules import RuleBook
 from app import metrics
-from app.broker.producer import Producer, RecordsTooLarge
+from app.broker.producer import Producer
 from app.core.barometer import BarometerBook
-from app.core.errors import BrokerUnavailable, HubUnavailable
+from app.core.errors import BrokerUnavailable, HubUnavailable, RecordsTooLarge
 from app.core.events import SurveyResponse
 from app.core.ports import AlertSink, EventSink, Scorer
 from app.core.settings import Settings

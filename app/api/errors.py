@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from app.core.access import InvalidAssignment, OutOfScope, UnknownUnits
-from app.core.errors import BrokerUnavailable, MessageTooLarge
+from app.core.errors import BrokerUnavailable, MessageTooLarge, RecordsTooLarge
 from app.core.org import TreeError
 from app.core.wirejson import field_path
 from app.db.directory import Conflict
@@ -125,7 +125,9 @@ async def _unstorable(_: Request, exc: Exception) -> JSONResponse:
 
 async def _broker_down(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
-        {"message": f"not accepted: {exc}; nothing was stored, retry later"},
+        # Not "nothing was stored": a record whose acknowledgement timed out may still arrive.
+        # A retry is safe either way, each response_id being stored once.
+        {"message": f"not accepted: {exc}; retry later (a response_id is stored once)"},
         status_code=503,
         headers={"Retry-After": str(RETRY_AFTER_S)},
     )
@@ -138,6 +140,19 @@ async def _too_large(request: Request, exc: Exception) -> JSONResponse:
         {"message": f"{where}: {exc} (VOC_MAX_MESSAGE_BYTES); nothing was accepted"},
         status_code=413,
     )
+
+
+async def _refused_for_size(request: Request, exc: Exception) -> JSONResponse:
+    # The broker takes less than VOC_MAX_MESSAGE_BYTES: a deployment to fix, not a retry.
+    assert isinstance(exc, RecordsTooLarge)
+    batch = request.url.path.endswith(":batch")
+    where = ", ".join(f"responses.{i}" for i in exc.indices) if batch else "body"
+    rest = "the other responses were accepted" if batch else "nothing was accepted"
+    message = (
+        f"{where}: refused by the broker for its size (its limit is below "
+        f"VOC_MAX_MESSAGE_BYTES); {rest}"
+    )
+    return JSONResponse({"message": message}, status_code=413)
 
 
 def _status(code: int) -> Any:
@@ -159,3 +174,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(BrokerUnavailable, _broker_down)
     app.add_exception_handler(DataError, _unstorable)
     app.add_exception_handler(MessageTooLarge, _too_large)
+    app.add_exception_handler(RecordsTooLarge, _refused_for_size)

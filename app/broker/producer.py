@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from kafka import KafkaProducer
 from kafka.errors import KafkaError, MessageSizeTooLargeError, RecordListTooLargeError
 
-from app.core.errors import BrokerUnavailable, MessageTooLarge, VocError
+from app.core.errors import BrokerUnavailable, MessageTooLarge, RecordsTooLarge
 from app.core.events import SurveyResponse
 from app.core.settings import Settings
 
@@ -22,14 +22,6 @@ CHECK_TIMEOUT_S = 2.0
 # One reconnection attempt, then a pause: a broker that is back is used again within ~1.5 s.
 RECONNECT_TIMEOUT_S = 1.0
 RECONNECT_PAUSE_S = 0.25
-
-
-class RecordsTooLarge(VocError):
-    """Records refused for their size (by this client or the broker); the rest were acknowledged."""
-
-    def __init__(self, indices: Sequence[int]) -> None:
-        super().__init__(f"records {list(indices)} are larger than the broker takes")
-        self.indices = list(indices)
 
 
 class Producer:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class VocError(Exception):
     """Root of every error this project raises on purpose."""
@@ -17,6 +19,17 @@ class MessageTooLarge(VocError):
     def __init__(self, index: int, size: int, limit: int) -> None:
         super().__init__(f"{size} bytes once serialized; the limit is {limit}")
         self.index = index
+
+
+class RecordsTooLarge(VocError):
+    """Records the broker (or the client) refused for their size; the others were acknowledged.
+
+    Never an outage: the same records would be refused again, so they are not retried as they are.
+    """
+
+    def __init__(self, indices: Sequence[int]) -> None:
+        super().__init__(f"records {list(indices)} are larger than the broker takes")
+        self.indices = list(indices)
 
 
 class HubUnavailable(VocError):

@@ -193,9 +193,15 @@ def test_a_dead_letter_the_broker_refuses_for_its_size_is_sent_cut_down(
         # Over VOC_MAX_MESSAGE_BYTES, under the worker producer's limit, over the topic's.
         large = of_size(300_000, "store-12")
         good = response(org_unit="store-12")
-        produce_keyed(apache_kafka, app.topic, [(b"store-12", large), (b"store-12", body(**good))])
+        # With a small dead letter beside it: the broker refuses only the large one.
+        invalid = body(score=11)
+        messages = [(b"store-12", invalid), (b"store-12", large), (b"store-12", body(**good))]
+        produce_keyed(apache_kafka, app.topic, messages)
         wait_until(lambda: len(app.rows()) == 1, message="the response behind the large one")
-        [dead] = consume_all(apache_kafka, f"{app.topic}.dlq", 1)
+        letters = consume_all(apache_kafka, f"{app.topic}.dlq", 2)
+        [small] = [d for d in letters if d.value == invalid]
+        assert dict(small.headers)["voc.error.reason"] == b"invalid"
+        [dead] = [d for d in letters if d.value != invalid]
         headers = {k: v.decode() for k, v in dead.headers}
         assert headers["voc.error.reason"] == "too_large"
         assert dead.value == large[: len(dead.value)]
@@ -203,5 +209,31 @@ def test_a_dead_letter_the_broker_refuses_for_its_size_is_sent_cut_down(
         assert headers["voc.original.size"] == str(len(large))
         assert headers["voc.original.sha256"] == hashlib.sha256(large).hexdigest()
         assert app.rows()[0]["response_id"] == good["response_id"]
+    finally:
+        app.stop()
+
+
+def test_a_response_the_broker_refuses_for_its_size_answers_413_naming_it(
+    apache_kafka: str, tmp_path: Path
+) -> None:
+    """A broker taking less than VOC_MAX_MESSAGE_BYTES: a deployment to fix, told as such."""
+    app = make_app(apache_kafka, tmp_path, embedded_workers="0")
+    admin = KafkaAdminClient(bootstrap_servers=apache_kafka)
+    try:
+        limited = {"max.message.bytes": "4000"}
+        admin.create_topics([NewTopic(app.topic, 1, 1, topic_configs=limited)])
+    finally:
+        admin.close()
+    app.start()
+    try:
+        large = response(comment="x" * 3900, metadata={"notes": "y" * 3000})
+        with app.client() as client:
+            answer = client.post("/api/v1/responses", json=large)
+            assert answer.status_code == 413, answer.text
+            message = answer.json()["message"]
+            assert message.startswith("body: refused by the broker for its size")
+            assert message.endswith("nothing was accepted")
+            # The broker's refusal is no outage: the next response goes through.
+            assert client.post("/api/v1/responses", json=response()).status_code == 202
     finally:
         app.stop()
