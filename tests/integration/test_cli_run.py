@@ -38,16 +38,7 @@ async def test_voc_run_prints_cockpit_key_and_demo_users_shows_demo_comments_and
     tmp_path: Path,
 ) -> None:
     port = free_port()
-    env = {**os.environ, "VOC_PORT": str(port), "PYTHONPATH": str(ROOT)}
-    env.pop("VOC_INTEGRATOR_KEYS", None)
-    run = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "run", "--rate", "5"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=(tmp_path / "run.err").open("wb"),
-        text=True,
-    )
+    run = _spawn(tmp_path, port, rate=5)
     try:
         assert run.stdout is not None
         lines = [run.stdout.readline().strip() for _ in range(6)]
@@ -109,18 +100,23 @@ async def test_voc_run_prints_cockpit_key_and_demo_users_shows_demo_comments_and
             run.wait()
 
 
-def _start(tmp_path: Path, **settings: str) -> subprocess.Popen[str]:
-    """`voc run` without demo traffic, once it printed its first line (it is ready)."""
-    env = {**os.environ, "VOC_PORT": str(free_port()), "PYTHONPATH": str(ROOT), **settings}
+def _spawn(tmp_path: Path, port: int, rate: float, **settings: str) -> subprocess.Popen[str]:
+    """`voc run` in `tmp_path`, as a new user starts it: no integrator key set."""
+    env = {**os.environ, "VOC_PORT": str(port), "PYTHONPATH": str(ROOT), **settings}
     env.pop("VOC_INTEGRATOR_KEYS", None)
-    run = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "run", "--rate", "0"],
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "run", "--rate", str(rate)],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
         stderr=(tmp_path / "run.err").open("wb"),
         text=True,
     )
+
+
+def _start(tmp_path: Path, **settings: str) -> subprocess.Popen[str]:
+    """`voc run` without demo traffic, once it printed its first line (it is ready)."""
+    run = _spawn(tmp_path, free_port(), rate=0, **settings)
     assert run.stdout is not None
     first = run.stdout.readline()
     assert first.startswith("Cockpit: "), (tmp_path / "run.err").read_text()
