@@ -25,6 +25,21 @@ from tests.pg import start_postgres
 from tests.servers import endpoint, smtp_server  # noqa: F401  (fixtures for every suite)
 
 KAFKA_SCRIPT = Path(__file__).resolve().parents[1] / "deploy" / "kafka.sh"
+LOG_LINES_ON_FAILURE = 80
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+    """A failed test shows the end of its apps' logs: CI keeps nothing else of them."""
+    report: pytest.TestReport = yield
+    if report.failed:
+        apps = getattr(item, "funcargs", {})
+        for name, value in apps.items():
+            if isinstance(value, App) and value.log.exists():
+                lines = value.log.read_text(errors="replace").splitlines()
+                tail = "\n".join(lines[-LOG_LINES_ON_FAILURE:])
+                report.sections.append((f"{name}: end of {value.log.name}", tail))
+    return report
 
 
 @pytest.fixture(scope="session")
