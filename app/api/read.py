@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -15,18 +15,16 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import PrincipalDep, RuntimeDep
 from app.api.errors import SIGNED_IN, documented
 from app.core.access import Principal, resolve_units
-from app.core.barometer import BarometerBook
 from app.core.events import (
     BarometerSnapshot,
     Channel,
-    ParentBarometer,
     ResponseView,
     ScoreKind,
     Window,
 )
-from app.core.journey import Journey, journey_of
-from app.core.org import OrgTree, OrgUnit
-from app.db import store
+from app.core.journey import Journey
+from app.core.org import OrgUnit
+from app.db import rollups, store
 
 router = APIRouter(
     prefix="/api/v1",
@@ -147,45 +145,18 @@ async def get_barometers(
     windows = [window] if window is not None else list(Window)
 
     def compute() -> BarometerSnapshot:
-        now = datetime.now(UTC)
-        tz = ZoneInfo(runtime.settings.timezone)
-        tree = runtime.units.get()
-        parent = _parent(tree, label)
-        book, parent_book = BarometerBook(tz), BarometerBook(tz)
-        # One pass: the parent's subtree holds the units asked for, so its responses feed both.
-        loaded = tuple(sorted(tree.subtree(parent.id))) if parent is not None else org_units
-        asked = frozenset(org_units)
-        for tally in store.tallies(
+        return rollups.barometer(
             runtime.engine,
-            since=now - timedelta(days=7),
-            org_units=loaded,
+            runtime.units.get(),
+            ZoneInfo(runtime.settings.timezone),
+            covered=org_units,
             touchpoints=touchpoints,
-        ):
-            if parent is not None:
-                parent_book.add(tally)
-            if parent is None or tally.org_unit in asked:
-                book.add(tally)
-        # The book holds only the requested responses, so a (None, None) scope is their union.
-        single_touchpoint = touchpoints[0] if len(touchpoints) == 1 else None
-        snapshot = book.snapshot(None, single_touchpoint, now, hourly=True)
-        snapshot.org_unit = label
-        snapshot.windows = {w: snapshot.windows[w] for w in windows}
-        if parent is not None:
-            snapshot.parent = ParentBarometer(
-                org_unit=parent.id,
-                name=parent.name,
-                windows={
-                    w: parent_book.barometer(None, single_touchpoint, w, now) for w in windows
-                },
-            )
-        return snapshot
+            label=label,
+            windows=windows,
+            now=datetime.now(UTC),
+        )
 
     return await run_in_threadpool(compute)
-
-
-def _parent(tree: OrgTree, label: str | None) -> OrgUnit | None:
-    unit = tree.get(label) if label is not None else None
-    return tree.get(unit.parent) if unit is not None and unit.parent is not None else None
 
 
 @router.get("/journey")
@@ -206,13 +177,14 @@ async def get_journey(
     label = _label(principal, _normalised(org_unit))
 
     def compute() -> Journey:
-        now = datetime.now(UTC)
-        book = BarometerBook(ZoneInfo(runtime.settings.timezone))
-        since = book.window_start(window, now)
-        for tally in store.tallies(runtime.engine, since=since, org_units=org_units):
-            book.add(tally)
-        return journey_of(
-            book, journey=runtime.settings.journey, org_unit=label, window=window, now=now
+        return rollups.journey(
+            runtime.engine,
+            ZoneInfo(runtime.settings.timezone),
+            covered=org_units,
+            steps=runtime.settings.journey,
+            label=label,
+            window=window,
+            now=datetime.now(UTC),
         )
 
     return await run_in_threadpool(compute)
