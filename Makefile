@@ -16,7 +16,7 @@ LOCKED := $(BIN)/python -m pip install --quiet --require-hashes --no-deps -r
 COMPILE := --quiet --generate-hashes --allow-unsafe --strip-extras --all-build-deps \
 	--no-emit-find-links --extra postgres
 
-.PHONY: run test lint unit integration services bench clean lock
+.PHONY: run test lint unit integration services bench bench-company clean lock
 
 $(RUN_STAMP): requirements/run.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,11 @@ test: $(STAMP) services lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_throughput.py
+
+# A generated company of 500 stores and 100,000 responses loaded through the worker, then its
+# barometers read back, on SQLite and PostgreSQL (a few minutes; see "See it at scale").
+bench-company: $(STAMP)
+	$(BIN)/python bench/company_barometers.py
 
 clean:
 	rm -rf $(VENV) .voc voc.db voc.db-* .mypy_cache .pytest_cache .ruff_cache

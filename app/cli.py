@@ -15,8 +15,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -28,6 +29,8 @@ from app.core.events import HubEvent, SurveyResponse
 from app.core.settings import Settings
 
 log = logging.getLogger("voc")
+# `voc company` says how far it got on a long load.
+PROGRESS_EVERY = 100_000
 
 
 def _settings() -> Settings:
@@ -66,7 +69,8 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
     from app.db import directory, store
     from app.hub import make_hub
     from app.notifications import AlertNotifier
-    from ingest.worker import IngestWorker, run_worker
+    from ingest.assembly import build_worker
+    from ingest.worker import run_worker
     from sentiment import CommentScorer
 
     if settings.redis_url is None:
@@ -85,8 +89,8 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
     hub = make_hub(settings)
     asyncio.run(hub.start())
     notifier = AlertNotifier(settings, engine, directory.TreeCache(engine))
-    worker = IngestWorker(
-        settings=settings,
+    worker = build_worker(
+        settings,
         engine=engine,
         scorer=CommentScorer(settings.sentiment_negative_from),
         sink=hub.sink(),
@@ -129,9 +133,12 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_schema(_: Settings, __: argparse.Namespace) -> None:
+    from app.api.live import BarometerFrame
+
     schemas = {
         "SurveyResponse": SurveyResponse.model_json_schema(),
         "HubEvent": TypeAdapter(HubEvent).json_schema(),
+        "BarometerFrame": BarometerFrame.model_json_schema(),
     }
     print(json.dumps(schemas, indent=2))
 
@@ -264,6 +271,91 @@ def cmd_score(settings: Settings, _: argparse.Namespace) -> None:
         sys.exit(f"voc score: {errors} line(s) could not be scored; see their error objects")
 
 
+def cmd_company(settings: Settings, args: argparse.Namespace) -> None:
+    """Write a made-up company's org tree, then its responses: to the broker, or to a file."""
+    from app import company
+
+    if args.responses < 0 or args.days <= 0:
+        sys.exit("--responses: 0 or more; --days: more than 0")
+    if args.bootstrap is not None and args.compression == "lz4":
+        from kafka.codec import has_lz4
+
+        if not has_lz4():
+            sys.exit("--compression lz4 needs the lz4 package, which is not installed")
+    try:
+        firm = company.build(args.units, regions=args.regions, seed=args.seed)
+    except ValueError as exc:
+        sys.exit(f"voc company: {exc}")
+    end = args.end or datetime.now(UTC)
+    if end.tzinfo is None:
+        sys.exit("--end: give a timezone, e.g. 2026-12-07T12:00:00+00:00")
+    args.out.mkdir(parents=True, exist_ok=True)
+    tree = company.write_tree(firm, args.out / "org_tree.yaml")
+    print(f"org tree: {tree} (regions: {len(firm.regions)}, stores: {len(firm.stores)})")
+    if args.responses == 0:
+        return
+    records = company.responses(firm, args.responses, end=end, days=args.days, seed=args.seed)
+    started = time.monotonic()
+    if args.bootstrap is None:
+        path = args.out / "responses.jsonl"
+        with path.open("wb") as out:
+            out.writelines(value + b"\n" for _, value in records)
+        where = str(path)
+    else:
+        topic = args.topic or settings.responses_topic
+        _produce_company(settings, args.bootstrap, topic, args.compression, records)
+        where = f"{topic} at {args.bootstrap}"
+    took = time.monotonic() - started
+    print(f"{args.responses} responses to {where} in {took:.1f}s ({args.responses / took:.0f}/s)")
+
+
+def _produce_company(
+    settings: Settings,
+    bootstrap: str,
+    topic: str,
+    compression: str,
+    records: Iterator[tuple[str, bytes]],
+) -> None:
+    """A bulk load: large batches, keyed by unit as the product produces, every one acknowledged."""
+    from kafka import KafkaProducer
+    from kafka.errors import KafkaError
+
+    from app.broker.topics import ensure_topics
+    from app.core.errors import BrokerUnavailable
+
+    target = settings.model_copy(update={"kafka_bootstrap": bootstrap, "responses_topic": topic})
+    failures: list[BaseException] = []
+    try:
+        ensure_topics(target)
+        producer = KafkaProducer(
+            bootstrap_servers=bootstrap,
+            client_id="voc-company",
+            acks="all",
+            # As the product's producer: a retry may store a record twice in Kafka, and the
+            # worker stores a response id once.
+            enable_idempotence=False,
+            linger_ms=20,
+            batch_size=512 * 1024,
+            compression_type=None if compression == "none" else compression,
+            max_request_size=settings.max_message_bytes * 32,
+        )
+        try:
+            for sent, (unit, value) in enumerate(records, start=1):
+                future = producer.send(topic, key=unit.encode(), value=value)
+                future.add_errback(failures.append)
+                if sent % PROGRESS_EVERY == 0:
+                    print(f"  {sent} sent", file=sys.stderr, flush=True)
+            producer.flush(timeout=120)
+        finally:
+            producer.close(timeout=10)
+    except BrokerUnavailable as exc:
+        sys.exit(f"voc company: {exc}")
+    except KafkaError as exc:
+        sys.exit(f"voc company: broker {bootstrap}: {exc}")
+    if failures:
+        sys.exit(f"voc company: {len(failures)} responses not acknowledged, e.g. {failures[0]}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="voc", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -282,6 +374,26 @@ def main(argv: list[str] | None = None) -> None:
         help="score JSON lines from stdin: "
         '{"comment": ..., "score": 3, "score_kind": "nps", "language": ..., "id": ...}',
     )
+    firm = sub.add_parser(
+        "company",
+        help="a made-up company at scale: its org tree, then a week of responses to the broker",
+    )
+    firm.add_argument("--units", type=int, default=500, help="stores (default 500)")
+    firm.add_argument("--regions", type=int, help="default: one per 10 stores, at most 10")
+    firm.add_argument("--responses", type=int, default=1_000_000, help="0: the org tree only")
+    firm.add_argument("--days", type=float, default=7.0, help="how far back they go")
+    firm.add_argument("--seed", type=int, default=1, help="the same seed, the same company")
+    firm.add_argument(
+        "--end", type=datetime.fromisoformat, help="the newest response (default: now)"
+    )
+    firm.add_argument(
+        "--out", type=Path, default=Path(".voc/company"), help="for org_tree.yaml (and responses)"
+    )
+    firm.add_argument(
+        "--bootstrap", help="produce to this broker (default: write DIR/responses.jsonl)"
+    )
+    firm.add_argument("--topic", help="default: VOC_RESPONSES_TOPIC")
+    firm.add_argument("--compression", choices=["none", "gzip", "lz4"], default="none")
     directory_cli.add_commands(sub)
     args = parser.parse_args(argv)
     settings = _settings()
@@ -294,6 +406,7 @@ def main(argv: list[str] | None = None) -> None:
         "demo": cmd_demo,
         "schema": cmd_schema,
         "score": cmd_score,
+        "company": cmd_company,
         "users": directory_cli.run,
         "units": directory_cli.run,
         "keys": directory_cli.run,

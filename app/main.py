@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -17,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from alerts.rules import DEFAULT_RULES, load_rules
 from app.api import admin, alerts, auth, errors, ingest, ops, read, ws
 from app.api.deps import Runtime
+from app.api.live import LiveBarometers, rollup
 from app.api.middleware import BodyLimit, SecurityHeaders
 from app.broker.producer import Producer
 from app.broker.topics import ensure_topics
@@ -29,7 +31,8 @@ from app.hub import make_hub
 from app.hub.fanout import Fanout
 from app.notifications import AlertNotifier
 from app.orgfile import read_units
-from ingest.worker import IngestWorker, run_worker
+from ingest.assembly import build_worker
+from ingest.worker import run_worker
 from sentiment import CommentScorer
 
 log = logging.getLogger(__name__)
@@ -50,12 +53,17 @@ def create_app(settings: Settings) -> FastAPI:
             # Workers and REST ingest retry on their own; /readyz shows the broker as failed.
             log.warning("could not create topics at start", extra={"error": str(exc)})
         rules = load_rules(settings.alert_rules_file or DEFAULT_RULES)
+        units = directory.TreeCache(engine)
+        live = LiveBarometers(
+            rollup(engine, units, ZoneInfo(settings.timezone)),
+            every_s=settings.live_barometer_every_ms / 1000,
+        )
         hub = make_hub(settings)
         await hub.start()
-        fanout = Fanout(hub, settings)
+        fanout = Fanout(hub, settings, observer=live.saw)
         await fanout.start()
+        live.start()
         producer = Producer(settings, client_id="voc-api")
-        units = directory.TreeCache(engine)
         notifier = AlertNotifier(settings, engine, units)
         app.state.runtime = Runtime(
             settings,
@@ -69,13 +77,14 @@ def create_app(settings: Settings) -> FastAPI:
                 settings.login_attempts_per_minute / 60, settings.login_attempts_per_minute
             ),
             rules=rules,
+            live=live,
         )
         # One scorer for every embedded worker: it is pure and thread-safe, and building it
         # reads the lexicons and model weights.
         scorer = CommentScorer(settings.sentiment_negative_from)
         workers = [
-            IngestWorker(
-                settings=settings,
+            build_worker(
+                settings,
                 engine=engine,
                 scorer=scorer,
                 sink=hub.sink(),
@@ -104,6 +113,7 @@ def create_app(settings: Settings) -> FastAPI:
             for thread in threads:
                 await run_in_threadpool(thread.join, 10)
             await run_in_threadpool(notifier.close)
+            await live.stop()
             await fanout.stop()
             await hub.stop()
             await run_in_threadpool(producer.close)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 INGESTED = Counter("voc_responses_ingested", "Responses stored for the first time.")
 DUPLICATES = Counter(
@@ -36,4 +36,16 @@ HUB_RECONNECTS = Counter(
 )
 HUB_GAPS = Counter(
     "voc_hub_gaps", "Times hub event ids broke continuity here, so cockpits were told to reload."
+)
+LIVE_BAROMETER_SECONDS = Histogram(
+    "voc_live_barometer_seconds",
+    "Time to compute one watched scope's barometer for its live push (count: computations).",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+LIVE_BAROMETER_SCOPES = Gauge(
+    "voc_live_barometer_scopes", "Barometer scopes websocket clients watch on this instance."
+)
+LIVE_BAROMETER_FAILURES = Counter(
+    "voc_live_barometer_failures",
+    "Live barometer computations that failed (pushed with the next response).",
 )

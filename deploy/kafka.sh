@@ -13,7 +13,8 @@ LIB="$HERE/kafka/lib"
 jars() {
   if [ -f "$LIB/.complete" ]; then return; fi
   command -v mvn >/dev/null || { echo "Maven is needed to fetch Apache Kafka's jars" >&2; exit 1; }
-  (cd "$HERE/kafka" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -DoutputDirectory=lib -DincludeScope=runtime)
+  # To stderr: `start` prints the bootstrap address alone on stdout (Maven still writes color resets).
+  (cd "$HERE/kafka" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -DoutputDirectory=lib -DincludeScope=runtime) >&2
   touch "$LIB/.complete"
 }
 

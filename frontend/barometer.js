@@ -6,35 +6,24 @@ import { $, SMALL_SAMPLE, count, el, npsBand, npsText, num, plural, sampleSize, 
 const PERIOD = { hour: 'last hour', today: 'today', '7d': '7 days' };
 const HOUR_MS = 3600_000;
 
-// `snap`: the newest snapshot; live events carry no hourly trend or parent figures, so those stay
-// from the last one fetched.
-const baro = { snap: null, revision: null };
+// `snap`: the newest snapshot shown, read from the API or pushed by it for the page's scope.
+const baro = { snap: null };
 
 export const barometerWindow = () => document.querySelector('input[name="baro-window"]:checked')?.value ?? 'today';
 
 /**
- * Takes a snapshot from the API or a live event, unless an older one than shown. Live snapshots
- * carry their unit's revision: two workers writing one unit may publish out of order, and of two
- * revisions the higher is the newer whatever the clocks say. Without both, the later as_of wins.
+ * Shows a snapshot, read or pushed, unless it is older than the one shown: a read answered before a
+ * push may arrive after it, and must not take the newer figures back.
  */
-export function applySnapshot(snap, revision = null) {
+export function applySnapshot(snap) {
   if (!snap || typeof snap !== 'object') return;
-  const ranked = revision != null && baro.revision != null;
-  if (ranked ? revision < baro.revision : timeOf(snap.as_of) < timeOf(baro.snap?.as_of)) return;
-  baro.revision = revision ?? baro.revision;
-  const kept = baro.snap ?? {};
-  const fetched = Array.isArray(snap.hourly) && snap.hourly.length > 0; // the API's, not a live event
-  baro.snap = {
-    ...snap,
-    hourly: fetched ? snap.hourly : kept.hourly ?? [],
-    parent: fetched ? snap.parent ?? null : kept.parent ?? null,
-  };
+  if (timeOf(snap.as_of) < timeOf(baro.snap?.as_of)) return;
+  baro.snap = snap;
   render();
 }
 
 export function resetBarometer() {
   baro.snap = null;
-  baro.revision = null;
   $('nps-value').textContent = '—';
   $('nps-count').textContent = 'No NPS answers yet';
   $('nps-small').hidden = true;

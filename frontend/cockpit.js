@@ -13,7 +13,6 @@ import { currentScreen, initScreens, onScreen, replaceScreen, showAlertsTab } fr
 
 const HISTORY_LIMIT = 50;
 const REFETCH_MIN_GAP_MS = 2000;
-const PARENT_REFETCH_MS = 10000;
 const BACKOFF_MAX_MS = 15000;
 const RELATIVE_TIME_EVERY_MS = 30000;
 // Windows slide even when nobody answers: a quiet page would otherwise keep an hour-old "last hour".
@@ -37,14 +36,17 @@ const watch = { orgUnits: uniq(params.getAll('org_unit')), touchpoints: uniq(par
 // page without leaving its URL, so the link still holds once the manager has signed in.
 const linkedAlert = /^[1-9][0-9]{0,14}$/.test(params.get('alert') ?? '') ? Number(params.get('alert')) : null;
 
-// Set at sign-in from /api/v1/units. `named`: the units shown as watched ([]: all of them). `covered`:
-// the watched units with everything below them (null: whatever the server sends). `direct`: the one
-// leaf unit whose live barometer events are the page's figures; any other scope is rolled up by the
-// server, so its barometer is re-fetched. `manages`: a manager or admin (alerts).
-const scope = { user: null, units: new Map(), named: [], covered: null, direct: null, manages: false };
+// Set at sign-in from /api/v1/units. `named`: the units shown as watched, as the server names the
+// scope of the barometers it pushes ([]: all of them). `covered`: the watched units with everything
+// below them (null: whatever the server sends). `manages`: a manager or admin (alerts).
+const scope = { user: null, units: new Map(), named: [], covered: null, manages: false };
 
 const watchesOrg = (org) => !scope.covered || scope.covered.has(org);
 const watchesTouchpoint = (tp) => !watch.touchpoints.length || watch.touchpoints.includes(tp);
+const sameSet = (xs, ys) => Array.isArray(xs) && xs.length === ys.length && ys.every((y) => xs.includes(y));
+// A barometer the server pushed for this page's scope; the worker's older events carry no scope.
+const isOurs = (pushed) => pushed != null && typeof pushed === 'object' &&
+  sameSet(pushed.org_units, scope.named) && sameSet(pushed.touchpoints, watch.touchpoints);
 const unitName = (id) => scope.units.get(id)?.name ?? id;
 
 // `run` counts sign-ins and sign-outs; `generation` counts loads: a late answer of an older one is dropped.
@@ -117,10 +119,9 @@ function refetcher(what, fetch, apply, gapMs = REFETCH_MIN_GAP_MS) {
   }, gapMs);
 }
 
-// At most one fetch every REFETCH_MIN_GAP_MS, however many events arrive.
+// At most one fetch every REFETCH_MIN_GAP_MS, however many events arrive. The barometer is pushed as it
+// moves; it is read from the API at load, after a resume and every minute.
 const requestBarometer = refetcher('Barometer', fetchBarometer, applySnapshot);
-// A leaf unit's figures come live; its parent's (aggregates beside them) only from the API.
-const requestParent = refetcher('Barometer', fetchBarometer, applySnapshot, PARENT_REFETCH_MS);
 const requestJourneyNow = refetcher('Journey', fetchJourney, showJourney);
 const requestHistory = refetcher('Comments', fetchHistory, mergeHistory);
 
@@ -225,7 +226,7 @@ function onSubscribed(msg) {
   state.attempt = 0;
   if (state.resuming) {
     setConn('live');
-    return requestBarometer(); // barometers: catch up beyond what the replay covers
+    return requestBarometer(); // pushed barometers are not replayed: catch up from the API
   }
   if (num(msg.latest_id) != null) state.lastId = msg.latest_id;
   reload(state.loaded ? 'gap' : 'start');
@@ -251,29 +252,17 @@ function onManagerEvent(ev) {
   else onLoopEvent(ev.data);
 }
 
+// Barometers come whole, rolled up by the server for the page's scope, with the parent beside them:
+// shown as they come. A comment (one per stored response) moves the journey, which is re-read.
 function onEvent(ev) {
   if (num(ev.id) != null) state.lastId = Math.max(state.lastId ?? ev.id, ev.id);
-  if (ev.type !== 'barometer') {
-    if (state.buffer) state.buffer.push(ev.data);
-    else { show(ev.data, { live: true }); settle(); }
+  if (ev.type === 'barometer') {
+    if (isOurs(ev.scope)) applySnapshot(ev.data);
     return;
   }
-  if (!watchesOrg(ev.org_unit)) return;
-  if (ev.touchpoint != null) requestJourney();
-  if (scope.direct) {
-    if (ev.org_unit !== scope.direct || ev.touchpoint != null) return;
-    applySnapshot(ev.data, num(ev.revision));
-    requestParent();
-  } else if (barometerMoved(ev)) {
-    requestBarometer();
-  }
-}
-
-// Each batch sends a barometer event for (unit, null) and for each (unit, touchpoint) it touched.
-// A page watching touchpoints also gets (unit, null) events for the others: its figures moved only
-// when a watched (unit, touchpoint) did.
-function barometerMoved(ev) {
-  return watch.touchpoints.length ? watch.touchpoints.includes(ev.touchpoint) : ev.touchpoint == null;
+  if (ev.type === 'comment' && watchesOrg(ev.org_unit)) requestJourney();
+  if (state.buffer) state.buffer.push(ev.data);
+  else { show(ev.data, { live: true }); settle(); }
 }
 
 function onClose(code) {
@@ -310,9 +299,6 @@ function setScope(user, units) {
   // An admin's "all" is the whole tree; anyone else's is the units they were given.
   const mine = user.role === 'admin' || !Array.isArray(user.org_units) ? [] : user.org_units;
   scope.named = watch.orgUnits.length ? watch.orgUnits : mine;
-  const [only] = scope.named;
-  const leaf = scope.named.length === 1 && scope.units.has(only) && !children.has(only);
-  scope.direct = leaf && !watch.touchpoints.length ? only : null;
 }
 
 function renderWatch() {
@@ -358,7 +344,7 @@ function halt() {
   state.ws = null;
   ws?.close(1000);
   clearInterval(state.countdown);
-  for (const request of [requestBarometer, requestParent, requestJourneyNow, requestHistory]) request.cancel();
+  for (const request of [requestBarometer, requestJourneyNow, requestHistory]) request.cancel();
   Object.assign(state, { countdown: null, subscribed: false, buffer: null, reloading: false, journeyStale: false });
 }
 

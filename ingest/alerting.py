@@ -1,18 +1,17 @@
-"""What a batch raises: alert rows for the rules its responses (and their units) fire."""
+"""What a batch raises: alerts for the rules its responses (and their units) fire. Pure."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from alerts.engine import Earlier, Trigger, assess_response, assess_unit
 from alerts.lifecycle import deadlines
 from alerts.rules import DropRule, RepeatRule, RuleBook
-from app.core.barometer import BarometerBook
-from app.core.events import AlertEvent, AlertState, AlertView
+from app.core.barometer import Counts, figures, is_detractor
+from app.core.events import Barometer, BarometerSnapshot, SurveyResponse, Window
 from app.core.settings import Settings
-from ingest.batch import Scored
+from app.core.writes import NewAlert, Scored
 
 
 def repeat_window(rules: RuleBook) -> timedelta | None:
@@ -21,15 +20,19 @@ def repeat_window(rules: RuleBook) -> timedelta | None:
     return timedelta(days=max(days)) if days else None
 
 
+def has_drop_rule(rules: RuleBook) -> bool:
+    return any(isinstance(r, DropRule) for r in rules.rules)
+
+
 def response_alerts(
     rules: RuleBook,
     scored: Sequence[Scored],
     stored_earlier: Mapping[str, Sequence[tuple[str, datetime]]],
     now: datetime,
     settings: Settings,
-) -> dict[str, dict[str, Any]]:
-    """Alert rows by response id. A customer's dissatisfied responses earlier in the same batch
-    count as earlier ones, like those already stored.
+) -> list[NewAlert]:
+    """The alerts of a batch's responses. A customer's dissatisfied responses earlier in the
+    same batch count as earlier ones, like those already stored.
 
     A response submitted more than VOC_ALERT_MAX_AGE_HOURS before `now` (an imported history, a
     survey tool's late backlog) raises nothing: a call-back deadline counted from its arrival
@@ -45,7 +48,7 @@ def response_alerts(
                 Earlier(item.response.response_id, item.response.submitted_at)
             )
     oldest = now - timedelta(hours=settings.alert_max_age_hours)
-    rows = {}
+    raised = []
     for item in scored:
         if item.response.submitted_at < oldest:
             continue
@@ -54,51 +57,53 @@ def response_alerts(
             rules, item.response, item.assessment, earlier.get(ref, []) if ref else []
         )
         if trigger is not None:
-            rows[item.response.response_id] = alert_row(trigger, now, settings)
-    return rows
+            raised.append(new_alert(trigger, now, settings, item.response))
+    return raised
 
 
 def unit_alerts(
-    rules: RuleBook, book: BarometerBook, units: Iterable[str], now: datetime, settings: Settings
-) -> list[dict[str, Any]]:
-    if not any(isinstance(r, DropRule) for r in rules.rules):
+    rules: RuleBook,
+    hours: Mapping[str, Counts],
+    weeks: Mapping[str, Counts],
+    units: Iterable[str],
+    now: datetime,
+    settings: Settings,
+) -> list[NewAlert]:
+    """Drop alerts of `units`, given each unit's counts over the HOUR and WEEK windows."""
+    if not has_drop_rule(rules):
         return []
-    return [
-        alert_row(trigger, now, settings)
-        for unit in sorted(set(units))
-        for trigger in assess_unit(rules, book.snapshot(unit, None, now))
-    ]
+    raised = []
+    for unit in sorted(set(units)):
+        windows = {
+            Window.HOUR: figures(hours.get(unit, Counts())),
+            Window.TODAY: Barometer(),
+            Window.WEEK: figures(weeks.get(unit, Counts())),
+        }
+        snapshot = BarometerSnapshot(
+            org_unit=unit, touchpoint=None, as_of=now, windows=windows, trend=[]
+        )
+        raised += [new_alert(t, now, settings) for t in assess_unit(rules, snapshot)]
+    return raised
 
 
-def alert_row(trigger: Trigger, now: datetime, settings: Settings) -> dict[str, Any]:
+def new_alert(
+    trigger: Trigger, now: datetime, settings: Settings, response: SurveyResponse | None = None
+) -> NewAlert:
     due_ack, due_resolve = deadlines(
         trigger.severity, now, settings.alert_ack_minutes, settings.alert_resolve_hours
     )
-    return {
-        "dedup_key": trigger.dedup_key,
-        "org_unit": trigger.org_unit,
-        "touchpoint": trigger.touchpoint,
-        "response_id": trigger.response_id,
-        "rules": list(trigger.rules),
-        "rules_version": trigger.rules_version,
-        "severity": trigger.severity.value,
-        "reasons": trigger.reasons,
-        "state": AlertState.OPEN.value,
-        "assignee": None,
-        "created_at": now,
-        "due_ack_at": due_ack,
-        "due_resolve_at": due_resolve,
-        "acknowledged_at": None,
-        "resolved_at": None,
-        "closed_at": None,
-        "root_cause": None,
-        "resolution_note": None,
-        "escalations": 0,
-    }
-
-
-def alert_payloads(views: Sequence[AlertView]) -> list[bytes]:
-    return [
-        AlertEvent(org_unit=v.org_unit, touchpoint=v.touchpoint, data=v).model_dump_json().encode()
-        for v in views
-    ]
+    return NewAlert(
+        dedup_key=trigger.dedup_key,
+        org_unit=trigger.org_unit,
+        touchpoint=trigger.touchpoint,
+        response_id=trigger.response_id,
+        rules=trigger.rules,
+        rules_version=trigger.rules_version,
+        severity=trigger.severity,
+        reasons=trigger.reasons,
+        created_at=now,
+        due_ack_at=due_ack,
+        due_resolve_at=due_resolve,
+        submitted_at=response.submitted_at if response is not None else None,
+        detractor=response is not None and is_detractor(response.score_kind, response.score),
+    )

@@ -12,13 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
-from alerts.figures import AlertTimes, Detractor, loop_figures
+from alerts.figures import AlertTimes, Detractor, loop_figures, past_until
 from alerts.lifecycle import InvalidTransition, check_move
 from alerts.rules import RuleBook
 from app import metrics
 from app.api.deps import PrincipalDep, Runtime, RuntimeDep
 from app.api.errors import SIGNED_IN, documented
 from app.core.access import Principal, Role, resolve_units
+from app.core.aggregates import epoch_minute
 from app.core.errors import HubUnavailable
 from app.core.events import (
     AlertEvent,
@@ -29,7 +30,7 @@ from app.core.events import (
     Severity,
 )
 from app.core.org import OrgTree
-from app.db import alerting, directory
+from app.db import aggregates, alerting, directory
 from app.db.models import AlertEventRow, AlertRow, ResponseRow, UserRow
 from app.db.store import MAX_ID
 
@@ -155,11 +156,22 @@ def _figures(
     runtime: Runtime, units: tuple[str, ...], label: str | None, now: datetime, days: int
 ) -> LoopFigures:
     since = now - timedelta(days=days)
-    alerts, detractors = alerting.loop_rows(runtime.engine, org_units=units, since=since)
+    until = past_until(now)
+    with runtime.engine.connect() as connection:
+        alerts, resolved = alerting.loop_rows(connection, org_units=units, since=since)
+        detractors = aggregates.scope_total(
+            connection,
+            runtime.units.get(),
+            covered=units or None,
+            from_hour=epoch_minute(since) // 60,
+            until_hour=epoch_minute(until) // 60,
+        ).detractors
     return loop_figures(
         label,
         [AlertTimes(AlertState(s), c, a, r) for s, c, a, r in alerts],
-        [Detractor(s, r) for s, r in detractors],
+        detractors_past=detractors,
+        past_until=until,
+        resolved=[Detractor(s, r) for s, r in resolved],
         now=now,
         days=days,
     )

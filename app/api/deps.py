@@ -17,6 +17,7 @@ from starlette.requests import HTTPConnection
 
 from alerts.rules import RuleBook
 from app import security
+from app.api.live import LiveBarometers
 from app.broker.producer import Producer
 from app.core.access import Principal, Role
 from app.core.ratelimit import RateLimiter
@@ -97,6 +98,7 @@ class Runtime:
     ingest_limiter: RateLimiter
     login_limiter: RateLimiter
     rules: RuleBook
+    live: LiveBarometers
     key_usage: KeyUsage = field(default_factory=KeyUsage)
     sockets: OpenSockets = field(default_factory=OpenSockets)
     workers: Sequence[Monitored] = ()

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import PrincipalDep, RuntimeDep
 from app.api.errors import SIGNED_IN, documented
+from app.api.live import label_of, named_units
 from app.core.access import Principal, resolve_units
 from app.core.events import (
     BarometerSnapshot,
@@ -59,15 +60,6 @@ async def _scope(
     tree = await run_in_threadpool(runtime.units.get)
     covered = resolve_units(_normalised(requested), tree=tree, visible=principal.visible(tree))
     return () if covered is None else tuple(sorted(covered))
-
-
-def _label(principal: Principal, requested: tuple[str, ...]) -> str | None:
-    """The unit a barometer is named after: the one asked for, or the caller's only unit."""
-    if len(requested) == 1:
-        return requested[0]
-    if not requested and len(principal.units) == 1 and not principal.sees_everything:
-        return principal.units[0]
-    return None
 
 
 class ResponsePage(BaseModel):
@@ -141,7 +133,7 @@ async def get_barometers(
     aggregate figures and their counts, never a comment or a customer.
     """
     org_units, touchpoints = await _scope(runtime, principal, org_unit), _normalised(touchpoint)
-    label = _label(principal, _normalised(org_unit))
+    label = label_of(named_units(principal, _normalised(org_unit)))
     windows = [window] if window is not None else list(Window)
 
     def compute() -> BarometerSnapshot:
@@ -174,11 +166,12 @@ async def get_journey(
     cover the units below them, as for the barometers.
     """
     org_units = await _scope(runtime, principal, org_unit)
-    label = _label(principal, _normalised(org_unit))
+    label = label_of(named_units(principal, _normalised(org_unit)))
 
     def compute() -> Journey:
         return rollups.journey(
             runtime.engine,
+            runtime.units.get(),
             ZoneInfo(runtime.settings.timezone),
             covered=org_units,
             steps=runtime.settings.journey,

@@ -1,4 +1,4 @@
-"""The cockpit websocket at /ws: subscribe with a filter, receive hub events as JSON text."""
+"""The cockpit websocket at /ws: subscribe with a filter, receive hub events and live barometers."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from app.api.deps import (
     origin_allowed,
     presented_token,
 )
+from app.api.live import Scope
 from app.core.access import OutOfScope, Principal, Role, UnknownUnits, resolve_units
 from app.core.events import Slug, explain
 from app.hub.fanout import Fanout, Filter, Subscriber
@@ -81,6 +82,7 @@ async def cockpit_events(websocket: WebSocket) -> None:
             )
         finally:
             runtime.sockets.remove(principal.user_id, subscriber)
+            runtime.live.leave(subscriber)
         for failure in failures:
             log.error("websocket connection failed", exc_info=failure)
         if subscriber.closed.is_set():
@@ -129,6 +131,8 @@ async def _receive(
             alerts=principal.role is not Role.FRONTLINE,
         )
         fanout.subscribe(subscriber, watch, request.last_id)
+        scope = Scope.of(principal, request.org_units, request.touchpoints)
+        runtime.live.watch(subscriber, scope, covered)
 
 
 def _error(subscriber: Subscriber, message: str) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.core.events import (
+    CES_HIGH_EFFORT_FROM,
     FUTURE_SKEW,
     SCORE_RANGES,
     Barometer,
@@ -45,16 +46,23 @@ class Counts:
     csat_total: int = 0
     ces_responses: int = 0
     ces_total: int = 0
+    ces_high_effort: int = 0
     sentiment_responses: int = 0
     sentiment_total: float = 0.0
     flagged: int = 0
+    negative_comments: int = 0
 
     @property
     def nps_responses(self) -> int:
         return self.promoters + self.passives + self.detractors
 
     def record(
-        self, score_kind: ScoreKind, score: int, polarity: float | None, dissatisfied: bool
+        self,
+        score_kind: ScoreKind,
+        score: int,
+        polarity: float | None,
+        dissatisfied: bool,
+        negative_comment: bool = False,
     ) -> None:
         self.responses += 1
         if score_kind == ScoreKind.NPS:
@@ -71,10 +79,12 @@ class Counts:
         else:
             self.ces_responses += 1
             self.ces_total += score
+            self.ces_high_effort += score >= CES_HIGH_EFFORT_FROM
         if polarity is not None:
             self.sentiment_responses += 1
             self.sentiment_total += polarity
         self.flagged += dissatisfied
+        self.negative_comments += negative_comment
 
     def merge(self, other: Counts) -> None:
         self.responses += other.responses
@@ -86,14 +96,15 @@ class Counts:
         self.csat_total += other.csat_total
         self.ces_responses += other.ces_responses
         self.ces_total += other.ces_total
+        self.ces_high_effort += other.ces_high_effort
         self.sentiment_responses += other.sentiment_responses
         self.sentiment_total += other.sentiment_total
         self.flagged += other.flagged
+        self.negative_comments += other.negative_comments
 
-    def remove(self, other: Counts) -> None:
-        """Take back what `merge` added; rare (a worker forgetting a unit), so written generally."""
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) - getattr(other, f.name))
+
+def is_detractor(score_kind: ScoreKind, score: int) -> bool:
+    return score_kind is ScoreKind.NPS and score < PASSIVE_FROM
 
 
 def _ratio(part: float, whole: int, scale: int, digits: int) -> float | None:
@@ -156,13 +167,6 @@ class _Series:
     def get(self, key: int) -> Counts | None:
         return self._buckets.get(key)
 
-    def remove(self, other: _Series) -> None:
-        """Take `other`'s counts out of this series, bucket by bucket."""
-        for key, counts in other._buckets.items():
-            mine = self._buckets.get(key)
-            if mine is not None:
-                mine.remove(counts)
-
     def total(self, first: int, last: int) -> Counts:
         """Sum of buckets `first` to `last`, both included."""
         total = Counts()
@@ -200,10 +204,13 @@ class Tally:
     score: int
     polarity: float | None
     dissatisfied: bool
+    negative_comment: bool = False
 
 
 class BarometerBook:
-    """Live counts per scope: O(1) per response added, a few hundred buckets per snapshot.
+    """Counts per scope, bucketed in time, and the windows and trends read from them: what a
+    snapshot of a scope is computed from, summed from aggregate rows (`add_counts`) or counted
+    response by response (`add`, which tests and benchmarks use as the reference).
 
     Scopes are (org unit, None), (org unit, touchpoint) and, for all org units together,
     (None, None) and (None, touchpoint). Responses are bucketed by `submitted_at`: per minute for
@@ -225,7 +232,7 @@ class BarometerBook:
     answers dated after now. Minutes are in UTC. The hourly trend, when asked for, is the same
     per UTC hour of the WEEK window (168 points).
 
-    Not thread-safe: one book per worker.
+    Not thread-safe: one book per computation.
     """
 
     def __init__(self, tz: ZoneInfo) -> None:
@@ -263,8 +270,46 @@ class BarometerBook:
                 series.hours.bucket(minute // 60, newest // 60),
             ):
                 if counts is not None:
-                    counts.record(t.score_kind, t.score, t.polarity, t.dissatisfied)
+                    counts.record(
+                        t.score_kind, t.score, t.polarity, t.dissatisfied, t.negative_comment
+                    )
         return True
+
+    def add_counts(
+        self,
+        org_unit: str | None,
+        touchpoint: str,
+        counts: Counts,
+        *,
+        hour: int | None = None,
+        minute: int | None = None,
+    ) -> None:
+        """Count what was already counted into one epoch hour (or one epoch minute) bucket of a
+        scope, as aggregate rows hold it. Hours feed the TODAY and WEEK windows and the hourly
+        trend; minutes the HOUR window and the per-minute trend: give both for a full snapshot.
+
+        `org_unit` None counts only into the all-units scopes (a caller summing several units).
+        """
+        if minute is not None and hour is None:
+            key, minutes = minute, True
+        elif hour is not None and minute is None:
+            key, minutes = hour, False
+        else:
+            raise ValueError("give either an hour or a minute")
+        self._newest_minute = max(self._newest_minute, key if minutes else key * 60)
+        scopes: list[Scope] = [(None, None), (None, touchpoint)]
+        if org_unit is not None:
+            scopes += [(org_unit, None), (org_unit, touchpoint)]
+        for scope in scopes:
+            series = self._scopes.get(scope)
+            if series is None:
+                series = self._scopes[scope] = _ScopeSeries()
+            if minutes:
+                bucket = series.minutes.bucket(key, self._newest_minute)
+            else:
+                bucket = series.hours.bucket(key, self._newest_minute // 60)
+            if bucket is not None:
+                bucket.merge(counts)
 
     def snapshot(
         self, org_unit: str | None, touchpoint: str | None, now: datetime, *, hourly: bool = False
@@ -325,20 +370,6 @@ class BarometerBook:
             midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
             return int(midnight.timestamp() // 3600) * 60
         return (minute // 60 - WEEK_HOURS + 1) * 60
-
-    def forget(self, org_unit: str) -> None:
-        """Drop what was counted for `org_unit`, also from the all-units scopes: what a worker
-        does before reloading a unit from the database when another worker wrote to it."""
-        for scope in [s for s in self._scopes if s[0] == org_unit]:
-            series = self._scopes.pop(scope)
-            aggregate = self._scopes.get((None, scope[1]))
-            if aggregate is not None:
-                aggregate.minutes.remove(series.minutes)
-                aggregate.hours.remove(series.hours)
-
-    def clear(self) -> None:
-        self._scopes.clear()
-        self._newest_minute = 0
 
 
 def _ahead_minute(now: datetime) -> int:

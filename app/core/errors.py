@@ -38,3 +38,12 @@ class HubUnavailable(VocError):
 
 class ConfigurationError(VocError):
     """Settings that parse but cannot work together (the message names the variable)."""
+
+
+class TreeChanged(VocError):
+    """The org tree changed since a batch's roll-ups were counted: nothing of the batch was
+    written; count it again for the new tree."""
+
+
+class StoreUnavailable(VocError):
+    """The database could not be reached; nothing of the call was written. Retry later."""

@@ -501,18 +501,8 @@ class LoopEvent(BaseModel):
     data: LoopFigures
 
 
-class BarometerEvent(BaseModel):
-    type: Literal["barometer"] = "barometer"
-    org_unit: str
-    touchpoint: str | None
-    data: BarometerSnapshot
-    # Responses ever stored for the unit when the snapshot was taken. Two workers writing one
-    # unit publish in either order: of two snapshots, the higher revision is the newer.
-    revision: int | None = None
-
-
 HubEvent = Annotated[
-    CommentEvent | FlagEvent | BarometerEvent | AlertEvent | LoopEvent,
+    CommentEvent | FlagEvent | AlertEvent | LoopEvent,
     Field(discriminator="type"),
 ]
 

@@ -33,9 +33,14 @@ class TreeError(ValueError):
 
 
 class OrgTree:
-    """An immutable, validated forest of org units with subtree and ancestor look-ups."""
+    """An immutable, validated forest of org units with subtree and ancestor look-ups.
 
-    def __init__(self, units: Iterable[OrgUnit] = ()) -> None:
+    `version` is the stored tree's: it grows whenever units are added, moved or removed, so
+    roll-ups counted for one tree are never written for another (see app/db/aggregates.py).
+    """
+
+    def __init__(self, units: Iterable[OrgUnit] = (), version: int = 0) -> None:
+        self.version = version
         self._units: dict[str, OrgUnit] = {}
         for unit in units:
             if unit.id in self._units:
@@ -99,6 +104,27 @@ class OrgTree:
             chain.append(unit.parent)
             unit = self._units.get(unit.parent)
         return chain
+
+    def is_leaf(self, unit_id: str) -> bool:
+        return not self._children.get(unit_id)
+
+    def rolled_into(self, unit_id: str) -> tuple[str, ...]:
+        """The units whose roll-ups count a response of `unit_id`: its ancestors, and itself
+        when units sit below it (a leaf's own counts are its roll-up)."""
+        own = () if self.is_leaf(unit_id) else (unit_id,)
+        return (*own, *self.ancestors(unit_id))
+
+    def tops(self, unit_ids: Iterable[str] | None) -> list[str]:
+        """The fewest units whose subtrees hold exactly the subtrees of `unit_ids` (None: the
+        roots), sorted: a set of units covered by a read is the sum of its tops' roll-ups."""
+        if unit_ids is None:
+            return list(self._children.get(None, []))
+        given = {u for u in unit_ids if u in self._units}
+        return sorted(u for u in given if not set(self.ancestors(u)) & given)
+
+    def structure(self) -> frozenset[tuple[str, str | None]]:
+        """Each unit with its parent: what roll-ups depend on (names and kinds do not)."""
+        return frozenset((u.id, u.parent) for u in self._units.values())
 
     def covering(self, unit_ids: Iterable[str]) -> frozenset[str]:
         """Every unit in the subtrees of `unit_ids`."""

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from app.core.events import AlertView, Assessment, SurveyResponse
+from app.core.org import OrgTree
+from app.core.writes import Committed, Facts, FactsQuery, Writes
 
 
 class Scorer(Protocol):
@@ -30,3 +33,19 @@ class AlertSink(Protocol):
     dead endpoint may never slow ingest."""
 
     def raised(self, alerts: Sequence[AlertView]) -> None: ...
+
+
+class IngestStore(Protocol):
+    """What the ingest worker stores through (app/db/batches.py). Raises StoreUnavailable when
+    the database cannot be reached; nothing of the failed call was written."""
+
+    def tree(self, *, fresh: bool = False) -> OrgTree:
+        """The org tree as stored (cached; `fresh`: read it again now)."""
+
+    def facts(self, query: FactsQuery) -> Facts: ...
+
+    def commit(self, writes: Writes) -> Committed:
+        """Write a batch in one transaction; TreeChanged if it was counted for an older tree."""
+
+    def prune(self, now: datetime) -> None:
+        """Delete what no figure as of `now` reads any more."""

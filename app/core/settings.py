@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     ws_replay_events: int = Field(default=2000, ge=0)
     # Events queued for one websocket client before it is judged too slow and disconnected.
     ws_client_queue: int = Field(default=256, ge=1)
+    # How often, at most, this instance recomputes a watched scope's barometer and pushes it.
+    live_barometer_every_ms: int = Field(default=250, ge=10, le=60_000)
 
     # Comma-separated keys with no unit limit, for deployments that inject secrets; keys made
     # with `voc keys create` or the admin API are stored hashed, revocable and can be limited.

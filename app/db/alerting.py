@@ -12,14 +12,13 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.core.events import AlertState, AlertView, Severity
 from app.db.models import AlertEventRow, AlertRow, ResponseRow
-from app.db.store import insert_new_only
 
 _ALERTS = SQLModel.metadata.tables[AlertRow.__tablename__]
 _RESPONSES = SQLModel.metadata.tables[ResponseRow.__tablename__]
 
 
 def earlier_dissatisfied(
-    engine: sa.Engine, customer_refs: Sequence[str], since: datetime
+    connection: sa.Connection, customer_refs: Sequence[str], since: datetime
 ) -> dict[str, list[tuple[str, datetime]]]:
     """Stored dissatisfied responses of these customers submitted since `since`."""
     found: dict[str, list[tuple[str, datetime]]] = {}
@@ -31,19 +30,9 @@ def earlier_dissatisfied(
         t.c.dissatisfied.is_(True),
         t.c.submitted_at >= since,
     )
-    with engine.connect() as connection:
-        for ref, response_id, submitted_at in connection.execute(query):
-            found.setdefault(ref, []).append((response_id, submitted_at))
+    for ref, response_id, submitted_at in connection.execute(query):
+        found.setdefault(ref, []).append((response_id, submitted_at))
     return found
-
-
-def insert_alerts(engine: sa.Engine, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Alerts not about one response (a unit's drop); a known dedup_key inserts nothing."""
-    if not rows:
-        return []
-    statement = insert_new_only(engine, _ALERTS, "dedup_key")
-    with engine.begin() as connection:
-        return list(connection.execute(statement, list(rows)).scalars())
 
 
 def views(session: Session, rows: Sequence[AlertRow]) -> list[AlertView]:
@@ -182,26 +171,24 @@ def record(
 
 
 def loop_rows(
-    engine: sa.Engine, *, org_units: Sequence[str], since: datetime
+    connection: sa.Connection, *, org_units: Sequence[str], since: datetime
 ) -> tuple[
     list[tuple[str, datetime, datetime | None, datetime | None]],
     list[tuple[datetime, datetime | None]],
 ]:
     """For closed-loop figures: alerts created since `since` (state, created, acknowledged,
-    resolved) and NPS detractors submitted since then with their alert's resolution time."""
-    a, r = _ALERTS.c, _RESPONSES.c
+    resolved), and the resolved alerts of NPS detractors answered since then (answered,
+    resolved)."""
+    a = _ALERTS.c
     alerts_query = sa.select(a.state, a.created_at, a.acknowledged_at, a.resolved_at).where(
         a.created_at >= since
     )
-    detractors_query = (
-        sa.select(r.submitted_at, a.resolved_at)
-        .select_from(_RESPONSES.outerjoin(_ALERTS, a.response_id == r.response_id))
-        .where(r.score_kind == "nps", r.score <= 6, r.submitted_at >= since)
+    resolved_query = sa.select(a.response_submitted_at, a.resolved_at).where(
+        a.detractor.is_(True), a.response_submitted_at >= since, a.resolved_at.is_not(None)
     )
     if org_units:
         alerts_query = alerts_query.where(a.org_unit.in_(org_units))
-        detractors_query = detractors_query.where(r.org_unit.in_(org_units))
-    with engine.connect() as connection:
-        alerts = [tuple(row) for row in connection.execute(alerts_query)]
-        detractors = [tuple(row) for row in connection.execute(detractors_query)]
-    return alerts, detractors
+        resolved_query = resolved_query.where(a.org_unit.in_(org_units))
+    alerts = [tuple(row) for row in connection.execute(alerts_query)]
+    resolved = [tuple(row) for row in connection.execute(resolved_query)]
+    return alerts, resolved

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from app import security
 from app.core.access import Principal, Role
 from app.core.org import OrgTree, OrgUnit, UnitKind
+from app.db import aggregates
 from app.db.models import ApiKeyRow, AuditRow, OrgUnitRow, ResponseRow, SessionRow, UserRow
 
 
@@ -25,10 +26,25 @@ class Conflict(ValueError):
 
 def load_tree(engine: sa.Engine) -> OrgTree:
     with Session(engine) as session:
-        rows = session.exec(select(OrgUnitRow)).all()
-        return OrgTree(
-            OrgUnit(id=r.id, name=r.name, kind=UnitKind(r.kind), parent=r.parent) for r in rows
-        )
+        return _stored_tree(session)
+
+
+def _stored_tree(session: Session) -> OrgTree:
+    rows = session.exec(select(OrgUnitRow)).all()
+    return OrgTree(
+        (OrgUnit(id=r.id, name=r.name, kind=UnitKind(r.kind), parent=r.parent) for r in rows),
+        version=aggregates.tree_version(session.connection()),
+    )
+
+
+def _reshaped(session: Session, before: OrgTree, after: OrgTree) -> OrgTree:
+    """After units were added, moved or removed: a new tree version, and the roll-ups recounted
+    for it, in the same transaction. Workers counting for the old version then count again."""
+    if before.structure() == after.structure():
+        return OrgTree(after, version=before.version)
+    tree = OrgTree(after, version=before.version + 1)
+    aggregates.reshape(session.connection(), tree)
+    return tree
 
 
 def save_units(engine: sa.Engine, units: Sequence[OrgUnit]) -> OrgTree:
@@ -38,6 +54,7 @@ def save_units(engine: sa.Engine, units: Sequence[OrgUnit]) -> OrgTree:
     units and these are checked as one tree. A unit listed twice is refused.
     """
     with Session(engine) as session:
+        before = _stored_tree(session)
         current = {r.id: r for r in session.exec(select(OrgUnitRow)).all()}
         listed = {u.id for u in units}
         kept = (
@@ -50,6 +67,8 @@ def save_units(engine: sa.Engine, units: Sequence[OrgUnit]) -> OrgTree:
             row = current.get(unit.id) or OrgUnitRow(id=unit.id, name=unit.name, kind=unit.kind)
             row.name, row.kind, row.parent = unit.name, unit.kind.value, unit.parent
             session.add(row)
+        session.flush()
+        tree = _reshaped(session, before, tree)
         session.commit()
         return tree
 
@@ -59,13 +78,16 @@ def delete_unit(engine: sa.Engine, unit_id: str) -> None:
         row = session.get(OrgUnitRow, unit_id)
         if row is None:
             raise KeyError(unit_id)
-        load_tree(engine).without(unit_id)
+        before = _stored_tree(session)
+        after = before.without(unit_id)
         used = session.exec(
             select(ResponseRow.id).where(ResponseRow.org_unit == unit_id).limit(1)
         ).first()
         if used is not None:
             raise Conflict(f"{unit_id}: has stored responses; it can be renamed, not deleted")
         session.delete(row)
+        session.flush()
+        _reshaped(session, before, after)
         session.commit()
 
 

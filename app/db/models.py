@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from app.core.events import Assessment, ResponseView, SurveyResponse
+from app.core.events import AlertState, Assessment, ResponseView, SurveyResponse
+from app.core.writes import NewAlert
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -92,14 +93,73 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class UnitRevisionRow(SQLModel, table=True):
-    """How many responses were ever stored for a unit: each insert adds its count in the same
-    transaction, so a worker tells whether another one wrote to the unit since it last did."""
-
-    __tablename__ = "unit_revisions"
+class _Counts(SQLModel):
+    """The count columns of an aggregate row: the fields of `app.core.barometer.Counts`."""
 
     org_unit: str = Field(primary_key=True, max_length=64)
-    revision: int = Field(sa_type=sa.BigInteger)
+    touchpoint: str = Field(primary_key=True, max_length=64)
+    score_kind: str = Field(primary_key=True, max_length=8)
+    responses: int = 0
+    promoters: int = 0
+    passives: int = 0
+    detractors: int = 0
+    csat_responses: int = 0
+    csat_satisfied: int = 0
+    csat_total: int = Field(default=0, sa_type=sa.BigInteger)
+    ces_responses: int = 0
+    ces_total: int = Field(default=0, sa_type=sa.BigInteger)
+    ces_high_effort: int = 0
+    sentiment_responses: int = 0
+    sentiment_total: float = 0.0
+    flagged: int = 0
+    negative_comments: int = 0
+
+
+class UnitHourRow(_Counts, table=True):
+    """A unit's own responses of one epoch hour, per touchpoint and score kind."""
+
+    __tablename__ = "unit_hours"
+    # Reads ask for a unit's last days: a range of this index, however long the history.
+    __table_args__ = (sa.Index("ix_unit_hours_unit_hour", "org_unit", "hour"),)
+
+    hour: int = Field(primary_key=True)
+
+
+class UnitMinuteRow(_Counts, table=True):
+    """A unit's own responses of one epoch minute; kept for the last few hours only."""
+
+    __tablename__ = "unit_minutes"
+    __table_args__ = (sa.Index("ix_unit_minutes_minute", "minute"),)
+
+    minute: int = Field(primary_key=True)
+
+
+class RollupHourRow(_Counts, table=True):
+    """A unit with units below it: its own and its whole subtree's responses of one hour."""
+
+    __tablename__ = "rollup_hours"
+    __table_args__ = (sa.Index("ix_rollup_hours_unit_hour", "org_unit", "hour"),)
+
+    hour: int = Field(primary_key=True)
+
+
+class RollupMinuteRow(_Counts, table=True):
+    """The same roll-up per epoch minute; kept for the last few hours only."""
+
+    __tablename__ = "rollup_minutes"
+    __table_args__ = (sa.Index("ix_rollup_minutes_minute", "minute"),)
+
+    minute: int = Field(primary_key=True)
+
+
+class OrgTreeStateRow(SQLModel, table=True):
+    """The stored tree's version (one row): it grows with every change of units or parents, and
+    a batch's roll-ups are written only for the version they were counted for."""
+
+    __tablename__ = "org_tree_state"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = Field(sa_type=sa.BigInteger)
 
 
 class OrgUnitRow(SQLModel, table=True):
@@ -204,6 +264,36 @@ class AlertRow(SQLModel, table=True):
     resolution_note: str | None = Field(default=None, sa_type=sa.Text)
     # How many levels up the tree it was escalated for a missed deadline.
     escalations: int = 0
+    # Of its response: when it was answered, and whether it is an NPS detractor.
+    response_submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    detractor: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+
+    @classmethod
+    def values(cls, alert: NewAlert) -> dict[str, Any]:
+        """Column values for an insert: open, unassigned, never escalated."""
+        return {
+            "dedup_key": alert.dedup_key,
+            "org_unit": alert.org_unit,
+            "touchpoint": alert.touchpoint,
+            "response_id": alert.response_id,
+            "rules": list(alert.rules),
+            "rules_version": alert.rules_version,
+            "severity": alert.severity.value,
+            "reasons": {k: dict(v) for k, v in alert.reasons.items()},
+            "state": AlertState.OPEN.value,
+            "assignee": None,
+            "created_at": alert.created_at,
+            "due_ack_at": alert.due_ack_at,
+            "due_resolve_at": alert.due_resolve_at,
+            "acknowledged_at": None,
+            "resolved_at": None,
+            "closed_at": None,
+            "root_cause": None,
+            "resolution_note": None,
+            "escalations": 0,
+            "response_submitted_at": alert.submitted_at,
+            "detractor": alert.detractor,
+        }
 
 
 class AlertEventRow(SQLModel, table=True):

@@ -1,18 +1,20 @@
-"""Rolled-up figures for any scope: the barometer and the journey of a set of units."""
+"""Rolled-up figures for any scope: the barometer and the journey of a set of units, summed
+from the aggregate rows of the scope's top units (see app/db/aggregates.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from app.core.barometer import BarometerBook
+from app.core.aggregates import epoch_minute
+from app.core.barometer import MINUTES_KEPT, BarometerBook
 from app.core.events import BarometerSnapshot, ParentBarometer, Window
 from app.core.journey import Journey, journey_of
 from app.core.org import OrgTree, OrgUnit
-from app.db import store
+from app.db import aggregates
 
 
 def barometer(
@@ -30,23 +32,15 @@ def barometer(
     named after `label`, with the per-minute and per-hour trends; with the parent's figures
     beside them when `label` names a unit that has a parent."""
     parent = parent_of(tree, label)
-    book, parent_book = BarometerBook(tz), BarometerBook(tz)
-    # One pass: the parent's subtree holds the units asked for, so its responses feed both.
-    loaded = tuple(sorted(tree.subtree(parent.id))) if parent is not None else tuple(covered)
-    asked = frozenset(covered)
-    for tally in store.tallies(
-        engine, since=now - timedelta(days=7), org_units=loaded, touchpoints=touchpoints
-    ):
-        if parent is not None:
-            parent_book.add(tally)
-        if parent is None or tally.org_unit in asked:
-            book.add(tally)
-    # The book holds only the requested responses, so a (None, None) scope is their union.
+    with engine.connect() as connection:
+        book = _book(connection, tree, tz, covered or None, touchpoints, now)
+        parent_book = _book(connection, tree, tz, [parent.id], touchpoints, now) if parent else None
+    # The book holds only the requested units, so a (None, ...) scope is their union.
     single_touchpoint = touchpoints[0] if len(touchpoints) == 1 else None
     snapshot = book.snapshot(None, single_touchpoint, now, hourly=True)
     snapshot.org_unit = label
     snapshot.windows = {w: snapshot.windows[w] for w in windows}
-    if parent is not None:
+    if parent is not None and parent_book is not None:
         snapshot.parent = ParentBarometer(
             org_unit=parent.id,
             name=parent.name,
@@ -57,6 +51,7 @@ def barometer(
 
 def journey(
     engine: sa.Engine,
+    tree: OrgTree,
     tz: ZoneInfo,
     *,
     covered: Sequence[str],
@@ -66,11 +61,36 @@ def journey(
     now: datetime,
 ) -> Journey:
     """Each touchpoint's figures over `window` for the units `covered` (empty: every unit)."""
-    book = BarometerBook(tz)
-    since = book.window_start(window, now)
-    for tally in store.tallies(engine, since=since, org_units=covered):
-        book.add(tally)
+    with engine.connect() as connection:
+        book = _book(connection, tree, tz, covered or None, (), now)
     return journey_of(book, journey=steps, org_unit=label, window=window, now=now)
+
+
+def _book(
+    connection: sa.Connection,
+    tree: OrgTree,
+    tz: ZoneInfo,
+    covered: Sequence[str] | None,
+    touchpoints: Sequence[str],
+    now: datetime,
+) -> BarometerBook:
+    """A book holding the scope's hours of the last 8 days and minutes of the last 2 hours,
+    summed over its units: what every window and trend of a snapshot as of `now` reads."""
+    book = BarometerBook(tz)
+    minute = epoch_minute(now)
+    sums = aggregates.scope_sums(
+        connection,
+        tree,
+        covered=covered,
+        touchpoints=touchpoints,
+        since_hour=epoch_minute(book.window_start(Window.WEEK, now)) // 60 - 24,
+        since_minute=minute - MINUTES_KEPT,
+    )
+    for touchpoint, hour, counts in sums.hours:
+        book.add_counts(None, touchpoint, counts, hour=hour)
+    for touchpoint, at, counts in sums.minutes:
+        book.add_counts(None, touchpoint, counts, minute=at)
+    return book
 
 
 def parent_of(tree: OrgTree, label: str | None) -> OrgUnit | None:

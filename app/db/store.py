@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import base64
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
-from app.core.barometer import Tally
 from app.core.events import Channel, ScoreKind
-from app.db.models import AlertRow, ResponseRow, UnitRevisionRow
+from app.db.models import ResponseRow
 
 _TABLE = SQLModel.metadata.tables[ResponseRow.__tablename__]
-_ALERTS = SQLModel.metadata.tables[AlertRow.__tablename__]
-_REVISIONS = SQLModel.metadata.tables[UnitRevisionRow.__tablename__]
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Any constant of our own: the PostgreSQL advisory lock migrations hold ("voc" in ASCII).
 _MIGRATION_LOCK = 0x766F63
@@ -66,73 +60,6 @@ def ping(engine: sa.Engine) -> None:
         connection.execute(sa.text("SELECT 1"))
 
 
-def insert_new(
-    engine: sa.Engine,
-    rows: Sequence[dict[str, Any]],
-    alerts: Mapping[str, dict[str, Any]] | None = None,
-) -> Inserted:
-    """Insert rows whose `response_id` is not stored yet, in one transaction.
-
-    Returns the response ids actually inserted (and the ids of their alerts): a redelivered or
-    re-posted response is skipped, which is what makes at-least-once delivery store each
-    response exactly once. `alerts` (by
-    response id) are inserted in the same transaction for the new responses only, so a crash
-    can neither store a response without its alert nor alert twice. Each unit's revision grows
-    by its new rows in the same transaction (see `Revision`).
-    """
-    if not rows:
-        return Inserted(set(), [], {})
-    statement = insert_new_only(engine, _TABLE, "response_id")
-    # Rows as execute-many parameters, not .values(rows): the statement then compiles once and
-    # is cached, where a 500-row VALUES clause took ~200 ms to compile on every batch.
-    with engine.begin() as connection:
-        new = set(connection.execute(statement, list(rows)).scalars())
-        raised = [alerts[r] for r in sorted(new) if alerts and r in alerts]
-        alert_ids: list[int] = []
-        if raised:
-            alert_insert = insert_new_only(engine, _ALERTS, "dedup_key")
-            alert_ids = list(connection.execute(alert_insert, raised).scalars())
-        added = Counter(r["org_unit"] for r in rows if r["response_id"] in new)
-        revisions = _add_revisions(engine, connection, added)
-    return Inserted(new, alert_ids, revisions)
-
-
-def insert_each(
-    engine: sa.Engine,
-    rows: Sequence[dict[str, Any]],
-    alerts: Mapping[str, dict[str, Any]] | None = None,
-    *,
-    attempt: Callable[[Callable[[], Inserted]], Inserted] = lambda insert: insert(),
-) -> tuple[Inserted, dict[str, str]]:
-    """Insert rows one transaction each, so that a row the database refuses costs only itself.
-
-    Returns what `insert_new` returns for the rows stored (each unit's revision being its last,
-    with the rows added over all transactions), and the database's message for each refused
-    row by response id. `attempt` runs each row's insert (a worker retries it while the
-    database is unreachable); an error that does not refuse the row itself is raised.
-    """
-    ids: set[str] = set()
-    alert_ids: list[int] = []
-    revisions: dict[str, Revision] = {}
-    refused: dict[str, str] = {}
-    for row in rows:
-        key = row["response_id"]
-        own = {key: alerts[key]} if alerts and key in alerts else None
-        try:
-            done = attempt(partial(insert_new, engine, [row], own))
-        except Exception as exc:
-            if not refuses_row(exc):
-                raise
-            refused[key] = error_text(exc)
-            continue
-        ids |= done.response_ids
-        alert_ids += done.alert_ids
-        for unit, (revision, added) in done.revisions.items():
-            earlier = revisions[unit].added if unit in revisions else 0
-            revisions[unit] = Revision(revision, earlier + added)
-    return Inserted(ids, alert_ids, revisions), refused
-
-
 # SQLSTATE classes in which PostgreSQL blames the values: data exceptions, integrity
 # constraint violations, and PL/pgSQL's RAISE (a trigger refusing the row).
 _ROW_SQLSTATE_CLASSES = frozenset({"22", "23", "P0"})
@@ -168,49 +95,12 @@ def error_text(exc: BaseException) -> str:
     return str(cause).strip() or type(cause).__name__
 
 
-def _add_revisions(
-    engine: sa.Engine, connection: sa.Connection, added: Mapping[str, int]
-) -> dict[str, Revision]:
-    """Add each unit's new rows to its revision; the row lock holds until the batch commits.
-
-    Units in sorted order, so two workers writing the same units lock them in the same order
-    and cannot deadlock.
-    """
-    if not added:
-        return {}
-    dialect_insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-    upsert = dialect_insert(_REVISIONS)
-    upsert = upsert.on_conflict_do_update(
-        index_elements=["org_unit"],
-        set_={"revision": _REVISIONS.c.revision + upsert.excluded.revision},
-    )
-    revisions = {}
-    for unit in sorted(added):
-        values = {"org_unit": unit, "revision": added[unit]}
-        revision = connection.execute(upsert.returning(_REVISIONS.c.revision), values).scalar_one()
-        revisions[unit] = Revision(revision, added[unit])
-    return revisions
-
-
 def insert_new_only(engine: sa.Engine, table: sa.Table, key: str) -> sa.Insert:
     """An INSERT that skips rows whose unique `key` is stored already, returning what it added
     (the id column, or the key for the responses table)."""
     dialect_insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     returned = table.c.response_id if table is _TABLE else table.c.id
     return dialect_insert(table).on_conflict_do_nothing(index_elements=[key]).returning(returned)
-
-
-class Revision(NamedTuple):
-    """A unit's revision after a batch committed, and how many of the batch's rows it holds."""
-
-    revision: int
-    added: int
-
-
-class Inserted(NamedTuple):
-    response_ids: set[str]
-    alert_ids: list[int]
-    revisions: dict[str, Revision]
 
 
 @dataclass(frozen=True)
@@ -268,38 +158,3 @@ def list_responses(
     rows = rows[:limit]
     last_id = rows[-1].id if rows else None
     return rows, _encode_cursor(last_id) if more and last_id is not None else None
-
-
-def tallies(
-    engine: sa.Engine,
-    *,
-    since: datetime,
-    org_units: Sequence[str] = (),
-    touchpoints: Sequence[str] = (),
-) -> Iterator[Tally]:
-    """Responses submitted since `since`, streamed, for (re)building barometers."""
-    table = _TABLE
-    query = sa.select(
-        table.c.org_unit,
-        table.c.touchpoint,
-        table.c.submitted_at,
-        table.c.score_kind,
-        table.c.score,
-        table.c.polarity,
-        table.c.dissatisfied,
-    ).where(table.c.submitted_at >= since)
-    if org_units:
-        query = query.where(table.c.org_unit.in_(org_units))
-    if touchpoints:
-        query = query.where(table.c.touchpoint.in_(touchpoints))
-    with engine.connect() as connection:
-        for row in connection.execute(query.execution_options(yield_per=2000)):
-            yield Tally(
-                org_unit=row.org_unit,
-                touchpoint=row.touchpoint,
-                submitted_at=row.submitted_at,
-                score_kind=ScoreKind(row.score_kind),
-                score=row.score,
-                polarity=row.polarity,
-                dissatisfied=row.dissatisfied,
-            )

@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -22,6 +22,8 @@ STOP_CLOSE = (1012, "server restarting: reconnect and subscribe with last_id to 
 FAILED_CLOSE = (1011, "event hub failed: reconnect and subscribe with last_id to resume")
 
 Outgoing = str | tuple[str, ...]
+# Told the routing fields (org_unit, touchpoint, type) of every event read from the hub.
+Observer = Callable[[str, str | None, str], None]
 MANAGERS_ONLY = frozenset({"alert", "loop"})
 
 
@@ -102,10 +104,15 @@ class Fanout:
     in one step on the event loop, so a resume neither misses nor repeats an event.
     When ids break continuity (a lost Redis connection, a restarted Redis), the ring is emptied and
     every client gets a `gap` message telling it to reload history from the REST API.
+    An `observer` hears of every event, once, whether or not a client watches it; it runs on the
+    event loop and must not block.
     """
 
-    def __init__(self, backend: HubBackend, settings: Settings) -> None:
+    def __init__(
+        self, backend: HubBackend, settings: Settings, observer: Observer | None = None
+    ) -> None:
         self._backend = backend
+        self._observer = observer
         self._queue_size = settings.ws_client_queue
         self._ring: deque[_Entry] = deque(maxlen=settings.ws_replay_events)
         self._subscribers: dict[Subscriber, Filter] = {}
@@ -206,6 +213,8 @@ class Fanout:
         if entry is None:
             return
         self._ring.append(entry)
+        if self._observer is not None:
+            self._observer(entry.org_unit, entry.touchpoint, entry.kind)
         dropped = []
         for subscriber, watch in self._subscribers.items():
             matched = watch.matches(entry.org_unit, entry.touchpoint, entry.kind)

@@ -70,8 +70,8 @@ async def test_page_watching_one_store_does_not_show_another_stores_comments(
         ("manager", "", "store-3", "store-12-field"),
     ],
     ids=[
-        "one-leaf-store-from-live-barometers",
-        "two-stores-fetched-combined",
+        "one-leaf-store",
+        "two-stores-combined",
         "region-rolled-up-from-its-stores",
     ],
 )

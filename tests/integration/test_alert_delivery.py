@@ -18,12 +18,12 @@ from alerts.notify import verify_signature
 from app.core.access import Role
 from app.core.events import Assessment, Severity, SurveyResponse
 from app.core.settings import Settings
-from app.db import alerting, directory, store
-from app.db.models import ResponseRow
+from app.core.writes import Scored, Writes
+from app.db import alerting, batches, directory, store
 from app.escalation import Escalator
 from app.notifications import AlertNotifier
 from app.orgfile import read_units
-from ingest.alerting import alert_row
+from ingest.alerting import new_alert
 from tests.harness import ORG_TREE, App, Cockpit, make_app, response, wait_until
 from tests.servers import Endpoint, Relay
 
@@ -175,13 +175,9 @@ def _raise_alert(engine: Any, created: datetime, severity: Severity = Severity.H
         touchpoint="delivery",
         rules_version=1,
     )
-    row = alert_row(trigger, created, Settings())
-    inserted = store.insert_new(
-        engine,
-        [ResponseRow.values(survey, assessment, created)],
-        {survey.response_id: row},
-    )
-    [alert_id] = inserted.alert_ids
+    alert = new_alert(trigger, created, Settings(), survey)
+    done = batches.commit(engine, Writes([Scored(survey, assessment, created)], [alert], [], 0))
+    [alert_id] = done.alerts.values()
     return alert_id
 
 

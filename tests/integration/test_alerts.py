@@ -177,9 +177,13 @@ async def test_an_alert_reaches_managers_up_the_tree_and_no_frontline(hot: App) 
             event = await sockets[who].next(is_alert)
             assert event["org_unit"] == "store-12-field"
             assert event["data"]["response"]["contact_masked"] is True
-        # The frontline sees the comment, never the alert.
+        # The frontline sees the comment, never the alert. The barometer pushed for their page
+        # comes after every event of the batch (the alert's included) was dispatched.
         await sockets["staff"].next(
-            lambda e: e["type"] == "barometer" and e["org_unit"] == "store-12-field"
+            lambda e: e["type"] == "comment" and e["data"]["response_id"] == body["response_id"]
+        )
+        await sockets["staff"].next(
+            lambda e: e["type"] == "barometer" and e["data"]["windows"]["today"]["responses"] > 0
         )
         assert not [e for e in sockets["staff"].events if e["type"] == "alert"]
 

@@ -17,9 +17,12 @@ from alembic.migration import MigrationContext
 from sqlmodel import Session, SQLModel, select
 
 from app.core.events import Assessment, Severity, SurveyResponse
-from app.db import store
+from app.core.writes import Scored, Writes
+from app.db import aggregates, batches, directory, store
 from app.db.models import ResponseRow
-from tests.harness import App, make_app, response, wait_until
+from app.orgfile import read_units
+from ingest.pipeline import counted_of
+from tests.harness import ORG_TREE, App, make_app, response, wait_until
 from tests.pg import create_database
 
 pytestmark = pytest.mark.integration
@@ -63,12 +66,19 @@ def _count(engine: sa.Engine, response_id: str | None = None) -> int:
         return connection.execute(query).scalar_one()
 
 
-def _row(response_id: str, score: int = 9) -> dict[str, Any]:
+def _scored(response_id: str, score: int = 9) -> Scored:
     survey = SurveyResponse.model_validate(
         response(response_id=response_id, score=score, metadata=METADATA)
     )
     assessment = Assessment(polarity=0.4, dissatisfied=False, severity=Severity.NONE)
-    return ResponseRow.values(survey, assessment, datetime.now(UTC))
+    return Scored(survey, assessment, datetime.now(UTC))
+
+
+def _commit(engine: sa.Engine, items: list[Scored]) -> frozenset[str]:
+    """Stored with their aggregates, as a worker stores a batch; the ids newly stored."""
+    tree = directory.load_tree(engine)
+    counted = [counted_of(i, tree) for i in items]
+    return batches.commit(engine, Writes(items, [], counted, tree.version)).stored
 
 
 def _new_unit(app: App) -> str:
@@ -93,13 +103,17 @@ def test_migrations_build_the_schema_on_an_empty_database_and_rerun_as_a_noop(
         "alembic_version",
         "responses",
         "org_units",
-        "unit_revisions",
         "users",
         "sessions",
         "api_keys",
         "audit_events",
         "alerts",
         "alert_events",
+        "unit_hours",
+        "unit_minutes",
+        "rollup_hours",
+        "rollup_minutes",
+        "org_tree_state",
     }
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
@@ -122,16 +136,27 @@ def test_migrations_build_the_schema_on_an_empty_database_and_rerun_as_a_noop(
     assert again == version
 
 
-def test_insert_new_returns_only_the_ids_it_inserted(engine: sa.Engine) -> None:
+def test_a_batch_says_which_responses_it_stored_and_counts_only_those(engine: sa.Engine) -> None:
     store.migrate(engine)
+    directory.save_units(engine, read_units(ORG_TREE))
     stored, new, twice = (f"r-{uuid.uuid4().hex}" for _ in range(3))
-    assert store.insert_new(engine, [_row(stored)]).response_ids == {stored}
+    assert _commit(engine, [_scored(stored)]) == {stored}
 
-    batch = [_row(twice, score=10), _row(stored), _row(new), _row(twice, score=0)]
-    assert store.insert_new(engine, batch).response_ids == {twice, new}
+    batch = [_scored(twice, score=10), _scored(stored), _scored(new), _scored(twice, score=0)]
+    assert _commit(engine, batch) == {twice, new}
 
-    assert store.insert_new(engine, []).response_ids == set()
+    assert _commit(engine, []) == set()
     assert _count(engine) == 3
+    with engine.connect() as connection:
+        hours = aggregates.rows_of(connection, aggregates.HOURS)
+        rolled = aggregates.rows_of(connection, aggregates.ROLLUP_HOURS)
+    assert sum(c.responses for c in hours.values()) == 3
+    assert sum(c.promoters for c in hours.values()) == 3  # 9, 10 and 9: the 0 lost to the 10
+    per_unit: dict[str, int] = {}
+    for bucket, counts in rolled.items():
+        per_unit[bucket.org_unit] = per_unit.get(bucket.org_unit, 0) + counts.responses
+    # store-12 has a team below it: it rolls up too, as do its region and the company.
+    assert per_unit == {"store-12": 3, "north": 3, "acme": 3}
     with Session(engine) as session:
         rows = {r.response_id: r for r in session.exec(select(ResponseRow))}
     # The first of two copies in one batch wins, as with copies in consecutive batches.

@@ -258,7 +258,7 @@ ROUND = 20
 
 async def test_two_workers_writing_one_unit_keep_its_live_barometer_whole(group: Group) -> None:
     # Produced without a key, round-robin over the partitions, as an integrator's own producer
-    # might: both workers count the same unit, each in its own barometers.
+    # might: both workers add to the same unit's aggregate rows.
     app, total = group.app, 10 * ROUND
     async with connect(app.ws_url, additional_headers=app.auth("frontline")) as ws:
         cockpit = Cockpit(ws)
@@ -266,7 +266,7 @@ async def test_two_workers_writing_one_unit_keep_its_live_barometer_whole(group:
         producer = KafkaProducer(bootstrap_servers=group.broker, acks="all", linger_ms=2)
         try:
             # In rounds, each stored before the next: every worker writes to the unit again after
-            # the other did, which is where a worker counting only its own rows would fall behind.
+            # the other did, which is where counts kept per worker would fall behind.
             for start in range(0, total, ROUND):
                 for n in range(start, start + ROUND):
                     body = response(score=SCORES[n % len(SCORES)], org_unit="store-12")
@@ -279,11 +279,11 @@ async def test_two_workers_writing_one_unit_keep_its_live_barometer_whole(group:
             producer.close(timeout=5)
 
         def final(event: dict[str, Any]) -> bool:
-            # The newest snapshot: the one taken at the unit's last revision.
+            # The pushed barometer of the page's scope once it counts every response.
             return (
                 event["type"] == "barometer"
-                and event["touchpoint"] is None
-                and event["revision"] == total
+                and event.get("scope") == {"org_units": ["store-12"], "touchpoints": []}
+                and event["data"]["windows"]["today"]["responses"] == total
             )
 
         newest = await cockpit.next(final, timeout=30)

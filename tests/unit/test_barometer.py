@@ -281,44 +281,6 @@ def test_windows_stay_right_while_old_buckets_are_dropped_over_ten_days() -> Non
     assert len(series.hours._buckets) <= 2 * HOURS_KEPT
 
 
-def test_clear_empties_every_scope() -> None:
-    book = BarometerBook(PARIS)
-    add(book, NOW)
-
-    book.clear()
-    assert book.snapshot("store-1", None, NOW).windows[Window.WEEK].responses == 0
-    assert book.snapshot(None, None, NOW).windows[Window.WEEK].responses == 0
-
-
-def test_forgetting_a_unit_takes_it_out_of_the_company_figures_and_reloading_restores_them() -> (
-    None
-):
-    book = BarometerBook(PARIS)
-    add(book, NOW, org_unit="store-1", score=10, polarity=0.5)
-    add(book, NOW - timedelta(hours=3), org_unit="store-2", score=0, touchpoint="billing")
-    add(book, NOW, org_unit="store-2", score=10, polarity=-0.25, dissatisfied=True)
-    before = book.snapshot(None, None, NOW)
-
-    book.forget("store-2")
-    assert book.snapshot("store-2", None, NOW).windows[Window.WEEK] == Barometer()
-    company = book.snapshot(None, None, NOW).windows
-    assert company[Window.WEEK] == book.snapshot("store-1", None, NOW).windows[Window.WEEK]
-    assert book.snapshot(None, "billing", NOW).windows[Window.WEEK].responses == 0
-
-    # What a worker does when another one wrote to the unit: reload it from the database.
-    add(book, NOW - timedelta(hours=3), org_unit="store-2", score=0, touchpoint="billing")
-    add(book, NOW, org_unit="store-2", score=10, polarity=-0.25, dissatisfied=True)
-    assert book.snapshot(None, None, NOW) == before
-
-
-def test_clear_forgets_the_newest_time_so_older_history_can_be_loaded_again() -> None:
-    book = BarometerBook(PARIS)
-    add(book, NOW)
-    book.clear()
-
-    assert add(book, NOW - timedelta(days=30))
-
-
 def test_naive_datetimes_are_refused() -> None:
     book = BarometerBook(PARIS)
     with pytest.raises(ValueError, match="timezone-aware"):
@@ -400,5 +362,3 @@ def test_touchpoints_lists_those_counted_over_every_org_unit() -> None:
     add(book, NOW, touchpoint="billing")
 
     assert book.touchpoints() == ["billing", "renewal"]
-    book.clear()
-    assert book.touchpoints() == []

@@ -305,6 +305,24 @@ async def test_an_event_without_routing_fields_is_skipped(hub: MemoryHub, fanout
         assert ids(await take(client, 2)) == [2]
 
 
+async def test_the_observer_hears_every_routed_event_once_whether_or_not_anyone_watches(
+    hub: MemoryHub,
+) -> None:
+    heard: list[tuple[str, str | None, str]] = []
+    fanout = Fanout(hub, Settings(), observer=lambda *fields: heard.append(fields))
+    await fanout.start()
+    try:
+        with fanout.connect() as store_2:
+            fanout.subscribe(store_2, Filter(frozenset({"store-2"})))
+            hub.sink().publish(
+                [payload("store-1", "delivery"), b'{"type":"comment"}', payload("store-2", None)]
+            )
+            await take(store_2, 2)
+    finally:
+        await fanout.stop()
+    assert heard == [("store-1", "delivery", "comment"), ("store-2", None, "barometer")]
+
+
 def test_a_payload_that_is_not_a_json_object_is_refused() -> None:
     with pytest.raises(ValueError, match="JSON object"):
         MemoryHub(last_id=0).sink().publish([b"[1, 2]"])

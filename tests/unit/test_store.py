@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from app.core.errors import StoreUnavailable
 from app.core.events import Assessment, Severity, SurveyResponse
-from app.db import store
-from app.db.models import ResponseRow
+from app.core.writes import NewAlert, Scored, Writes
+from app.db import batches, store
 from tests.unit.test_events import body
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -33,10 +34,30 @@ def engine(tmp_path: Path) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-def row(response_id: str, **overrides: Any) -> dict[str, Any]:
+def scored(response_id: str, **overrides: Any) -> Scored:
     response = SurveyResponse.model_validate(body(response_id=response_id, **overrides))
     assessment = Assessment(polarity=None, dissatisfied=False, severity=Severity("none"))
-    return ResponseRow.values(response, assessment, NOW)
+    return Scored(response, assessment, NOW)
+
+
+def unit_alert(org_unit: str) -> NewAlert:
+    return NewAlert(
+        dedup_key=f"drop:test:{org_unit}",
+        org_unit=org_unit,
+        touchpoint=None,
+        response_id=None,
+        rules=("test",),
+        rules_version=1,
+        severity=Severity.HIGH,
+        reasons={"test": {}},
+        created_at=NOW,
+        due_ack_at=None,
+        due_resolve_at=None,
+    )
+
+
+def writes(items: list[Scored], alerts: list[NewAlert] = []) -> Writes:  # noqa: B006
+    return Writes(responses=items, alerts=alerts, counted=[], tree_version=0)
 
 
 def stored_ids(engine: sa.Engine) -> list[str]:
@@ -45,65 +66,41 @@ def stored_ids(engine: sa.Engine) -> list[str]:
         return list(connection.execute(query).scalars())
 
 
-def test_a_refused_row_fails_the_whole_batch_insert(engine: sa.Engine) -> None:
-    rows = [row("r-1"), row("r-2", survey_id="poison"), row("r-3")]
-    with pytest.raises(sa.exc.IntegrityError) as caught:
-        store.insert_new(engine, rows)
-    assert store.refuses_row(caught.value)
-    assert stored_ids(engine) == []
-
-
 def test_row_by_row_stores_all_but_the_refused_row_and_says_why(engine: sa.Engine) -> None:
-    rows = [row("r-1"), row("r-2", survey_id="poison"), row("r-3", org_unit="store-7")]
-    inserted, refused = store.insert_each(engine, rows)
+    items = [scored("r-1"), scored("r-2", survey_id="poison"), scored("r-3", org_unit="store-7")]
+    done = batches.commit(engine, writes(items, [unit_alert("store-7")]))
     assert stored_ids(engine) == ["r-1", "r-3"]
-    assert inserted.response_ids == {"r-1", "r-3"}
-    assert refused == {"r-2": "refused by test trigger"}
-    assert inserted.revisions == {
-        "store-12": store.Revision(1, 1),
-        "store-7": store.Revision(1, 1),
-    }
+    assert done.stored == {"r-1", "r-3"}
+    assert done.refused == {"r-2": "refused by test trigger"}
+    # The units' alerts are written too, once the rows are.
+    assert list(done.alerts) == ["drop:test:store-7"]
 
 
-def test_row_by_row_revisions_count_every_row_a_unit_gained(engine: sa.Engine) -> None:
-    store.insert_new(engine, [row("r-0")])
-    rows = [row("r-1"), row("r-2", survey_id="poison"), row("r-3"), row("r-0")]
-    inserted, refused = store.insert_each(engine, rows)
-    assert inserted.response_ids == {"r-1", "r-3"}
-    assert list(refused) == ["r-2"]
-    # Revision 3, of which 2 rows are this batch's: the unit stood at 1 before it.
-    assert inserted.revisions == {"store-12": store.Revision(3, 2)}
+def test_a_redelivered_row_is_not_stored_again_nor_said_to_be_new(engine: sa.Engine) -> None:
+    batches.commit(engine, writes([scored("r-0")]))
+    items = [scored("r-1"), scored("r-2", survey_id="poison"), scored("r-0")]
+    done = batches.commit(engine, writes(items))
+    assert done.stored == {"r-1"}
+    assert list(done.refused) == ["r-2"]
+    assert stored_ids(engine) == ["r-0", "r-1"]
 
 
-def test_row_by_row_raises_what_is_not_the_rows_fault(engine: sa.Engine) -> None:
+def test_what_is_not_the_rows_fault_is_raised_and_nothing_is_stored(engine: sa.Engine) -> None:
     with engine.begin() as connection:
         connection.execute(sa.text("ALTER TABLE responses RENAME TO responses_away"))
     with pytest.raises(sa.exc.OperationalError) as caught:
-        store.insert_each(engine, [row("r-1")])
+        batches.commit(engine, writes([scored("r-1")]))
     assert not store.refuses_row(caught.value)
 
 
-def test_row_by_row_runs_each_insert_through_attempt(engine: sa.Engine) -> None:
-    attempts: list[str] = []
-
-    def attempt(insert: Any) -> store.Inserted:
-        attempts.append("try")
-        result: store.Inserted = insert()
-        return result
-
-    store.insert_each(engine, [row("r-1"), row("r-2", survey_id="poison")], attempt=attempt)
-    assert attempts == ["try", "try"]
+def test_an_unreachable_database_is_unavailable_to_the_worker(tmp_path: Path) -> None:
+    gone = batches.BatchStore(store.make_engine(f"sqlite:///{tmp_path / 'no' / 'such.db'}"))
+    with pytest.raises(StoreUnavailable):
+        gone.commit(writes([scored("r-1")]))
 
 
-def test_an_integer_sqlite_cannot_bind_is_the_rows_fault(engine: sa.Engine) -> None:
-    too_big = row("r-1")
-    too_big["score"] = 10**30
-    with pytest.raises(OverflowError) as caught:
-        store.insert_new(engine, [too_big])
-    assert store.refuses_row(caught.value)
-    inserted, refused = store.insert_each(engine, [too_big, row("r-2")])
-    assert inserted.response_ids == {"r-2"}
-    assert "too large" in refused["r-1"]
+def test_an_integer_sqlite_cannot_bind_is_the_rows_fault() -> None:
+    assert store.refuses_row(OverflowError("Python int too large to convert to SQLite INTEGER"))
 
 
 def test_bind_conversion_failures_are_the_rows_fault() -> None:

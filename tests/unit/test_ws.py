@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mutabl
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI
@@ -16,6 +17,7 @@ from prometheus_client import REGISTRY
 
 from app.api import ws
 from app.api.deps import OpenSockets
+from app.api.live import LiveBarometers, rollup
 from app.core.access import Role
 from app.core.settings import Settings
 from app.db import directory, store
@@ -109,27 +111,35 @@ async def make_app(directory_db: tuple[Any, dict[str, Any]]) -> AsyncIterator[Ma
     engine, auth = directory_db
     hub = MemoryHub(last_id=0)
     await hub.start()
-    fanouts: list[Fanout] = []
+    started: list[tuple[Fanout, LiveBarometers]] = []
 
     async def make(**values: Any) -> tuple[FastAPI, MemoryHub]:
         settings = Settings(**values)
-        fanout = Fanout(hub, settings)
+        units = directory.TreeCache(engine)
+        live = LiveBarometers(
+            rollup(engine, units, ZoneInfo(settings.timezone)),
+            every_s=settings.live_barometer_every_ms / 1000,
+        )
+        fanout = Fanout(hub, settings, observer=live.saw)
         await fanout.start()
-        fanouts.append(fanout)
+        live.start()
+        started.append((fanout, live))
         app = FastAPI()
         app.include_router(ws.router)
         app.state.runtime = SimpleNamespace(
             fanout=fanout,
+            live=live,
             settings=settings,
             engine=engine,
-            units=directory.TreeCache(engine),
+            units=units,
             sockets=OpenSockets(),
         )
         app.state.auth = auth
         return app, hub
 
     yield make
-    for fanout in fanouts:
+    for fanout, live in started:
+        await live.stop()
         await fanout.stop()
     await hub.stop()
 
@@ -221,6 +231,42 @@ async def test_a_disconnected_client_is_no_longer_counted(make_app: MakeApp) -> 
         await client.receive_json()
         assert REGISTRY.get_sample_value("voc_ws_clients") == before + 1
     assert REGISTRY.get_sample_value("voc_ws_clients") == before
+
+
+async def test_each_socket_gets_the_barometer_of_its_own_scope_pushed_after_a_response(
+    make_app: MakeApp,
+) -> None:
+    app, hub = await make_app()
+    async with (
+        Client(app, headers=app.state.auth["frontline"]) as staff,
+        Client(app) as admin,
+    ):
+        await staff.send("{}")  # the user's own unit, store-12, and its team
+        await admin.send('{"org_units": ["store-40"], "touchpoints": ["delivery"]}')
+        assert (await staff.receive_json())["type"] == (await admin.receive_json())["type"]
+        hub.sink().publish([comment("store-40"), comment("store-12-field")])
+
+        assert (await staff.receive_json())["org_unit"] == "store-12-field"
+        pushed = await staff.receive_json()
+        assert (await admin.receive_json())["org_unit"] == "store-40"
+        theirs = await admin.receive_json()
+    assert {k: pushed[k] for k in ("type", "scope", "org_unit", "touchpoint")} == {
+        "type": "barometer",
+        "scope": {"org_units": ["store-12"], "touchpoints": []},
+        "org_unit": "store-12",
+        "touchpoint": None,
+    }
+    assert "id" not in pushed
+    # As GET /api/v1/barometers answers it: every window, the week by hour, the region beside.
+    assert list(pushed["data"]["windows"]) == ["hour", "today", "7d"]
+    assert len(pushed["data"]["hourly"]) == 168
+    assert pushed["data"]["parent"]["org_unit"] == "north"
+    assert (theirs["scope"], theirs["org_unit"], theirs["touchpoint"]) == (
+        {"org_units": ["store-40"], "touchpoints": ["delivery"]},
+        "store-40",
+        "delivery",
+    )
+    assert theirs["data"]["parent"]["org_unit"] == "south"
 
 
 def barometer(org_unit: str) -> bytes:
