@@ -70,10 +70,15 @@ def unit_alerts(
     settings: Settings,
 ) -> list[NewAlert]:
     """Drop alerts of `units`, given each unit's counts over the HOUR and WEEK windows."""
-    if not has_drop_rule(rules):
+    drops = [r for r in rules.rules if isinstance(r, DropRule)]
+    if not drops:
         return []
+    # Most units answer a few times an hour: too few for any drop rule, so no figures to build.
+    fewest = min(r.min_responses for r in drops)
     raised = []
     for unit in sorted(set(units)):
+        if hours.get(unit, Counts()).nps_responses < fewest:
+            continue
         windows = {
             Window.HOUR: figures(hours.get(unit, Counts())),
             Window.TODAY: Barometer(),

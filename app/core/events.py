@@ -288,13 +288,35 @@ class ResponseView(BaseModel):
     def of(
         cls, response: SurveyResponse, assessment: Assessment, received_at: datetime
     ) -> ResponseView:
-        """The masked view, as live events carry it."""
-        return cls(
-            **response.model_dump(exclude={"metadata", "contact", "customer_ref"}),
-            **assessment.model_dump(),
+        """The masked view, as live events carry it.
+
+        Built from fields already validated, without validating them again: the worker makes
+        one per stored response, and validation was a sixth of its time.
+        """
+        r, a = response, assessment
+        return cls.model_construct(
+            response_id=r.response_id,
+            survey_id=r.survey_id,
+            submitted_at=r.submitted_at,
             received_at=received_at,
-            customer_ref=_mask_ref(response.customer_ref),
-            contact=_mask_contact(response.contact),
+            score=r.score,
+            score_kind=r.score_kind,
+            comment=r.comment,
+            language=r.language,
+            channel=r.channel,
+            touchpoint=r.touchpoint,
+            org_unit=r.org_unit,
+            customer_type=r.customer_type,
+            customer_ref=_mask_ref(r.customer_ref),
+            contact=_mask_contact(r.contact),
+            contact_masked=True,
+            polarity=a.polarity,
+            dissatisfied=a.dissatisfied,
+            severity=a.severity,
+            comment_language=a.comment_language,
+            negative_comment=a.negative_comment,
+            negative_probability=a.negative_probability,
+            reasons=list(a.reasons),
         )
 
     def masked(self) -> ResponseView:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
 
 from app.core.aggregates import (
@@ -26,6 +25,7 @@ from app.core.aggregates import (
 from app.core.barometer import CSAT_SATISFIED_FROM, PASSIVE_FROM, PROMOTER_FROM, Counts
 from app.core.events import CES_HIGH_EFFORT_FROM
 from app.core.org import OrgTree
+from app.db import bulk
 from app.db.models import (
     OrgTreeStateRow,
     ResponseRow,
@@ -69,16 +69,7 @@ def add(connection: sa.Connection, increments: Increments) -> None:
             continue
         table, grain = _TABLES[name]
         values = [as_row(bucket, rows[bucket], grain) for bucket in sorted(rows)]
-        connection.execute(_upsert(connection, table, grain), values)
-
-
-def _upsert(connection: sa.Connection, table: sa.Table, grain: str) -> sa.Insert:
-    dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    insert = dialect_insert(table)
-    return insert.on_conflict_do_update(
-        index_elements=["org_unit", "touchpoint", "score_kind", grain],
-        set_={name: table.c[name] + insert.excluded[name] for name in COUNT_FIELDS},
-    )
+        bulk.add_counts(connection, table, ["org_unit", "touchpoint", "score_kind", grain], values)
 
 
 def prune_minutes(connection: sa.Connection, now: datetime) -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
 from app.core.events import Channel, ScoreKind
@@ -93,14 +92,6 @@ def error_text(exc: BaseException) -> str:
     """The database's own words, without the statement and parameters SQLAlchemy appends."""
     cause = exc.orig if isinstance(exc, sa.exc.StatementError) else exc
     return str(cause).strip() or type(cause).__name__
-
-
-def insert_new_only(engine: sa.Engine, table: sa.Table, key: str) -> sa.Insert:
-    """An INSERT that skips rows whose unique `key` is stored already, returning what it added
-    (the id column, or the key for the responses table)."""
-    dialect_insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-    returned = table.c.response_id if table is _TABLE else table.c.id
-    return dialect_insert(table).on_conflict_do_nothing(index_elements=[key]).returning(returned)
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,42 @@ def test_migrations_build_the_schema_on_an_empty_database_and_rerun_as_a_noop(
     assert again == version
 
 
+REFUSE_POISON = """
+CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.survey_id = 'poison' THEN RAISE EXCEPTION 'refused by test trigger'; END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER refuse_poison BEFORE INSERT ON responses
+  FOR EACH ROW EXECUTE FUNCTION refuse_poison();
+"""
+
+
+def test_a_row_postgresql_refuses_costs_only_itself_and_an_outage_is_not_its_fault(
+    engine: sa.Engine,
+) -> None:
+    store.migrate(engine)
+    directory.save_units(engine, read_units(ORG_TREE))
+    with engine.begin() as connection:
+        connection.exec_driver_sql(REFUSE_POISON)
+    good, poison = _scored(f"r-{uuid.uuid4().hex}"), _scored(f"r-{uuid.uuid4().hex}")
+    poison = Scored(
+        poison.response.model_copy(update={"survey_id": "poison"}),
+        poison.assessment,
+        poison.received_at,
+    )
+    done = batches.commit(engine, Writes([good, poison], [], [], 0))
+    assert done.stored == {good.response.response_id}
+    assert list(done.refused) == [poison.response.response_id]
+    assert done.refused[poison.response.response_id].startswith("refused by test trigger")
+
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE responses RENAME TO responses_away")
+    with pytest.raises(sa.exc.ProgrammingError) as caught:
+        batches.commit(engine, Writes([_scored(f"r-{uuid.uuid4().hex}")], [], [], 0))
+    assert not store.refuses_row(caught.value)
+
+
 def test_a_batch_says_which_responses_it_stored_and_counts_only_those(engine: sa.Engine) -> None:
     store.migrate(engine)
     directory.save_units(engine, read_units(ORG_TREE))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +122,36 @@ def test_postgres_blames_the_row_by_sqlstate_not_by_class() -> None:
     assert not store.refuses_row(wrapped("42P01"))  # undefined table: every row fails
     assert not store.refuses_row(wrapped("53100"))  # disk full
     assert not store.refuses_row(wrapped("57P01"))  # admin shutdown
+
+
+def test_unit_counts_are_read_once_a_minute_and_what_the_store_wrote_is_added() -> None:
+    from app.core.aggregates import Counted, epoch_minute
+    from app.core.barometer import Counts, Tally
+    from app.core.events import ScoreKind
+    from app.core.writes import FactsQuery
+
+    now = [1000.0]
+    counts = batches.UnitCounts(lambda: now[0])
+    assert counts.stale(["store-1", "store-2"]) == ["store-1", "store-2"]
+    stored = Counts()
+    stored.record(ScoreKind.NPS, 10, None, False)
+    query = FactsQuery(
+        units=frozenset({"store-1"}),
+        since_minute=epoch_minute(NOW) - 59,
+        since_hour=epoch_minute(NOW) // 60 - 167,
+    )
+    counts.read(["store-1"], {"store-1": stored}, {}, query)
+    assert counts.stale(["store-1", "store-2"]) == ["store-2"]
+
+    def counted(minutes_ago: int, score: int) -> Counted:
+        at = NOW - timedelta(minutes=minutes_ago)
+        tally = Tally("store-1", "delivery", at, ScoreKind.NPS, score, None, score <= 6)
+        return Counted(f"r-{minutes_ago}", tally, ())
+
+    # Written in the hour, and two hours ago: the week counts both, the hour only the first.
+    counts.wrote([counted(5, 0), counted(120, 0)])
+    hours, weeks = counts.of(["store-1", "store-2"])
+    assert (hours["store-1"].promoters, hours["store-1"].detractors) == (1, 1)
+    assert weeks["store-1"].detractors == 2 and "store-2" not in hours
+    now[0] += batches.UnitCounts.READ_EVERY_S
+    assert counts.stale(["store-1"]) == ["store-1"]
