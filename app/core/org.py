@@ -55,6 +55,7 @@ class OrgTree:
             ids.sort()
         for unit_id in self._units:
             self._check_acyclic(unit_id)
+        self._rolled_into: dict[str, tuple[str, ...]] = {}
 
     def _check_acyclic(self, unit_id: str) -> None:
         seen = {unit_id}
@@ -110,9 +111,13 @@ class OrgTree:
 
     def rolled_into(self, unit_id: str) -> tuple[str, ...]:
         """The units whose roll-ups count a response of `unit_id`: its ancestors, and itself
-        when units sit below it (a leaf's own counts are its roll-up)."""
-        own = () if self.is_leaf(unit_id) else (unit_id,)
-        return (*own, *self.ancestors(unit_id))
+        when units sit below it (a leaf's own counts are its roll-up). Kept per unit: the
+        tree does not change, and every stored response asks."""
+        found = self._rolled_into.get(unit_id)
+        if found is None:
+            own = () if self.is_leaf(unit_id) else (unit_id,)
+            found = self._rolled_into[unit_id] = (*own, *self.ancestors(unit_id))
+        return found
 
     def tops(self, unit_ids: Iterable[str] | None) -> list[str]:
         """The fewest units whose subtrees hold exactly the subtrees of `unit_ids` (None: the

@@ -182,9 +182,12 @@ def scope_sums(
     touchpoints: Sequence[str],
     since_hour: int,
     since_minute: int,
+    by_touchpoint: bool = True,
 ) -> ScopeSums:
     """The counts of the units `covered` (None: every unit) per touchpoint and bucket, summed
-    from the roll-ups of their tops (a leaf's own rows are its roll-up)."""
+    from the roll-ups of their tops (a leaf's own rows are its roll-up). Without
+    `by_touchpoint`, per bucket only, over the `touchpoints` given (touchpoint "" in the
+    answer): a few hundred rows for a week, however many touchpoints."""
     tops = tree.tops(covered)
     leaves = [u for u in tops if tree.is_leaf(u)]
     rolled = [u for u in tops if not tree.is_leaf(u)]
@@ -196,14 +199,15 @@ def scope_sums(
         for table, units in ((own, leaves), (rollup, rolled)):
             if not units:
                 continue
+            touchpoint = table.c.touchpoint if by_touchpoint else sa.literal("")
             query = (
                 sa.select(
-                    table.c.touchpoint,
+                    touchpoint.label("touchpoint"),
                     table.c[grain],
                     *(sa.func.sum(table.c[name]).label(name) for name in COUNT_FIELDS),
                 )
                 .where(table.c.org_unit.in_(units), table.c[grain] >= since)
-                .group_by(table.c.touchpoint, table.c[grain])
+                .group_by(*([table.c.touchpoint] if by_touchpoint else []), table.c[grain])
             )
             if touchpoints:
                 query = query.where(table.c.touchpoint.in_(touchpoints))

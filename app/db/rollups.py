@@ -33,18 +33,22 @@ def barometer(
     beside them when `label` names a unit that has a parent."""
     parent = parent_of(tree, label)
     with engine.connect() as connection:
-        book = _book(connection, tree, tz, covered or None, touchpoints, now)
-        parent_book = _book(connection, tree, tz, [parent.id], touchpoints, now) if parent else None
-    # The book holds only the requested units, so a (None, ...) scope is their union.
-    single_touchpoint = touchpoints[0] if len(touchpoints) == 1 else None
-    snapshot = book.snapshot(None, single_touchpoint, now, hourly=True)
+        book = _book(connection, tree, tz, covered or None, touchpoints, now, by_touchpoint=False)
+        parent_book = (
+            _book(connection, tree, tz, [parent.id], touchpoints, now, by_touchpoint=False)
+            if parent
+            else None
+        )
+    # The book holds only the requested units and touchpoints: its (None, None) scope is them.
+    snapshot = book.snapshot(None, None, now, hourly=True)
     snapshot.org_unit = label
+    snapshot.touchpoint = touchpoints[0] if len(touchpoints) == 1 else None
     snapshot.windows = {w: snapshot.windows[w] for w in windows}
     if parent is not None and parent_book is not None:
         snapshot.parent = ParentBarometer(
             org_unit=parent.id,
             name=parent.name,
-            windows={w: parent_book.barometer(None, single_touchpoint, w, now) for w in windows},
+            windows={w: parent_book.barometer(None, None, w, now) for w in windows},
         )
     return snapshot
 
@@ -73,6 +77,8 @@ def _book(
     covered: Sequence[str] | None,
     touchpoints: Sequence[str],
     now: datetime,
+    *,
+    by_touchpoint: bool = True,
 ) -> BarometerBook:
     """A book holding the scope's hours of the last 8 days and minutes of the last 2 hours,
     summed over its units: what every window and trend of a snapshot as of `now` reads."""
@@ -85,6 +91,7 @@ def _book(
         touchpoints=touchpoints,
         since_hour=epoch_minute(book.window_start(Window.WEEK, now)) // 60 - 24,
         since_minute=minute - MINUTES_KEPT,
+        by_touchpoint=by_touchpoint,
     )
     for touchpoint, hour, counts in sums.hours:
         book.add_counts(None, touchpoint, counts, hour=hour)
