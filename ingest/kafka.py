@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from kafka import KafkaConsumer
+from kafka.coordinator.base import MemberState
 from kafka.errors import KafkaError
 
 from app import metrics
@@ -53,6 +54,10 @@ class KafkaSource:
 
     def commit(self) -> None:
         _broker(self._consumer.commit)
+
+    def joined(self) -> bool:
+        """Whether this member has a stable place (an assignment, possibly empty) in its group."""
+        return bool(self._consumer.group_metadata().state is MemberState.STABLE)
 
     def lag(self, uncommitted: Sequence[Message]) -> int | None:
         """Set each partition's lag, counted from its first uncommitted offset; the total lag,

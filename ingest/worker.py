@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_BACKOFF_S = 10.0
 PRUNE_EVERY_S = 300.0
+# Joining a group takes well under a second; a member still joining after this is stuck (seen
+# with kafka-python on a loaded broker): it starts over with a new consumer.
+JOIN_STUCK_S = 30.0
 UNAVAILABLE = (StoreUnavailable, BrokerUnavailable)
 
 
@@ -61,6 +64,9 @@ class Source(Protocol):
 
     def lag(self, uncommitted: Sequence[Message]) -> int | None:
         """Messages behind, counted from the first uncommitted one; None when unknown."""
+
+    def joined(self) -> bool:
+        """Whether it holds a stable place in its consumer group."""
 
     def close(self) -> None: ...
 
@@ -154,8 +160,13 @@ class IngestWorker:
             "worker consuming",
             extra={"topic": self._settings.responses_topic, "worker": self._name},
         )
+        joining_since = time.monotonic()
         try:
             while not self._stop.is_set():
+                if source.joined():
+                    joining_since = time.monotonic()
+                elif time.monotonic() - joining_since > JOIN_STUCK_S:
+                    raise BrokerUnavailable(f"not in the consumer group after {JOIN_STUCK_S:.0f} s")
                 messages = source.poll()
                 # Reported before the batch is handled: it is lag until committed, however long
                 # storing it takes.

@@ -81,7 +81,8 @@ async def test_hostile_payloads_are_dead_lettered_whole_and_the_next_good_messag
     values = [*hostile, json.dumps(good).encode()]
     await asyncio.to_thread(produce, broker, app.topic, values)
 
-    comment = await cockpit.next(lambda e: e["type"] == "comment")
+    # Long: a worker stuck joining its group starts over after ingest.worker.JOIN_STUCK_S.
+    comment = await cockpit.next(lambda e: e["type"] == "comment", timeout=90)
     assert comment["data"]["response_id"] == good["response_id"]
     assert [r["response_id"] for r in app.rows()] == [good["response_id"]]
 
@@ -101,7 +102,9 @@ def test_worker_killed_mid_stream_loses_nothing(broker: str, tmp_path: Path) -> 
     bodies = [response(org_unit=f"store-{i % 7}") for i in range(1000)]
     try:
         produce(broker, app.topic, [json.dumps(b).encode() for b in bodies])
-        wait_until(lambda: len(app.rows()) >= 20, message="the first rows")
+        # Long: a worker stuck joining its group (seen on a loaded Apache Kafka) starts over
+        # after ingest.worker.JOIN_STUCK_S.
+        wait_until(lambda: len(app.rows()) >= 20, timeout_s=90, message="the first rows")
         app.stop(signal.SIGKILL)
         stored_before_restart = len(app.rows())
         app.start()

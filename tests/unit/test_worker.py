@@ -56,15 +56,24 @@ class Source:
         self.commits: list[int] = []
         self.connects = 0
         self.poll_outages = 0
+        # How many consumers, from the first, never get a place in their group.
+        self.stuck_joins = 0
+        self._stuck = False
         self.worker: IngestWorker | None = None
         self._next = 0
 
     def connect(self) -> Source:
         self.connects += 1
+        self._stuck = self.connects <= self.stuck_joins
         self._next = self.commits[-1] if self.commits else 0
         return self
 
+    def joined(self) -> bool:
+        return not self._stuck
+
     def poll(self) -> Sequence[Message]:
+        if self._stuck:
+            return []
         if self.poll_outages:
             self.poll_outages -= 1
             raise BrokerUnavailable("NoBrokersAvailable")
@@ -487,6 +496,18 @@ def test_an_unexpected_error_leaves_the_batch_uncommitted_to_be_stored_after_a_r
     ]
     assert sorted(r.store.rows) == ["r-1", "r-2"]
     assert r.hub.events() == [("comment", "r-1"), ("comment", "r-2")]
+
+
+def test_a_consumer_stuck_joining_its_group_starts_over_and_then_stores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ingest.worker, "JOIN_STUCK_S", 0.0)
+    r = rig(batch(answer("r-1")))
+    r.source.stuck_joins = 1
+    run(r)
+    assert r.source.connects == 2
+    assert sorted(r.store.rows) == ["r-1"]
+    assert r.source.commits == [1]
 
 
 def test_after_a_broker_outage_while_polling_dead_letters_still_go_out() -> None:
