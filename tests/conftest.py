@@ -100,8 +100,14 @@ def app(broker: str, tmp_path: Path) -> Iterator[App]:
 
 
 @pytest.fixture(scope="module")
-def module_app(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    """One app for a whole test module, for tests that do not disturb each other."""
+def module_app(
+    broker: str, stack: Stack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[App]:
+    """One app for a whole test module, for tests that do not disturb each other.
+
+    It names the stack as well as the broker: once, a module's tests on the second stack ran
+    against the app built for the first. Its tests still read what is there before they act.
+    """
     instance = make_app(broker, tmp_path_factory.mktemp("app"))
     instance.start()
     yield instance
