@@ -57,9 +57,6 @@ class Increments:
             ("rollup_minutes", self.rollup_minutes),
         )
 
-    def __bool__(self) -> bool:
-        return any(rows for _, rows in self.tables())
-
 
 def epoch_minute(moment: datetime) -> int:
     return int(moment.timestamp() // 60)
