@@ -60,7 +60,15 @@ def cmd_api(settings: Settings, _: argparse.Namespace) -> None:
 
     if not settings.integrator_keys:
         log.warning("VOC_INTEGRATOR_KEYS is empty: every REST ingest will be refused (401)")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        # Compressing every frame for every socket would cost more CPU than the rest of a write,
+        # and a zlib context of memory per socket; our frames are small JSON.
+        ws_per_message_deflate=False,
+    )
 
 
 def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:

@@ -103,11 +103,13 @@ def create_app(settings: Settings) -> FastAPI:
             thread.start()
         escalator = Escalator(engine, units, notifier, hub.sink().publish)
         escalation = asyncio.create_task(escalator.run(settings.alert_escalation_every_s))
+        sessions = asyncio.create_task(ws.watch_sessions(app.state.runtime), name="ws-sessions")
         try:
             yield
         finally:
-            escalation.cancel()
-            await asyncio.gather(escalation, return_exceptions=True)
+            for task in (escalation, sessions):
+                task.cancel()
+            await asyncio.gather(escalation, sessions, return_exceptions=True)
             for worker in workers:
                 worker.stop()
             for thread in threads:

@@ -28,6 +28,21 @@ WS_CLIENTS = Gauge("voc_ws_clients", "Websocket clients connected to this instan
 WS_SLOW_DISCONNECTS = Counter(
     "voc_ws_slow_disconnects", "Websocket clients disconnected because their queue was full."
 )
+WS_COALESCED = Counter(
+    "voc_ws_coalesced",
+    "Barometer or loop-figure frames replaced, unsent, by a newer one for the same client.",
+)
+WS_DELIVERY_LAG = Gauge(
+    "voc_ws_delivery_lag_seconds",
+    "Age of the oldest event this instance has read from the hub but not yet written to a socket.",
+)
+WS_BATCHES = Counter(
+    "voc_ws_batch_frames", "Frames that carried several events to a client that was behind."
+)
+HUB_DROPPED = Counter(
+    "voc_hub_dropped",
+    "Events the in-process hub dropped because its reader was that far behind (clients reload).",
+)
 HUB_PUBLISH_FAILURES = Counter(
     "voc_hub_publish_failures", "Batches stored but not published live because the hub failed."
 )

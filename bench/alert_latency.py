@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.core.access import Role  # noqa: E402
 from app.demo import generate  # noqa: E402
-from bench.stack import Stack, local_stack  # noqa: E402
+from bench.stack import Stack, local_stack, messages  # noqa: E402
 
 MANAGER_UNITS = ["south"]
 
@@ -50,12 +50,12 @@ async def one_run(stack: Stack, auth: dict[str, str], rate: float, seconds: floa
 
         async def receive() -> None:
             async for frame in ws:
-                event = json.loads(frame)
-                if event.get("type") != "alert" or event["data"]["state"] != "open":
-                    continue
-                started = sent.get(event["data"].get("response_id") or "")
-                if started is not None:
-                    latencies.append((time.monotonic() - started) * 1000)
+                for event in messages(frame):
+                    if event.get("type") != "alert" or event["data"]["state"] != "open":
+                        continue
+                    started = sent.get(event["data"].get("response_id") or "")
+                    if started is not None:
+                        latencies.append((time.monotonic() - started) * 1000)
 
         reader = asyncio.create_task(receive())
         start = time.monotonic()

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.core.access import Role  # noqa: E402
 from app.demo import generate  # noqa: E402
-from bench.stack import KEY, local_stack  # noqa: E402
+from bench.stack import KEY, local_stack, messages  # noqa: E402
 
 
 def count(engine: sa.Engine) -> int:
@@ -64,11 +64,12 @@ async def ws_latency(url: str, key: str, auth: dict[str, str], samples: int) -> 
                 headers={"X-API-Key": key, "Content-Type": "application/json"},
             )
             assert r.status_code == 202, r.text
-            while True:
-                event = json.loads(await ws.recv())
-                if event.get("type") == "comment" and event["data"]["response_id"] == rid:
-                    out.append((time.monotonic() - t0) * 1000)
-                    break
+            while not any(
+                event.get("type") == "comment" and event["data"]["response_id"] == rid
+                for event in messages(await ws.recv())
+            ):
+                pass
+            out.append((time.monotonic() - t0) * 1000)
             await asyncio.sleep(0.05)
     return out
 

@@ -37,7 +37,15 @@ from app.core.access import Role  # noqa: E402
 from app.core.org import OrgTree  # noqa: E402
 from app.demo import DEMO_TREE, generate  # noqa: E402
 from app.orgfile import read_units  # noqa: E402
-from bench.stack import api, backends, databases, embedded_broker, percentile, scratch  # noqa: E402
+from bench.stack import (  # noqa: E402
+    api,
+    backends,
+    databases,
+    embedded_broker,
+    messages,
+    percentile,
+    scratch,
+)
 
 REGION = "south"
 WARM_UP = 20
@@ -105,11 +113,9 @@ async def watch(
                 raw = await asyncio.wait_for(ws.recv(), timeout=0.5)
             except TimeoutError:
                 continue
-            frame = json.loads(raw)
-            if frame.get("type") == "barometer" and frame.get("scope", {}).get("org_units") == [
-                REGION
-            ]:
-                seen.append((time.monotonic(), frame["data"]["windows"]["today"]["responses"]))
+            for frame in messages(raw):
+                if frame.get("type") == "barometer" and frame["scope"]["org_units"] == [REGION]:
+                    seen.append((time.monotonic(), frame["data"]["windows"]["today"]["responses"]))
 
 
 def latencies(sent: list[float], seen: list[tuple[float, int]], before: int) -> list[float]:

@@ -4,6 +4,7 @@ embedded worker, SQLite, the demo org tree) on loopback, and a signed-in user.""
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import re
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -164,6 +166,14 @@ def backends(value: str) -> list[str]:
     if not chosen or set(chosen) - {"sqlite", "postgresql"}:
         raise argparse.ArgumentTypeError("sqlite, postgresql or both, comma-separated")
     return chosen
+
+
+def messages(frame: str | bytes) -> list[dict[str, Any]]:
+    """The messages of one websocket frame: a batch frame's events one by one, as the page
+    reads them (docs/websocket.md, "Batch frames")."""
+    decoded: dict[str, Any] = json.loads(frame)
+    events: list[dict[str, Any]] = decoded["events"] if decoded["type"] == "batch" else [decoded]
+    return events
 
 
 def percentile(sorted_values: Sequence[float], share: float) -> float:

@@ -210,9 +210,15 @@ function subscribe(ws) {
   ws.send(JSON.stringify(msg));
 }
 
+// A client that fell behind gets its pending messages in one `batch` frame, in order.
 function onMessage(ws, raw) {
   let msg;
   try { msg = JSON.parse(raw); } catch { return; }
+  if (msg?.type === 'batch' && Array.isArray(msg.events)) msg.events.forEach((one) => onOne(ws, one));
+  else onOne(ws, msg);
+}
+
+function onOne(ws, msg) {
   if (!msg || typeof msg !== 'object') return;
   if (msg.type === 'subscribed') onSubscribed(msg);
   else if (msg.type === 'gap') onGap(ws);

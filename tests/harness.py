@@ -304,10 +304,12 @@ class Cockpit:
                 return event
         async with asyncio.timeout(timeout):
             while True:
-                received: dict[str, Any] = json.loads(await self.connection.recv())
-                if match(received):
-                    return received
-                self.events.append(received)
+                received = await self._receive()
+                for at, message in enumerate(received):
+                    if match(message):
+                        self.events.extend(received[at + 1 :])
+                        return message
+                    self.events.append(message)
 
     async def drain(self, seconds: float) -> list[dict[str, Any]]:
         """Everything that arrives within `seconds` (guard for 'nothing more arrives')."""
@@ -316,10 +318,15 @@ class Cockpit:
         try:
             async with asyncio.timeout(seconds):
                 while True:
-                    self.events.append(json.loads(await self.connection.recv()))
+                    self.events.extend(await self._receive())
         except TimeoutError:
             pass
         return self.events
+
+    async def _receive(self) -> list[dict[str, Any]]:
+        """The messages of the next frame: a batch frame's, one by one, as the page reads them."""
+        frame: dict[str, Any] = json.loads(await self.connection.recv())
+        return frame["events"] if frame["type"] == "batch" else [frame]
 
 
 def produce(broker: str, topic: str, values: list[bytes], key: bytes | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -51,17 +52,30 @@ class KeyUsage:
         return self.uses.pop(key_id)
 
 
+class _Session(NamedTuple):
+    token: str
+    digest: str
+    expires_at: datetime
+
+
 @dataclass
 class OpenSockets:
-    """This instance's websocket subscribers by user and session, to close them on sign-out.
+    """This instance's websocket subscribers by user and session: to close them on sign-out, and
+    to re-check each session once for all its sockets (`app.api.ws.watch_sessions`).
 
     Other instances notice a closed session at their next re-check (docs/websocket.md).
     """
 
-    by_user: dict[int, dict[Subscriber, str]] = field(default_factory=dict)
+    by_user: dict[int, dict[Subscriber, _Session]] = field(default_factory=dict)
+    # Set when a socket's session expires before the re-check's next wake-up.
+    sooner: asyncio.Event = field(default_factory=asyncio.Event)
+    next_check: datetime | None = None
 
-    def add(self, user_id: int, token: str, subscriber: Subscriber) -> None:
-        self.by_user.setdefault(user_id, {})[subscriber] = security.digest(token)
+    def add(self, user_id: int, token: str, expires_at: datetime, subscriber: Subscriber) -> None:
+        session = _Session(token, security.digest(token), expires_at)
+        self.by_user.setdefault(user_id, {})[subscriber] = session
+        if self.next_check is not None and expires_at < self.next_check:
+            self.sooner.set()
 
     def remove(self, user_id: int, subscriber: Subscriber) -> None:
         sockets = self.by_user.get(user_id, {})
@@ -72,10 +86,15 @@ class OpenSockets:
     def close(self, reason: str, *, user_id: int | None = None, token: str | None = None) -> None:
         """Close the sockets of one session (`token`) or of every session of `user_id`."""
         digest = security.digest(token) if token is not None else None
-        for owner, sockets in self.by_user.items():
-            for subscriber, session in sockets.items():
-                if owner == user_id or session == digest:
+        for owner, sockets in list(self.by_user.items()):
+            for subscriber, session in list(sockets.items()):
+                if owner == user_id or session.digest == digest:
                     subscriber.close(UNAUTHORIZED, reason)
+
+    def sessions(self) -> dict[str, datetime]:
+        """Each open session's token, once however many sockets it has, with its expiry."""
+        sessions = (s for sockets in self.by_user.values() for s in sockets.values())
+        return {session.token: session.expires_at for session in sessions}
 
 
 class Monitored(Protocol):

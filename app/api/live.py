@@ -107,8 +107,9 @@ class LiveBarometers:
     The fanout tells `saw` about every hub event; a comment (one per stored response) marks
     dirty each watched scope that covers its unit and touchpoint. A pass recomputes the dirty
     scopes, one at a time, each once however many sockets watch it, and offers the same frame
-    to each of them (the fanout's drop policy applies). Passes never overlap and start at most
-    every `every_s`; subscribing computes nothing. A scope nobody watches is forgotten.
+    to each of them; a socket keeps only the newest barometer it has not been sent yet.
+    Passes never overlap and start at most every `every_s`; subscribing computes nothing. A
+    scope nobody watches is forgotten.
     A computation that fails is logged and counted; the scope moves again with its next
     response (the page also re-reads the REST API every minute).
     Frames carry no hub id and are not replayed: a resuming client re-reads the REST API.
@@ -193,7 +194,7 @@ class LiveBarometers:
                 frame = _frame(scope, snapshot)
                 # Whoever watches it now: a socket that moved away meanwhile gets nothing.
                 for subscriber in list(self._scopes.get(scope, watched).subscribers):
-                    subscriber.offer(frame)
+                    subscriber.offer(frame, key="barometer")
             return computed
 
     def start(self) -> None:

@@ -21,7 +21,7 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz")
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
     """Ready when the broker, the database and (when configured) Redis all answer, and no
-    embedded worker is stuck."""
+    embedded worker is stuck. `delivery` tells how far behind this instance's sockets are."""
     checks: dict[str, str] = {}
     for name, check in (
         ("broker", runtime.producer.check),
@@ -40,8 +40,10 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
     if runtime.workers:
         checks["worker"] = _workers(runtime)
     ready = all(v == "ok" for v in checks.values())
+    # A load figure, not a check: an instance behind on its sockets still serves.
+    delivery = {"lag_s": round(runtime.fanout.lag(), 3), "clients": runtime.fanout.clients}
     return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks},
+        {"status": "ready" if ready else "not ready", "checks": checks, "delivery": delivery},
         status_code=200 if ready else 503,
     )
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Coroutine
 from contextlib import suppress
-from datetime import UTC, datetime
-from typing import Any, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from fastapi import APIRouter, WebSocket
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
@@ -27,14 +26,17 @@ from app.api.live import Scope
 from app.core.access import OutOfScope, Principal, Role, UnknownUnits, resolve_units
 from app.core.events import Slug, explain
 from app.hub.fanout import Fanout, Filter, Subscriber
+from app.hub.outbox import run_eagerly
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["websocket"])
 
 MAX_FILTER_VALUES = 1000
-# How often an open connection re-checks its session, so a sign-out or a disabled user ends it.
+# How often open connections' sessions are re-checked, so a sign-out or a disabled user ends them.
 SESSION_RECHECK_S = 60.0
+# Closes waiting for a socket's buffer to drain, held so they are not collected half-way.
+_CLOSING: set[asyncio.Future[None]] = set()
 
 
 class SubscribeMessage(BaseModel):
@@ -71,33 +73,49 @@ async def cockpit_events(websocket: WebSocket) -> None:
         return
     principal, expires_at = found
     assert token is not None
-    with runtime.fanout.connect() as subscriber:
-        runtime.sockets.add(principal.user_id, token, subscriber)
+
+    def closing(code: int, reason: str) -> None:
+        # Sending the close also ends `_receive`: the server then reads a disconnect.
+        waiting = run_eagerly(_close(websocket, code, reason))
+        if waiting is not None:
+            _CLOSING.add(waiting)
+            waiting.add_done_callback(_CLOSING.discard)
+
+    # The fanout's flusher is the only writer of events: replies and errors go through the
+    # subscriber's outbox too. One task per connection, this one, reading what the client sends.
+    with runtime.fanout.connect(websocket.send_text, closing) as subscriber:
+        runtime.sockets.add(principal.user_id, token, expires_at, subscriber)
         try:
-            failures = await _first_done(
-                _receive(websocket, runtime, principal, subscriber),
-                _send(websocket, subscriber),
-                subscriber.closed.wait(),
-                _watch_session(runtime, token, expires_at, subscriber),
-            )
+            await _receive(websocket, runtime, principal, subscriber)
+        except WebSocketDisconnect:
+            pass  # the client went away while we were sending or closing: an ordinary end
+        except Exception:
+            log.exception("websocket connection failed")
         finally:
             runtime.sockets.remove(principal.user_id, subscriber)
             runtime.live.leave(subscriber)
-        for failure in failures:
-            log.error("websocket connection failed", exc_info=failure)
-        if subscriber.closed.is_set():
-            await _close(websocket, subscriber)
 
 
-async def _watch_session(
-    runtime: Runtime, token: str, expires_at: datetime, subscriber: Subscriber
-) -> None:
+async def watch_sessions(runtime: Runtime) -> None:
+    """Close the sockets whose session ended: each session is re-checked once for all its sockets,
+    every `SESSION_RECHECK_S` and when it expires, so a sign-out on another instance or a disabled
+    user ends them. Runs as long as the app."""
+    sockets = runtime.sockets
     while True:
-        left = (expires_at - datetime.now(UTC)).total_seconds()
-        await asyncio.sleep(max(0.0, min(left, SESSION_RECHECK_S)))
-        if datetime.now(UTC) >= expires_at or await authenticate(runtime, token) is None:
-            subscriber.close(UNAUTHORIZED, "session ended: sign in again")
-            return
+        now = datetime.now(UTC)
+        sessions = sockets.sessions()
+        for token, expires_at in sessions.items():
+            if now >= expires_at or await authenticate(runtime, token) is None:
+                sockets.close("session ended: sign in again", token=token)
+        soonest = min((e for e in sessions.values() if e > now), default=None)
+        wait = SESSION_RECHECK_S
+        if soonest is not None:
+            wait = min(wait, (soonest - now).total_seconds())
+        sockets.next_check = now + timedelta(seconds=wait)
+        sockets.sooner.clear()
+        with suppress(TimeoutError):
+            async with asyncio.timeout(wait):
+                await sockets.sooner.wait()
 
 
 async def _receive(
@@ -139,29 +157,8 @@ def _error(subscriber: Subscriber, message: str) -> None:
     subscriber.offer(json.dumps({"type": "error", "message": message}))
 
 
-async def _send(websocket: WebSocket, subscriber: Subscriber) -> None:
-    # The only writer to the socket: replies and errors come through the queue as well.
-    while True:
-        for frame in await subscriber.get():
-            await websocket.send_text(frame)
-
-
-async def _first_done(*coroutines: Coroutine[Any, Any, object]) -> list[BaseException]:
-    """Run until one finishes, cancel the rest; the unexpected errors they raised."""
-    tasks = [asyncio.create_task(c) for c in coroutines]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        results = await asyncio.gather(*tasks, return_exceptions=True)
-    # WebSocketDisconnect: the client went away while we were sending, an ordinary end.
-    ordinary = (asyncio.CancelledError, WebSocketDisconnect)
-    return [r for r in results if isinstance(r, BaseException) and not isinstance(r, ordinary)]
-
-
-async def _close(websocket: WebSocket, subscriber: Subscriber) -> None:
+async def _close(websocket: WebSocket, code: int, reason: str) -> None:
     connected = WebSocketState.CONNECTED
     if websocket.client_state is connected and websocket.application_state is connected:
-        with suppress(WebSocketDisconnect):
-            await websocket.close(subscriber.close_code, subscriber.close_reason)
+        with suppress(WebSocketDisconnect, RuntimeError):
+            await websocket.close(code, reason)

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     ws_replay_events: int = Field(default=2000, ge=0)
     # Events queued for one websocket client before it is judged too slow and disconnected.
     ws_client_queue: int = Field(default=256, ge=1)
+    # Events the in-process hub holds for this instance's fanout before it drops (and the
+    # cockpits reload); with Redis, the server's pub/sub output buffer limit plays this part.
+    hub_backlog: int = Field(default=10_000, ge=1)
     # How often, at most, this instance recomputes a watched scope's barometer and pushes it.
     live_barometer_every_ms: int = Field(default=250, ge=10, le=60_000)
 

@@ -20,7 +20,7 @@ def make_hub(settings: Settings) -> HubBackend:
     if not url or url.startswith("memory://"):
         from app.hub.memory import MemoryHub
 
-        return MemoryHub()
+        return MemoryHub(backlog=settings.hub_backlog)
     if url.startswith(_REDIS_SCHEMES):
         from app.hub.redis import RedisHub
 

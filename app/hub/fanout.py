@@ -1,4 +1,4 @@
-"""Hub events to websocket clients: filters, a replay ring, bounded per-client queues."""
+"""Hub events to websocket clients: routing by unit, a replay ring, gaps, bounded outboxes."""
 
 from __future__ import annotations
 
@@ -9,22 +9,28 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from typing import NamedTuple
 
 from app.core.settings import Settings
 from app.hub.base import HubBackend, HubItem, Interruption
-from app.metrics import HUB_GAPS, WS_CLIENTS, WS_SLOW_DISCONNECTS
+from app.hub.outbox import Flusher, Send, Subscriber, batch
+from app.metrics import HUB_GAPS, WS_CLIENTS, WS_DELIVERY_LAG
 
 log = logging.getLogger(__name__)
 
-SLOW_CLOSE = (1013, "too slow: reconnect and subscribe with last_id to resume")
+__all__ = ["Fanout", "Filter", "Subscriber"]
+
 STOP_CLOSE = (1012, "server restarting: reconnect and subscribe with last_id to resume")
 FAILED_CLOSE = (1011, "event hub failed: reconnect and subscribe with last_id to resume")
 
-Outgoing = str | tuple[str, ...]
 # Told the routing fields (org_unit, touchpoint, type) of every event read from the hub.
 Observer = Callable[[str, str | None, str], None]
 MANAGERS_ONLY = frozenset({"alert", "loop"})
+# Events of which only the newest per unit matters to a client that has not received it yet.
+COALESCED = frozenset({"loop"})
+# Events dispatched between two turns of the loop during a burst, so flushes and requests run.
+TURN_EVENTS = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,52 +46,48 @@ class Filter:
     alerts: bool = True
 
     def matches(self, org_unit: str, touchpoint: str | None, kind: str = "") -> bool:
+        return (not self.org_units or org_unit in self.org_units) and self.wants(touchpoint, kind)
+
+    def wants(self, touchpoint: str | None, kind: str) -> bool:
+        """What is left to check once the unit index has found this filter."""
         if kind in MANAGERS_ONLY and not self.alerts:
             return False
-        return (not self.org_units or org_unit in self.org_units) and (
-            not self.touchpoints or touchpoint is None or touchpoint in self.touchpoints
-        )
+        return not self.touchpoints or touchpoint is None or touchpoint in self.touchpoints
 
 
-class Subscriber:
-    """One client's end of the fanout: a bounded queue of JSON text frames and a close signal.
+class _Routes:
+    """Which subscribers' filters hold a unit: an event costs the clients watching its unit."""
 
-    Drop policy: when the fanout finds the queue full it does not wait. It closes the subscriber
-    with 1013 (counted in `voc_ws_slow_disconnects`); the client resumes with its last id.
-    """
+    def __init__(self) -> None:
+        self.filters: dict[Subscriber, Filter] = {}
+        self._by_unit: dict[str, dict[Subscriber, Filter]] = {}
+        self._everywhere: dict[Subscriber, Filter] = {}
 
-    def __init__(self, queue_size: int) -> None:
-        self._queue: asyncio.Queue[Outgoing] = asyncio.Queue(queue_size)
-        self.closed = asyncio.Event()
-        self.close_code = 1000
-        self.close_reason = ""
+    def set(self, subscriber: Subscriber, watch: Filter) -> None:
+        self.discard(subscriber)
+        self.filters[subscriber] = watch
+        if not watch.org_units:
+            self._everywhere[subscriber] = watch
+        for unit in watch.org_units:
+            self._by_unit.setdefault(unit, {})[subscriber] = watch
 
-    @property
-    def pending(self) -> int:
-        """Queued items (a subscribe reply with its replay counts as one)."""
-        return self._queue.qsize()
+    def discard(self, subscriber: Subscriber) -> None:
+        watch = self.filters.pop(subscriber, None)
+        if watch is None:
+            return
+        self._everywhere.pop(subscriber, None)
+        for unit in watch.org_units:
+            watching = self._by_unit[unit]
+            del watching[subscriber]
+            if not watching:
+                del self._by_unit[unit]
 
-    async def get(self) -> tuple[str, ...]:
-        """The next frames to send, in order."""
-        item = await self._queue.get()
-        return (item,) if isinstance(item, str) else item
-
-    def offer(self, item: Outgoing) -> bool:
-        """Queue `item` without waiting; a full queue closes the subscriber. False once closed."""
-        if self.closed.is_set():
-            return False
-        try:
-            self._queue.put_nowait(item)
-        except asyncio.QueueFull:
-            WS_SLOW_DISCONNECTS.inc()
-            self.close(*SLOW_CLOSE)
-            return False
-        return True
-
-    def close(self, code: int, reason: str) -> None:
-        if not self.closed.is_set():
-            self.close_code, self.close_reason = code, reason
-            self.closed.set()
+    def of(self, org_unit: str) -> Iterator[tuple[Subscriber, Filter]]:
+        """The subscribers whose filter holds `org_unit`, with their filters."""
+        watching = self._by_unit.get(org_unit)
+        if watching is None:
+            return iter(self._everywhere.items())
+        return chain(watching.items(), self._everywhere.items())
 
 
 class _Entry(NamedTuple):
@@ -99,7 +101,8 @@ class _Entry(NamedTuple):
 class Fanout:
     """Reads the hub once for this app instance and hands every event to the matching clients.
 
-    Each event is decoded and parsed once; all clients get the same text. Clients receive events
+    Each event is decoded and parsed once; all clients get the same text, found by the unit index,
+    queued in their outboxes and written by one flusher (`app.hub.outbox`). Clients receive events
     in id order. Subscribing (reply, replay from the ring, registration for live events) happens
     in one step on the event loop, so a resume neither misses nor repeats an event.
     When ids break continuity (a lost Redis connection, a restarted Redis), the ring is emptied and
@@ -114,10 +117,13 @@ class Fanout:
         self._backend = backend
         self._observer = observer
         self._queue_size = settings.ws_client_queue
+        # A client that keeps up must never hold more than its bound between two flushes.
+        self._turn = max(1, min(TURN_EVENTS, self._queue_size // 2))
         self._ring: deque[_Entry] = deque(maxlen=settings.ws_replay_events)
-        self._subscribers: dict[Subscriber, Filter] = {}
+        self._routes = _Routes()
+        self._flusher = Flusher()
         self._latest = 0
-        self._interrupted = False
+        self._resync = False
         self._refusal: tuple[int, str] | None = None
         self._exit = AsyncExitStack()
         self._task: asyncio.Task[None] | None = None
@@ -128,6 +134,11 @@ class Fanout:
         return self._latest
 
     @property
+    def clients(self) -> int:
+        """Clients subscribed here."""
+        return len(self._routes.filters)
+
+    @property
     def oldest_id(self) -> int:
         """The oldest id a resume can replay; `latest_id + 1` when the ring is empty."""
         return self._ring[0].id if self._ring else self._latest + 1
@@ -136,6 +147,11 @@ class Fanout:
         """Subscribe to the backend (in place when this returns) and start reading."""
         events = await self._exit.enter_async_context(self._backend.subscribe())
         self._task = asyncio.create_task(self._run(events), name="hub-fanout")
+        WS_DELIVERY_LAG.set_function(self.lag)
+
+    def lag(self) -> float:
+        """Seconds the oldest event read here has been waiting for a socket write; 0 if none."""
+        return self._flusher.lag()
 
     async def stop(self) -> None:
         """Stop reading and close every client with 1012 (service restart)."""
@@ -146,16 +162,20 @@ class Fanout:
         await self._exit.aclose()
 
     @contextmanager
-    def connect(self) -> Iterator[Subscriber]:
-        """A subscriber for one connection; it receives nothing until `subscribe`."""
-        subscriber = Subscriber(self._queue_size)
+    def connect(
+        self, send: Send, on_close: Callable[[int, str], object] = lambda code, reason: None
+    ) -> Iterator[Subscriber]:
+        """A subscriber for one connection, written with `send` and closed with `on_close`; it
+        receives nothing until `subscribe`, except the replies and errors offered to it."""
+        subscriber = Subscriber(self._queue_size, send, self._flusher.mark, on_close)
         if self._refusal is not None:
             subscriber.close(*self._refusal)
         WS_CLIENTS.inc()
         try:
             yield subscriber
         finally:
-            self._subscribers.pop(subscriber, None)
+            self._routes.discard(subscriber)
+            self._flusher.forget(subscriber)
             WS_CLIENTS.dec()
 
     def subscribe(self, subscriber: Subscriber, watch: Filter, last_id: int | None = None) -> None:
@@ -183,22 +203,29 @@ class Fanout:
             "latest_id": self._latest,
             "replayed": len(replay),
         }
-        if subscriber.offer((json.dumps(reply), *replay, *gap)):
-            self._subscribers[subscriber] = watch
+        frames = (json.dumps(reply), *replay, *gap)
+        # One frame, one place in the outbox: a replay is bounded by the ring, not the outbox.
+        if subscriber.offer(frames[0] if len(frames) == 1 else batch(frames)):
+            self._routes.set(subscriber, watch)
         else:
-            self._subscribers.pop(subscriber, None)
+            self._routes.discard(subscriber)
 
     async def _run(self, events: AsyncIterator[HubItem]) -> None:
+        dispatched = 0
         try:
             async for item in events:
                 if isinstance(item, Interruption):
-                    self._interrupted = True
                     log.warning("hub subscription interrupted", extra={"reason": item.reason})
+                    # Tell clients now, not with the next event, which may be a while coming.
+                    self._announce_gap(self._latest + 1, latest_id=self._latest)
+                    self._resync = True
                     continue
                 self._dispatch(*item)
-                # Let client senders run between events: a burst already buffered by the backend
-                # would otherwise be dispatched in one loop step and fill every client's queue.
-                await asyncio.sleep(0)
+                dispatched += 1
+                if dispatched % self._turn == 0:
+                    # A burst the backend already holds is read without waiting: give the loop
+                    # a turn now and then, so the flusher writes before outboxes fill up.
+                    await asyncio.sleep(0)
         except Exception:
             log.exception("hub fanout failed; closing websocket clients")
         else:
@@ -206,7 +233,9 @@ class Fanout:
         self._refuse(*FAILED_CLOSE)
 
     def _dispatch(self, event_id: int, framed: bytes) -> None:
-        if self._interrupted or (self._latest and event_id != self._latest + 1):
+        if self._resync:
+            self._resync = False  # whatever id comes after an interruption is the new baseline
+        elif self._latest and event_id != self._latest + 1:
             self._announce_gap(event_id)
         self._latest = event_id
         entry = _parse(event_id, framed)
@@ -215,31 +244,32 @@ class Fanout:
         self._ring.append(entry)
         if self._observer is not None:
             self._observer(entry.org_unit, entry.touchpoint, entry.kind)
-        dropped = []
-        for subscriber, watch in self._subscribers.items():
-            matched = watch.matches(entry.org_unit, entry.touchpoint, entry.kind)
-            if matched and not subscriber.offer(entry.text):
-                dropped.append(subscriber)
+        key = f"{entry.kind}:{entry.org_unit}" if entry.kind in COALESCED else None
+        dropped = [
+            subscriber
+            for subscriber, watch in self._routes.of(entry.org_unit)
+            if watch.wants(entry.touchpoint, entry.kind) and not subscriber.offer(entry.text, key)
+        ]
         for subscriber in dropped:
-            del self._subscribers[subscriber]
+            self._routes.discard(subscriber)
 
-    def _announce_gap(self, event_id: int) -> None:
+    def _announce_gap(self, event_id: int, latest_id: int | None = None) -> None:
+        """Tell every client to reload: events before `event_id` may be lost to them."""
         HUB_GAPS.inc()
         log.warning(
             "hub event ids broke continuity; telling clients to reload",
-            extra={"after": self._latest, "next": event_id, "clients": len(self._subscribers)},
+            extra={"after": self._latest, "next": event_id, "clients": len(self._routes.filters)},
         )
-        self._interrupted = False
         self._ring.clear()
-        gap = _gap(self._latest, event_id, event_id)
-        for subscriber in [s for s in self._subscribers if not s.offer(gap)]:
-            del self._subscribers[subscriber]
+        gap = _gap(self._latest, event_id, event_id if latest_id is None else latest_id)
+        for subscriber in [s for s in self._routes.filters if not s.offer(gap)]:
+            self._routes.discard(subscriber)
 
     def _refuse(self, code: int, reason: str) -> None:
         self._refusal = (code, reason)
-        for subscriber in self._subscribers:
+        for subscriber in list(self._routes.filters):
             subscriber.close(code, reason)
-        self._subscribers.clear()
+            self._routes.discard(subscriber)
 
 
 def _parse(event_id: int, framed: bytes) -> _Entry | None:

@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 
 from app.core.errors import HubUnavailable
 from app.core.ports import EventSink
-from app.hub.base import FramedEvent, HubBackend, HubItem, check_payloads, frame
+from app.hub.base import FramedEvent, HubBackend, HubItem, Interruption, check_payloads, frame
+from app.metrics import HUB_DROPPED
 
 
 class MemoryHub(HubBackend):
@@ -23,12 +24,14 @@ class MemoryHub(HubBackend):
     in call order), so the events of one sink keep their order.
     """
 
-    def __init__(self, last_id: int | None = None) -> None:
+    def __init__(self, last_id: int | None = None, backlog: int = 10_000) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_id = time.time_ns() // 1000 if last_id is None else last_id
-        # Unbounded: the one reader, the fanout, never waits on a client, so it keeps up with
-        # the loop. The bounds that matter are the per-client queues behind it.
-        self._queues: set[asyncio.Queue[FramedEvent]] = set()
+        # The reader, the fanout, never waits on a client; it falls this far behind only when
+        # the loop itself is overloaded. Events beyond are dropped and counted: the jump in ids
+        # then makes the fanout tell its clients to reload.
+        self._backlog = backlog
+        self._backlogs: set[_Backlog] = set()
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -41,12 +44,12 @@ class MemoryHub(HubBackend):
 
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[AsyncIterator[HubItem]]:
-        queue: asyncio.Queue[FramedEvent] = asyncio.Queue()
-        self._queues.add(queue)
+        backlog = _Backlog(self._backlog)
+        self._backlogs.add(backlog)
         try:
-            yield _QueueReader(queue)
+            yield backlog
         finally:
-            self._queues.discard(queue)
+            self._backlogs.discard(backlog)
 
     async def ping(self) -> None:
         if self._loop is None:
@@ -66,8 +69,8 @@ class MemoryHub(HubBackend):
         for payload in payloads:
             self._last_id += 1
             event = (self._last_id, frame(self._last_id, payload))
-            for queue in self._queues:
-                queue.put_nowait(event)
+            for backlog in self._backlogs:
+                backlog.put(event)
 
 
 class _MemorySink:
@@ -79,12 +82,29 @@ class _MemorySink:
             self._hub._hand_off(payloads)
 
 
-class _QueueReader:
-    def __init__(self, queue: asyncio.Queue[FramedEvent]) -> None:
-        self._queue = queue
+class _Backlog:
+    """One subscription's unread events, at most `bound`. Past it, events are dropped until the
+    reader catches up, and it reads an `Interruption` where they would have been."""
 
-    def __aiter__(self) -> _QueueReader:
+    def __init__(self, bound: int) -> None:
+        self._bound = bound
+        self._queue: asyncio.Queue[HubItem] = asyncio.Queue()
+        self._overrun = False
+
+    def put(self, event: FramedEvent) -> None:
+        if self._overrun or self._queue.qsize() >= self._bound:
+            HUB_DROPPED.inc()
+            if not self._overrun:
+                self._overrun = True
+                self._queue.put_nowait(Interruption("the reader fell behind; events dropped"))
+            return
+        self._queue.put_nowait(event)
+
+    def __aiter__(self) -> _Backlog:
         return self
 
     async def __anext__(self) -> HubItem:
-        return await self._queue.get()
+        item = await self._queue.get()
+        if isinstance(item, Interruption):
+            self._overrun = False
+        return item

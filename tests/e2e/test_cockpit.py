@@ -9,7 +9,7 @@ import signal
 import pytest
 from playwright.async_api import Locator, Page, expect
 
-from tests.e2e.conftest import CockpitPages, Post, open_screen
+from tests.e2e.conftest import CockpitPages, Post, account, expect_live, open_screen, sign_in
 from tests.harness import App, produce, response, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -44,6 +44,32 @@ async def test_posted_response_appears_in_feed_and_dissatisfied_one_is_flagged_w
     await expect(flagged).to_have_attribute("data-severity", severity)
     await expect(flagged.locator(".chip.flag")).to_have_text(f"Call back · {severity}")
     await expect(page.locator("#conn-state")).to_have_attribute("data-state", "live")
+
+
+async def test_a_burst_that_arrives_in_batch_frames_is_shown_whole_and_in_order(
+    app: App, cockpit_pages: CockpitPages, post: Post
+) -> None:
+    page = await cockpit_pages.open()
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda data: frames.append(str(data))))
+    await sign_in(page, await asyncio.to_thread(account, app, "admin"))
+    await expect_live(page)
+    burst = [response(score=9, comment=f"Burst comment number {n}.") for n in range(25)]
+    # One request: the worker publishes its 25 comments at once, so the page is behind by
+    # several of them when they are written, and gets them in batch frames.
+    await post(*burst)
+
+    for body in burst:
+        shown_item = item(page, body)
+        await expect(shown_item).to_contain_text(str(body["comment"]), timeout=SHOWN_WITHIN_MS)
+    batches = [json.loads(f) for f in frames if f.startswith('{"type":"batch"')]
+    assert batches, "no batch frame: the burst did not test batching"
+    # Newest first in the feed, as the burst was posted.
+    shown = await page.locator("#feed li").evaluate_all(
+        "items => items.map(li => li.dataset.responseId)"
+    )
+    posted = [b["response_id"] for b in burst]
+    assert [r for r in shown if r in posted] == posted[::-1]
 
 
 async def test_page_watching_one_store_does_not_show_another_stores_comments(

@@ -18,9 +18,10 @@ import pytest
 from app.core.errors import ConfigurationError, HubUnavailable
 from app.core.settings import Settings
 from app.hub import HubBackend, make_hub
-from app.hub.fanout import Fanout, Filter, Subscriber
+from app.hub.fanout import Fanout, Filter
 from app.hub.memory import MemoryHub
 from tests.harness import RedisServer
+from tests.sockets import Socket, connected
 
 Event = dict[str, Any]
 
@@ -39,7 +40,7 @@ class Instance:
 
     hub: HubBackend
     fanout: Fanout
-    client: Subscriber
+    client: Socket
 
 
 StartInstance = Callable[[], Awaitable[Instance]]
@@ -67,8 +68,8 @@ def _starter(stack: AsyncExitStack, settings: Settings) -> StartInstance:
         fanout = Fanout(hub, settings)
         await fanout.start()
         stack.push_async_callback(fanout.stop)
-        client = stack.enter_context(fanout.connect())
-        fanout.subscribe(client, Filter())
+        client = stack.enter_context(connected(fanout))
+        fanout.subscribe(client.subscriber, Filter())
         await take(client, 1)
         return Instance(hub, fanout, client)
 
@@ -81,12 +82,12 @@ def payload(publisher: str = "p", n: int = 0) -> bytes:
     return json.dumps(event, separators=(",", ":")).encode()
 
 
-async def take(client: Subscriber, count: int, into: list[Event] | None = None) -> list[Event]:
-    """Messages the client would send until `count` are there (in `into`, if given)."""
+async def take(client: Socket, count: int, into: list[Event] | None = None) -> list[Event]:
+    """Messages written to the client until `count` are there (in `into`, if given)."""
     messages = [] if into is None else into
     async with asyncio.timeout(15):
         while len(messages) < count:
-            messages.extend(json.loads(frame) for frame in await client.get())
+            messages.extend(await client.get())
     return messages
 
 
@@ -154,7 +155,7 @@ async def test_deployments_sharing_one_redis_see_only_their_own_channel(
         assert await _nothing_more(staging.client) and await _nothing_more(production.client)
 
 
-async def _nothing_more(client: Subscriber) -> bool:
+async def _nothing_more(client: Socket) -> bool:
     try:
         async with asyncio.timeout(0.5):
             await client.get()

@@ -118,11 +118,15 @@ def test_health_readiness_and_metrics(app: App) -> None:
     ready = httpx.get(app.url + "/readyz").json()
     assert ready["status"] == "ready"
     assert set(ready["checks"]) == {"broker", "database", "hub", "worker"}
+    # How far behind this instance's sockets are: a figure beside the checks, not one of them.
+    assert set(ready["delivery"]) == {"lag_s", "clients"}
+    assert ready["delivery"]["lag_s"] >= 0 and ready["delivery"]["clients"] >= 0
     _post_all(app, [response(score=1, comment="Awful, still waiting."), response(score=10)])
     text = httpx.get(app.url + "/metrics").text
     assert "voc_responses_ingested_total 2.0" in text
     assert "voc_responses_flagged_total 1.0" in text
     assert "voc_ws_clients" in text
+    assert "voc_ws_delivery_lag_seconds" in text
 
 
 def _get(app: App, path: str, who: str = "admin", params: Any = None) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The fanout over the real in-memory hub: filters, ids, replay, gaps and the slow-client policy."""
+"""The fanout over the real in-memory hub: routing, ids, replay, gaps, batching, slow clients."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pytest
 from prometheus_client import REGISTRY
 
 from app.core.settings import Settings
-from app.hub.fanout import Fanout, Filter, Subscriber
+from app.hub.fanout import Fanout, Filter
 from app.hub.memory import MemoryHub
+from tests.sockets import Socket, connected
 
 Event = dict[str, Any]
 
@@ -23,14 +24,9 @@ def payload(org_unit: str = "store-1", touchpoint: str | None = "delivery", **da
     return json.dumps(event, separators=(",", ":")).encode()
 
 
-async def take(subscriber: Subscriber, count: int) -> list[Event]:
-    """The next `count` messages the subscriber would send, decoded."""
-    messages: list[Event] = []
-    async with asyncio.timeout(5):
-        while len(messages) < count:
-            messages.extend(json.loads(frame) for frame in await subscriber.get())
-    assert len(messages) == count, messages
-    return messages
+async def take(socket: Socket, count: int) -> list[Event]:
+    """The next `count` messages written to the socket, decoded."""
+    return await socket.take(count)
 
 
 def ids(messages: list[Event]) -> list[int]:
@@ -94,10 +90,14 @@ def test_filter_matches_org_units_and_touchpoints(
 async def test_events_reach_only_the_clients_whose_filter_matches(
     hub: MemoryHub, fanout: Fanout
 ) -> None:
-    with fanout.connect() as everything, fanout.connect() as store_1, fanout.connect() as billing:
-        fanout.subscribe(everything, Filter())
-        fanout.subscribe(store_1, Filter(org_units=frozenset({"store-1"})))
-        fanout.subscribe(billing, Filter(touchpoints=frozenset({"billing"})))
+    with (
+        connected(fanout) as everything,
+        connected(fanout) as store_1,
+        connected(fanout) as billing,
+    ):
+        fanout.subscribe(everything.subscriber, Filter())
+        fanout.subscribe(store_1.subscriber, Filter(org_units=frozenset({"store-1"})))
+        fanout.subscribe(billing.subscriber, Filter(touchpoints=frozenset({"billing"})))
         for subscriber in (everything, store_1, billing):
             await take(subscriber, 1)
         hub.sink().publish(
@@ -112,44 +112,67 @@ async def test_events_reach_only_the_clients_whose_filter_matches(
         assert ids(await take(billing, 3)) == [2, 3, 4]
         assert ids(await take(store_1, 2)) == [1, 4]
         # Every event went through dispatch by now: nothing else is waiting.
-        assert (store_1.pending, billing.pending) == (0, 0)
+        assert (store_1.subscriber.pending, billing.subscriber.pending) == (0, 0)
 
 
 async def test_a_client_that_has_not_subscribed_receives_nothing(
     hub: MemoryHub, fanout: Fanout
 ) -> None:
-    with fanout.connect() as silent, fanout.connect() as listening:
-        fanout.subscribe(listening, Filter())
+    with connected(fanout) as silent, connected(fanout) as listening:
+        fanout.subscribe(listening.subscriber, Filter())
         hub.sink().publish([payload(), payload()])
         await take(listening, 3)
-        assert silent.pending == 0
+        assert silent.subscriber.pending == 0
 
 
 async def test_events_carry_ids_in_publish_order_as_the_same_frame_for_every_client(
     hub: MemoryHub, fanout: Fanout
 ) -> None:
-    with fanout.connect() as first, fanout.connect() as second:
-        fanout.subscribe(first, Filter())
-        fanout.subscribe(second, Filter())
+    with connected(fanout) as first, connected(fanout) as second:
+        fanout.subscribe(first.subscriber, Filter())
+        fanout.subscribe(second.subscriber, Filter())
         await take(first, 1), await take(second, 1)
         payloads = [payload(n=n) for n in range(5)]
-        await asyncio.to_thread(hub.sink().publish, payloads)
-        frames_first = [(await first.get())[0] for _ in payloads]
-        frames_second = [(await second.get())[0] for _ in payloads]
-    assert frames_first == [f'{{"id":{n + 1},{p.decode()[1:]}' for n, p in enumerate(payloads)]
-    assert all(a is b for a, b in zip(frames_first, frames_second, strict=True))
+        for one in payloads:
+            await asyncio.to_thread(hub.sink().publish, [one])
+            await take(first, 1), await take(second, 1)
+    # A client that keeps up gets each event alone, as the hub framed it.
+    assert first.frames[1:] == [f'{{"id":{n + 1},{p.decode()[1:]}' for n, p in enumerate(payloads)]
+    assert all(a is b for a, b in zip(first.frames[1:], second.frames[1:], strict=True))
     assert fanout.latest_id == 5
+
+
+async def test_a_burst_reaches_each_client_as_one_batch_frame_joined_once(
+    hub: MemoryHub, fanout: Fanout
+) -> None:
+    with connected(fanout) as first, connected(fanout) as second, connected(fanout) as other:
+        fanout.subscribe(first.subscriber, Filter(frozenset({"store-1"})))
+        fanout.subscribe(second.subscriber, Filter(frozenset({"store-1"})))
+        fanout.subscribe(other.subscriber, Filter(frozenset({"store-2"})))
+        for socket in (first, second, other):
+            await take(socket, 1)
+        batches_before = metric("voc_ws_batch_frames_total")
+        hub.sink().publish([payload("store-1", n=n) for n in range(5)] + [payload("store-2")])
+        assert ids(await take(first, 5)) == [1, 2, 3, 4, 5]
+        assert ids(await take(second, 5)) == [1, 2, 3, 4, 5]
+        assert ids(await take(other, 1)) == [6]
+    # Five events, one frame per client; both store-1 clients were written the same string.
+    assert (len(first.frames), len(second.frames), len(other.frames)) == (2, 2, 2)
+    assert json.loads(first.frames[1])["type"] == "batch"
+    assert first.frames[1] is second.frames[1]
+    assert json.loads(other.frames[1])["id"] == 6
+    assert metric("voc_ws_batch_frames_total") == batches_before + 2
 
 
 async def test_subscribed_reply_echoes_the_filter_and_the_latest_id(
     hub: MemoryHub, fanout: Fanout
 ) -> None:
-    with fanout.connect() as watcher, fanout.connect() as late:
-        fanout.subscribe(watcher, Filter())
+    with connected(fanout) as watcher, connected(fanout) as late:
+        fanout.subscribe(watcher.subscriber, Filter())
         hub.sink().publish([payload(), payload()])
         await take(watcher, 3)
         watch = Filter(frozenset({"store-2", "store-1"}), frozenset({"delivery"}))
-        fanout.subscribe(late, watch)
+        fanout.subscribe(late.subscriber, watch)
         assert await take(late, 1) == [
             {
                 "type": "subscribed",
@@ -164,11 +187,11 @@ async def test_subscribed_reply_echoes_the_filter_and_the_latest_id(
 async def test_resume_replays_the_missed_matching_events_then_continues_live(
     hub: MemoryHub, fanout: Fanout
 ) -> None:
-    with fanout.connect() as watcher, fanout.connect() as resumed:
-        fanout.subscribe(watcher, Filter())
+    with connected(fanout) as watcher, connected(fanout) as resumed:
+        fanout.subscribe(watcher.subscriber, Filter())
         hub.sink().publish([payload("store-1"), payload("store-2"), payload("store-1")] * 2)
         await take(watcher, 7)
-        fanout.subscribe(resumed, Filter(frozenset({"store-1"})), last_id=1)
+        fanout.subscribe(resumed.subscriber, Filter(frozenset({"store-1"})), last_id=1)
         reply, *replayed = await take(resumed, 4)
         assert (reply["type"], reply["latest_id"], reply["replayed"]) == ("subscribed", 6, 3)
         assert ids(replayed) == [3, 4, 6]
@@ -179,40 +202,40 @@ async def test_resume_replays_the_missed_matching_events_then_continues_live(
 async def test_resume_during_a_burst_neither_skips_nor_repeats_an_event(
     hub: MemoryHub, fanout: Fanout
 ) -> None:
-    with fanout.connect() as watcher, fanout.connect() as resumed:
-        fanout.subscribe(watcher, Filter())
+    with connected(fanout) as watcher, connected(fanout) as resumed:
+        fanout.subscribe(watcher.subscriber, Filter())
         await take(watcher, 1)
         hub.sink().publish([payload(n=n) for n in range(20)])
         # Resume while the fanout is part-way through the burst: some of what the client missed
         # comes from the ring, the rest live; the seam must not show.
         while fanout.latest_id < 10:
             await take(watcher, 1)
-        fanout.subscribe(resumed, Filter(), last_id=3)
+        fanout.subscribe(resumed.subscriber, Filter(), last_id=3)
         messages = await take(resumed, 1 + 17)
         assert ids(messages) == list(range(4, 21))
 
 
 async def test_resume_at_the_latest_id_replays_nothing(hub: MemoryHub, fanout: Fanout) -> None:
-    with fanout.connect() as watcher, fanout.connect() as resumed:
-        fanout.subscribe(watcher, Filter())
+    with connected(fanout) as watcher, connected(fanout) as resumed:
+        fanout.subscribe(watcher.subscriber, Filter())
         hub.sink().publish([payload(), payload()])
         await take(watcher, 3)
-        fanout.subscribe(resumed, Filter(), last_id=2)
+        fanout.subscribe(resumed.subscriber, Filter(), last_id=2)
         assert (await take(resumed, 1))[0]["replayed"] == 0
-        assert resumed.pending == 0
+        assert resumed.subscriber.pending == 0
 
 
 async def test_resume_from_before_the_ring_sends_a_gap(
     hub: MemoryHub, make_fanout: MakeFanout
 ) -> None:
     fanout = await make_fanout(ws_replay_events=3)
-    with fanout.connect() as watcher, fanout.connect() as too_old, fanout.connect() as just_in:
-        fanout.subscribe(watcher, Filter())
+    with connected(fanout) as watcher, connected(fanout) as too_old, connected(fanout) as just_in:
+        fanout.subscribe(watcher.subscriber, Filter())
         hub.sink().publish([payload() for _ in range(6)])
         await take(watcher, 7)
         assert (fanout.oldest_id, fanout.latest_id) == (4, 6)
-        fanout.subscribe(too_old, Filter(), last_id=2)
-        fanout.subscribe(just_in, Filter(), last_id=3)
+        fanout.subscribe(too_old.subscriber, Filter(), last_id=2)
+        fanout.subscribe(just_in.subscriber, Filter(), last_id=3)
         assert await take(too_old, 2) == [
             {
                 "type": "subscribed",
@@ -227,11 +250,11 @@ async def test_resume_from_before_the_ring_sends_a_gap(
 
 
 async def test_resume_from_beyond_the_latest_id_sends_a_gap(hub: MemoryHub, fanout: Fanout) -> None:
-    with fanout.connect() as watcher, fanout.connect() as from_before_restart:
-        fanout.subscribe(watcher, Filter())
+    with connected(fanout) as watcher, connected(fanout) as from_before_restart:
+        fanout.subscribe(watcher.subscriber, Filter())
         hub.sink().publish([payload()])
         await take(watcher, 2)
-        fanout.subscribe(from_before_restart, Filter(), last_id=500)
+        fanout.subscribe(from_before_restart.subscriber, Filter(), last_id=500)
         assert (await take(from_before_restart, 2))[1] == {
             "type": "gap",
             "last_id": 500,
@@ -241,13 +264,13 @@ async def test_resume_from_beyond_the_latest_id_sends_a_gap(hub: MemoryHub, fano
 
 
 async def test_subscribing_again_changes_the_filter(hub: MemoryHub, fanout: Fanout) -> None:
-    with fanout.connect() as client, fanout.connect() as watcher:
-        fanout.subscribe(watcher, Filter())
-        fanout.subscribe(client, Filter(frozenset({"store-1"})))
+    with connected(fanout) as client, connected(fanout) as watcher:
+        fanout.subscribe(watcher.subscriber, Filter())
+        fanout.subscribe(client.subscriber, Filter(frozenset({"store-1"})))
         hub.sink().publish([payload("store-1"), payload("store-2")])
         await take(watcher, 3)
         assert ids(await take(client, 2)) == [1]
-        fanout.subscribe(client, Filter(frozenset({"store-2"})))
+        fanout.subscribe(client.subscriber, Filter(frozenset({"store-2"})))
         hub.sink().publish([payload("store-1"), payload("store-2")])
         reply, event = await take(client, 2)
         assert reply["org_units"] == ["store-2"]
@@ -257,32 +280,86 @@ async def test_subscribing_again_changes_the_filter(hub: MemoryHub, fanout: Fano
 async def test_a_slow_client_is_disconnected_while_a_fast_one_keeps_receiving(
     hub: MemoryHub, make_fanout: MakeFanout
 ) -> None:
-    fanout = await make_fanout(ws_client_queue=2)
+    fanout = await make_fanout(ws_client_queue=4)
     slow_before = metric("voc_ws_slow_disconnects_total")
-    with fanout.connect() as slow, fanout.connect() as fast:
-        fanout.subscribe(slow, Filter())
-        fanout.subscribe(fast, Filter())
+    with connected(fanout, stalled=True) as slow, connected(fanout) as fast:
+        fanout.subscribe(slow.subscriber, Filter())
+        fanout.subscribe(fast.subscriber, Filter())
         await take(fast, 1)
-        received: list[Event] = []
-        reader = asyncio.create_task(_collect(fast, received, until_id=10))
         hub.sink().publish([payload(n=n) for n in range(10)])
         async with asyncio.timeout(5):
-            await slow.closed.wait()
-            await reader
-        assert ids(received) == list(range(1, 11))
-        assert (slow.close_code, slow.closed.is_set()) == (1013, True)
-        assert "last_id" in slow.close_reason
+            await slow.subscriber.closed.wait()
+        assert ids(await take(fast, 10)) == list(range(1, 11))
+        assert (slow.subscriber.close_code, slow.subscriber.pending) == (1013, 0)
+        assert "last_id" in slow.subscriber.close_reason
     assert metric("voc_ws_slow_disconnects_total") == slow_before + 1
 
 
-async def _collect(subscriber: Subscriber, into: list[Event], until_id: int) -> None:
-    while not into or into[-1].get("id") != until_id:
-        into.extend(json.loads(frame) for frame in await subscriber.get())
+async def test_a_burst_larger_than_the_client_queue_reaches_a_client_that_keeps_up(
+    hub: MemoryHub, make_fanout: MakeFanout
+) -> None:
+    fanout = await make_fanout(ws_client_queue=8)
+    with connected(fanout) as fast:
+        fanout.subscribe(fast.subscriber, Filter())
+        await take(fast, 1)
+        hub.sink().publish([payload(n=n) for n in range(100)])
+        assert ids(await take(fast, 100)) == list(range(1, 101))
+        assert not fast.subscriber.closed.is_set()
+        # Batched as the client fell behind between loop turns, never past its bound.
+        assert 1 < len(fast.frames) - 1 <= 100
+
+
+async def test_a_units_loop_figures_are_coalesced_for_a_client_that_is_behind(
+    hub: MemoryHub, fanout: Fanout
+) -> None:
+    def loop(org_unit: str, n: int) -> bytes:
+        event = {"type": "loop", "org_unit": org_unit, "touchpoint": None, "data": {"n": n}}
+        return json.dumps(event, separators=(",", ":")).encode()
+
+    coalesced_before = metric("voc_ws_coalesced_total")
+    with connected(fanout) as manager:
+        fanout.subscribe(manager.subscriber, Filter())
+        await take(manager, 1)
+        hub.sink().publish(
+            [
+                loop("store-1", 1),
+                payload("store-1"),
+                loop("store-1", 2),
+                loop("store-2", 1),
+                loop("store-1", 3),
+            ]
+        )
+        received = await take(manager, 3)
+    # Every comment; of each unit's figures, only the newest not yet sent.
+    assert [(m["type"], m["org_unit"], m["data"].get("n")) for m in received] == [
+        ("comment", "store-1", None),
+        ("loop", "store-2", 1),
+        ("loop", "store-1", 3),
+    ]
+    assert metric("voc_ws_coalesced_total") == coalesced_before + 2
+
+
+async def test_delivery_lag_is_the_age_of_the_oldest_unwritten_event(
+    hub: MemoryHub, make_fanout: MakeFanout
+) -> None:
+    fanout = await make_fanout(ws_client_queue=100)
+    with connected(fanout) as fast, connected(fanout, stalled=True) as stuck:
+        fanout.subscribe(fast.subscriber, Filter())
+        fanout.subscribe(stuck.subscriber, Filter())
+        await take(fast, 1)
+        assert fanout.lag() == 0.0
+        hub.sink().publish([payload()])
+        await take(fast, 1)
+        # The stuck socket still holds its reply's write; the event waits in its outbox.
+        await asyncio.sleep(0.05)  # the time whose passing the lag should show
+        assert fanout.lag() >= 0.05
+        assert metric("voc_ws_delivery_lag_seconds") >= 0.05
+    assert fanout.lag() == 0.0
 
 
 async def test_connected_clients_are_counted(fanout: Fanout) -> None:
     before = metric("voc_ws_clients")
-    with fanout.connect(), fanout.connect():
+    with connected(fanout), connected(fanout):
         assert metric("voc_ws_clients") == before + 2
     assert metric("voc_ws_clients") == before
 
@@ -290,17 +367,17 @@ async def test_connected_clients_are_counted(fanout: Fanout) -> None:
 async def test_stopping_closes_clients_as_a_service_restart(hub: MemoryHub) -> None:
     fanout = Fanout(hub, Settings())
     await fanout.start()
-    with fanout.connect() as client:
-        fanout.subscribe(client, Filter())
+    with connected(fanout) as client:
+        fanout.subscribe(client.subscriber, Filter())
         await fanout.stop()
-        assert (client.closed.is_set(), client.close_code) == (True, 1012)
-    with fanout.connect() as late:
-        assert late.close_code == 1012
+        assert (client.subscriber.closed.is_set(), client.subscriber.close_code) == (True, 1012)
+    with connected(fanout) as late:
+        assert late.subscriber.close_code == 1012
 
 
 async def test_an_event_without_routing_fields_is_skipped(hub: MemoryHub, fanout: Fanout) -> None:
-    with fanout.connect() as client:
-        fanout.subscribe(client, Filter())
+    with connected(fanout) as client:
+        fanout.subscribe(client.subscriber, Filter())
         hub.sink().publish([b'{"type":"comment","data":{}}', payload()])
         assert ids(await take(client, 2)) == [2]
 
@@ -312,8 +389,8 @@ async def test_the_observer_hears_every_routed_event_once_whether_or_not_anyone_
     fanout = Fanout(hub, Settings(), observer=lambda *fields: heard.append(fields))
     await fanout.start()
     try:
-        with fanout.connect() as store_2:
-            fanout.subscribe(store_2, Filter(frozenset({"store-2"})))
+        with connected(fanout) as store_2:
+            fanout.subscribe(store_2.subscriber, Filter(frozenset({"store-2"})))
             hub.sink().publish(
                 [payload("store-1", "delivery"), b'{"type":"comment"}', payload("store-2", None)]
             )

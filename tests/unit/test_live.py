@@ -54,16 +54,24 @@ def live(rollup: Rollup) -> LiveBarometers:
     return LiveBarometers(rollup, every_s=0.25)
 
 
-def socket() -> Subscriber:
-    return Subscriber(queue_size=16)
+class Phone(Subscriber):
+    """A socket's outbox as live barometers fill it; here nothing writes it out."""
+
+    def __init__(self) -> None:
+        self.arrived = asyncio.Event()
+        super().__init__(16, self._write, ready=lambda _: self.arrived.set())
+
+    async def _write(self, frame: str) -> None:
+        raise AssertionError("no flusher here")
+
+
+def socket() -> Phone:
+    return Phone()
 
 
 async def pushed(subscriber: Subscriber) -> list[dict[str, Any]]:
     """What the subscriber would send now, decoded."""
-    messages: list[dict[str, Any]] = []
-    while subscriber.pending:
-        messages.extend(json.loads(frame) for frame in await subscriber.get())
-    return messages
+    return [json.loads(frame) for frame in subscriber.take()]
 
 
 def scopes_watched() -> float:
@@ -265,9 +273,11 @@ async def paced(rollup: Rollup) -> AsyncIterator[tuple[LiveBarometers, Pause]]:
     await live.stop()
 
 
-async def next_frame(subscriber: Subscriber) -> dict[str, Any]:
+async def next_frame(phone: Phone) -> dict[str, Any]:
     async with asyncio.timeout(5):
-        [frame] = await subscriber.get()
+        await phone.arrived.wait()
+    phone.arrived.clear()
+    [frame] = phone.take()
     message: dict[str, Any] = json.loads(frame)
     return message
 

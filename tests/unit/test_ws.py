@@ -41,6 +41,7 @@ class Client:
         self._from_app: asyncio.Queue[Message] = asyncio.Queue()
         self._stalled = stalled
         self._task: asyncio.Task[None] | None = None
+        self._unpacked: list[Any] = []
 
     async def __aenter__(self) -> Client:
         scope = {
@@ -80,9 +81,13 @@ class Client:
             return await self._from_app.get()
 
     async def receive_json(self) -> Any:
-        message = await self.receive()
-        assert message["type"] == "websocket.send", message
-        return json.loads(message["text"])
+        """The next message, as the page reads them: a batch frame's events one by one."""
+        if not self._unpacked:
+            message = await self.receive()
+            assert message["type"] == "websocket.send", message
+            decoded = json.loads(message["text"])
+            self._unpacked = decoded["events"] if decoded.get("type") == "batch" else [decoded]
+        return self._unpacked.pop(0)
 
 
 MakeApp = Callable[..., Awaitable[tuple[FastAPI, MemoryHub]]]
@@ -112,6 +117,7 @@ async def make_app(directory_db: tuple[Any, dict[str, Any]]) -> AsyncIterator[Ma
     hub = MemoryHub(last_id=0)
     await hub.start()
     started: list[tuple[Fanout, LiveBarometers]] = []
+    watching: list[asyncio.Task[None]] = []
 
     async def make(**values: Any) -> tuple[FastAPI, MemoryHub]:
         settings = Settings(**values)
@@ -134,10 +140,14 @@ async def make_app(directory_db: tuple[Any, dict[str, Any]]) -> AsyncIterator[Ma
             units=units,
             sockets=OpenSockets(),
         )
+        watching.append(asyncio.create_task(ws.watch_sessions(app.state.runtime)))
         app.state.auth = auth
         return app, hub
 
     yield make
+    for task in watching:
+        task.cancel()
+    await asyncio.gather(*watching, return_exceptions=True)
     for fanout, live in started:
         await live.stop()
         await fanout.stop()
@@ -354,3 +364,21 @@ async def test_a_socket_is_closed_when_its_session_ends(
         directory.close_session(engine, token)
         closing = await client.receive()
     assert (closing["type"], closing["code"]) == ("websocket.close", 4401)
+
+
+async def test_every_socket_of_a_session_is_closed_when_it_expires(
+    make_app: MakeApp, directory_db: tuple[Any, Any]
+) -> None:
+    engine, _ = directory_db
+    user = directory.get_user(engine, USERS["frontline"][0])
+    assert user is not None and user.id is not None
+    token, _ = directory.open_session(engine, user.id, lifetime=timedelta(seconds=1))
+    app, _ = await make_app()
+    headers = {"Authorization": f"Bearer {token}"}
+    async with Client(app, headers=headers) as phone, Client(app, headers=headers) as tablet:
+        for client in (phone, tablet):
+            await client.send("{}")
+            assert (await client.receive_json())["type"] == "subscribed"
+        # At its expiry, not at the next minute's re-check.
+        closing = [await phone.receive(), await tablet.receive()]
+    assert [(c["type"], c["code"]) for c in closing] == [("websocket.close", 4401)] * 2
