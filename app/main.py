@@ -143,13 +143,13 @@ def create_app(settings: Settings) -> FastAPI:
         )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(ws.CockpitSocket)
     app.include_router(auth.router)
     app.include_router(admin.router)
     app.include_router(alerts.router)
     app.include_router(ingest.router)
     app.include_router(read.router)
     app.include_router(ops.router)
-    app.include_router(ws.router)
     frontend = settings.frontend_dir
     # The page and the installable app's files, revalidated at every load so a deploy shows at
     # once. The service worker is at the root, not under /static: it controls only the paths

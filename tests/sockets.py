@@ -25,6 +25,14 @@ class Socket:
         self.stalled = stalled
         self._arrived = asyncio.Event()
         self.subscriber: Subscriber
+        # Set when the server closes the socket, with the code and reason it sent.
+        self.closing = asyncio.Event()
+        self.close_code = 0
+        self.close_reason = ""
+
+    def close(self, code: int, reason: str) -> None:
+        self.close_code, self.close_reason = code, reason
+        self.closing.set()
 
     async def send(self, frame: str) -> None:
         if self.stalled:
@@ -58,6 +66,6 @@ class Socket:
 def connected(fanout: Fanout, stalled: bool = False) -> Iterator[Socket]:
     """A socket connected to `fanout`; it receives nothing until subscribed."""
     socket = Socket(stalled)
-    with fanout.connect(socket.send) as subscriber:
+    with fanout.connect(socket.send, socket.close) as subscriber:
         socket.subscriber = subscriber
         yield socket

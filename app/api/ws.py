@@ -9,9 +9,11 @@ from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from fastapi import APIRouter, WebSocket
+from fastapi import WebSocket
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Send
+from starlette.types import Scope as ASGIScope
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from app.api.deps import (
@@ -30,7 +32,7 @@ from app.hub.outbox import run_eagerly
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(tags=["websocket"])
+PATH = "/ws"
 
 MAX_FILTER_VALUES = 1000
 # How often open connections' sessions are re-checked, so a sign-out or a disabled user ends them.
@@ -50,7 +52,23 @@ class SubscribeMessage(BaseModel):
     last_id: StrictInt | None = Field(default=None, ge=0)
 
 
-@router.websocket("/ws")
+class CockpitSocket:
+    """ASGI middleware, the outermost: `/ws` goes straight to its handler.
+
+    The HTTP middleware and routing do nothing for this websocket, yet each layer would keep a
+    frame on its stack, in memory, for as long as it is open: hours, for thousands of phones.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == PATH:
+            await cockpit_events(WebSocket(scope, receive, send))
+        else:
+            await self.app(scope, receive, send)
+
+
 async def cockpit_events(websocket: WebSocket) -> None:
     """Hub events for one signed-in cockpit; the protocol is in docs/websocket.md.
 

@@ -48,6 +48,21 @@ class Subscriber:
       pending events of the same write.
     """
 
+    # Thousands live for hours: no per-instance dict.
+    __slots__ = (
+        "_events",
+        "_latest",
+        "_limit",
+        "_on_close",
+        "_ready",
+        "_send",
+        "close_code",
+        "close_reason",
+        "closed",
+        "since",
+        "writing",
+    )
+
     def __init__(
         self,
         limit: int,
@@ -64,7 +79,7 @@ class Subscriber:
         # When the oldest frame still waiting here was queued (monotonic), None when empty.
         self.since: float | None = None
         self.writing: asyncio.Future[None] | None = None
-        self.closed = asyncio.Event()
+        self.closed = False
         self.close_code = 1000
         self.close_reason = ""
 
@@ -75,7 +90,7 @@ class Subscriber:
 
     def offer(self, frame: str, key: str | None = None) -> bool:
         """Queue `frame` without waiting; False once the client is closed (or closed by this)."""
-        if self.closed.is_set():
+        if self.closed:
             return False
         if key is None:
             if len(self._events) >= self._limit:
@@ -108,10 +123,10 @@ class Subscriber:
         return run_eagerly(self._send(frame))
 
     def close(self, code: int, reason: str) -> None:
-        if not self.closed.is_set():
+        if not self.closed:
             self.close_code, self.close_reason = code, reason
             self._events, self._latest, self.since = [], {}, None
-            self.closed.set()
+            self.closed = True
             self._on_close(code, reason)
 
 
@@ -152,7 +167,7 @@ class Flusher:
         batches: dict[tuple[str, ...], str] = {}
         batched = 0
         for subscriber in ready:
-            if subscriber.writing is not None or subscriber.closed.is_set():
+            if subscriber.writing is not None or subscriber.closed:
                 continue  # its write in flight re-marks it when done
             frames = subscriber.take()
             if len(frames) == 1:

@@ -131,7 +131,7 @@ async def make_app(directory_db: tuple[Any, dict[str, Any]]) -> AsyncIterator[Ma
         live.start()
         started.append((fanout, live))
         app = FastAPI()
-        app.include_router(ws.router)
+        app.add_middleware(ws.CockpitSocket)
         app.state.runtime = SimpleNamespace(
             fanout=fanout,
             live=live,
