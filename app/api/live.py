@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -73,14 +74,17 @@ class BarometerFrame(BaseModel):
     data: BarometerSnapshot
 
 
-# Computes a scope's barometer over the units it covers (None: every unit); runs in a thread.
-Compute = Callable[[Scope, frozenset[str] | None], BarometerSnapshot]
+# Computes a scope's barometer over the units it covers (None: every unit), sharing parents'
+# figures with the other scopes of its pass; runs in a thread.
+Compute = Callable[[Scope, frozenset[str] | None, rollups.Parents], BarometerSnapshot]
 
 
 def rollup(engine: sa.Engine, units: TreeCache, timezone: ZoneInfo) -> Compute:
     """The figures `GET /api/v1/barometers` gives for a scope, every window, as of now."""
 
-    def compute(scope: Scope, covered: frozenset[str] | None) -> BarometerSnapshot:
+    def compute(
+        scope: Scope, covered: frozenset[str] | None, parents: rollups.Parents
+    ) -> BarometerSnapshot:
         return rollups.barometer(
             engine,
             units.get(),
@@ -90,6 +94,7 @@ def rollup(engine: sa.Engine, units: TreeCache, timezone: ZoneInfo) -> Compute:
             label=scope.label,
             windows=list(Window),
             now=datetime.now(UTC),
+            parents=parents,
         )
 
     return compute
@@ -108,8 +113,9 @@ class LiveBarometers:
     dirty each watched scope that covers its unit and touchpoint. A pass recomputes the dirty
     scopes, one at a time, each once however many sockets watch it, and offers the same frame
     to each of them; a socket keeps only the newest barometer it has not been sent yet.
-    Passes never overlap and start at most every `every_s`; subscribing computes nothing. A
-    scope nobody watches is forgotten.
+    Passes never overlap and start at most every `every_s`, or as long after the last as it
+    took; subscribing computes nothing. A scope nobody watches is forgotten. The scopes of one
+    pass share their parents' figures.
     A computation that fails is logged and counted; the scope moves again with its next
     response (the page also re-reads the REST API every minute).
     Frames carry no hub id and are not replayed: a resuming client re-reads the REST API.
@@ -179,6 +185,7 @@ class LiveBarometers:
         async with self._pass:
             due, self._dirty = self._dirty, set()
             computed = 0
+            parents: rollups.Parents = {}
             for scope in sorted(due, key=lambda s: (s.org_units, s.touchpoints)):
                 watched = self._scopes.get(scope)
                 if watched is None:
@@ -186,7 +193,9 @@ class LiveBarometers:
                 computed += 1
                 try:
                     with LIVE_BAROMETER_SECONDS.time():
-                        snapshot = await run_in_threadpool(self._compute, scope, watched.covered)
+                        snapshot = await run_in_threadpool(
+                            self._compute, scope, watched.covered, parents
+                        )
                 except Exception:
                     LIVE_BAROMETER_FAILURES.inc()
                     log.exception("live barometer not computed", extra={"scope": str(scope)})
@@ -224,8 +233,11 @@ class LiveBarometers:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            started = time.monotonic()
             await self.refresh()
-            await self._sleep(self._every_s)
+            # A pass slower than the pause waits as long as it took: barometers take at most
+            # half of this instance's time, the rest is for the sockets and requests.
+            await self._sleep(max(self._every_s, time.monotonic() - started))
 
 
 def _frame(scope: Scope, snapshot: BarometerSnapshot) -> str:

@@ -16,6 +16,9 @@ from app.core.journey import Journey, journey_of
 from app.core.org import OrgTree, OrgUnit
 from app.db import aggregates
 
+# Parents' figures already computed in one round, by parent unit, touchpoints and windows.
+Parents = dict[tuple[str, tuple[str, ...], tuple[Window, ...]], ParentBarometer]
+
 
 def barometer(
     engine: sa.Engine,
@@ -27,29 +30,39 @@ def barometer(
     label: str | None,
     windows: Sequence[Window],
     now: datetime,
+    parents: Parents | None = None,
 ) -> BarometerSnapshot:
     """The figures of the units `covered` (empty: every unit) and `touchpoints` (empty: all),
     named after `label`, with the per-minute and per-hour trends; with the parent's figures
-    beside them when `label` names a unit that has a parent."""
+    beside them when `label` names a unit that has a parent.
+
+    `parents` shares parents' figures between the scopes of one computation round: the 40 stores
+    of a region read the region once.
+    """
     parent = parent_of(tree, label)
+    beside: ParentBarometer | None = None
     with engine.connect() as connection:
         book = _book(connection, tree, tz, covered or None, touchpoints, now, by_touchpoint=False)
-        parent_book = (
-            _book(connection, tree, tz, [parent.id], touchpoints, now, by_touchpoint=False)
-            if parent
-            else None
-        )
+        if parent is not None:
+            key = (parent.id, tuple(touchpoints), tuple(windows))
+            beside = parents.get(key) if parents is not None else None
+            if beside is None:
+                parent_book = _book(
+                    connection, tree, tz, [parent.id], touchpoints, now, by_touchpoint=False
+                )
+                beside = ParentBarometer(
+                    org_unit=parent.id,
+                    name=parent.name,
+                    windows={w: parent_book.barometer(None, None, w, now) for w in windows},
+                )
+                if parents is not None:
+                    parents[key] = beside
     # The book holds only the requested units and touchpoints: its (None, None) scope is them.
     snapshot = book.snapshot(None, None, now, hourly=True)
     snapshot.org_unit = label
     snapshot.touchpoint = touchpoints[0] if len(touchpoints) == 1 else None
     snapshot.windows = {w: snapshot.windows[w] for w in windows}
-    if parent is not None and parent_book is not None:
-        snapshot.parent = ParentBarometer(
-            org_unit=parent.id,
-            name=parent.name,
-            windows={w: parent_book.barometer(None, None, w, now) for w in windows},
-        )
+    snapshot.parent = beside
     return snapshot
 
 

@@ -143,6 +143,32 @@ def test_every_level_sums_to_what_counting_each_response_gives(
     assert got.windows[Window.WEEK].responses > 0
 
 
+def test_stores_sharing_their_parents_figures_get_what_each_computed_alone_gets(
+    engine: sa.Engine,
+) -> None:
+    tree = store_all(engine, responses(300))
+    stores = tree.children("north")
+
+    def barometer(store: str, parents: rollups.Parents | None) -> BarometerSnapshot:
+        return rollups.barometer(
+            engine,
+            tree,
+            TZ,
+            covered=[store],
+            touchpoints=(),
+            label=store,
+            windows=list(Window),
+            now=NOW,
+            parents=parents,
+        )
+
+    shared: rollups.Parents = {}
+    together = [barometer(store, shared) for store in stores]
+    assert len(stores) > 1 and list(shared) == [("north", (), tuple(Window))]
+    assert together == [barometer(store, None) for store in stores]
+    assert all(b.parent is not None and b.parent.org_unit == "north" for b in together)
+
+
 def test_a_touchpoint_filter_sums_only_that_touchpoint(engine: sa.Engine) -> None:
     made = responses(300)
     tree = store_all(engine, made)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -28,11 +29,17 @@ class Rollup:
     def __init__(self) -> None:
         self.calls: list[tuple[Scope, frozenset[str] | None]] = []
         self.failing = False
+        self.takes_s = 0.0
+        self.parents: list[object] = []
         self._lock = threading.Lock()
 
-    def __call__(self, scope: Scope, covered: frozenset[str] | None) -> BarometerSnapshot:
+    def __call__(
+        self, scope: Scope, covered: frozenset[str] | None, parents: object
+    ) -> BarometerSnapshot:
         with self._lock:
             self.calls.append((scope, covered))
+            self.parents.append(parents)
+        time.sleep(self.takes_s)  # how long the database takes, in a worker thread
         if self.failing:
             raise RuntimeError("database unavailable")
         return BarometerSnapshot(
@@ -303,3 +310,17 @@ async def test_the_first_response_is_pushed_at_once_and_the_rest_wait_for_the_pa
     # Ten responses during the pause: one more computation, not ten.
     assert len(rollup.calls) == 2
     assert phone.pending == 0
+
+
+async def test_a_pass_slower_than_the_pause_is_followed_by_a_pause_as_long(
+    paced: tuple[LiveBarometers, Pause], rollup: Rollup
+) -> None:
+    live, pause = paced
+    rollup.takes_s = 0.2
+    for n in range(3):
+        live.watch(socket(), Scope((f"store-{n}",)), frozenset({f"store-{n}"}))
+        live.saw(f"store-{n}", "delivery", "comment")
+    # Three scopes of 0.2 s: the pass took 0.6 s, more than the 0.25 s pause.
+    assert await pause.asked.get() >= 0.6
+    # The scopes of one pass shared one memo of parents' figures.
+    assert len(rollup.parents) == 3 and all(p is rollup.parents[0] for p in rollup.parents)
