@@ -71,7 +71,13 @@ from bench.stack import (  # noqa: E402
     percentile,
     scratch,
 )
-from bench.wsclients import Wsload, build_wsload, cpu_seconds, machine_ticks  # noqa: E402
+from bench.wsclients import (  # noqa: E402
+    Wsload,
+    build_wsload,
+    cpu_seconds,
+    machine_ticks,
+    parser_of,
+)
 from tests.harness import RedisServer  # noqa: E402
 
 WARM_UP = 30
@@ -708,15 +714,8 @@ NOTES = """
   and seconds of computation a second (wall time in threads: it can exceed the API's cores)."""
 
 
-class _Help(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    pass
-
-
 def parse_args() -> argparse.Namespace:
-    doc = __doc__.splitlines()
-    parser = argparse.ArgumentParser(
-        description=doc[0], epilog="\n".join(doc[2:]), formatter_class=_Help
-    )
+    parser = parser_of(__doc__)
     add = parser.add_argument
     add("--scenarios", default="one-unit,spread", help="comma-separated: one-unit (A), spread (B)")
     add("--runs", type=int, default=3, help="runs of each scenario and database; medians")

@@ -64,7 +64,13 @@ from app.demo import DEMO_TREE  # noqa: E402
 from app.hub.redis import RedisHub  # noqa: E402
 from app.orgfile import read_units  # noqa: E402
 from bench.stack import api, embedded_broker, scratch  # noqa: E402
-from bench.wsclients import Wsload, build_wsload, cpu_seconds, machine_ticks  # noqa: E402
+from bench.wsclients import (  # noqa: E402
+    Wsload,
+    build_wsload,
+    cpu_seconds,
+    machine_ticks,
+    parser_of,
+)
 from tests.harness import RedisServer  # noqa: E402
 
 BIN = ROOT / ".voc" / "bench-bin"
@@ -493,15 +499,8 @@ def listed(
     return parse
 
 
-class _Help(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    pass
-
-
 def parse_args() -> argparse.Namespace:
-    doc = __doc__.splitlines()
-    parser = argparse.ArgumentParser(
-        description=doc[0], epilog="\n".join(doc[2:]), formatter_class=_Help
-    )
+    parser = parser_of(__doc__)
     add = parser.add_argument
     add(
         "--clients",

@@ -3,6 +3,7 @@ figures they read from /proc."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import queue
@@ -12,6 +13,19 @@ from pathlib import Path
 from typing import Any
 
 WSLOAD = Path(__file__).resolve().parent / "wsload"
+
+
+class _Help(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    pass
+
+
+def parser_of(doc: str) -> argparse.ArgumentParser:
+    """A parser whose --help gives the flags with their defaults, then the script's docstring
+    `doc` (its first line as the description)."""
+    lines = doc.splitlines()
+    return argparse.ArgumentParser(
+        description=lines[0], epilog="\n".join(lines[2:]), formatter_class=_Help
+    )
 
 
 def build_wsload(go: str, into: Path) -> Path:
