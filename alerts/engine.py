@@ -29,6 +29,8 @@ class Earlier:
 
     response_id: str
     submitted_at: datetime
+    # The case of the alert it raised; None: none (yet).
+    case_key: str | None = None
 
 
 @dataclass(frozen=True)

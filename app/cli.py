@@ -215,6 +215,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
         # A request log line per demo post would bury the lines people need in the terminal.
         "VOC_LOG_LEVEL": "WARNING",
         "VOC_ORG_TREE_FILE": str(demo.DEMO_TREE),
+        # The demo shows hot listening whole: frontline staff take callbacks too.
+        "VOC_FRONTLINE_CALLBACKS": "true",
         **os.environ,
         "VOC_KAFKA_BOOTSTRAP": f"127.0.0.1:{broker_port}",
         "VOC_INTEGRATOR_KEYS": ",".join(

@@ -45,6 +45,8 @@ PRAISE = [
     "The app made paying my bill painless.",
     "Problem solved in one call, impressive.",
 ]
+# Who customers name when they praise someone (the response's `staff` field).
+STAFF = ["Marie", "Julien", "Sofia", "Luca", "Amira", "Tom"]
 NEUTRAL = [
     "Fine overall, a bit of a queue at the till.",
     "Delivery was ok but the slot was wide.",
@@ -121,6 +123,7 @@ def generate(rng: random.Random, now: datetime) -> SurveyResponse:
     kind = rng.choices(list(ScoreKind), weights=[6, 3, 1])[0]
     pool = {"unhappy": COMPLAINTS, "neutral": NEUTRAL, "happy": PRAISE}[mood]
     comment = rng.choice(pool) if rng.random() < 0.85 else ""
+    staff = [rng.choice(STAFF)] if mood == "happy" and comment and rng.random() < 0.5 else []
     channel = Channel.STORE if touchpoint == "purchase" and rng.random() < 0.6 else None
     customer = rng.randint(1, 5000)
     return SurveyResponse(
@@ -141,6 +144,7 @@ def generate(rng: random.Random, now: datetime) -> SurveyResponse:
             email=f"customer{customer}@example.com",
             phone=f"+33 6 {customer:04d} {rng.randint(1000, 9999)}",
         ),
+        staff=staff,
         metadata={"source": "demo"},
     )
 

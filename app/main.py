@@ -16,7 +16,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from alerts.rules import DEFAULT_RULES, load_rules
-from app.api import admin, alerts, auth, errors, ingest, ops, read, ws
+from app.alertdesk.desk import AlertDesk
+from app.api import admin, alerts, auth, errors, ingest, me, ops, praise, read, ws
 from app.api.deps import Runtime
 from app.api.live import LiveBarometers, rollup
 from app.api.middleware import BodyLimit, SecurityHeaders
@@ -26,7 +27,7 @@ from app.core.errors import BrokerUnavailable
 from app.core.ratelimit import RateLimiter
 from app.core.settings import Settings
 from app.db import directory, store
-from app.escalation import Escalator
+from app.digests import DigestSender
 from app.hub import make_hub
 from app.hub.fanout import Fanout
 from app.notifications import AlertNotifier
@@ -65,6 +66,7 @@ def create_app(settings: Settings) -> FastAPI:
         live.start()
         producer = Producer(settings, client_id="voc-api")
         notifier = AlertNotifier(settings, engine, units)
+        desk = AlertDesk(settings, engine, units, notifier, hub.sink().publish)
         app.state.runtime = Runtime(
             settings,
             engine,
@@ -78,6 +80,7 @@ def create_app(settings: Settings) -> FastAPI:
             ),
             rules=rules,
             live=live,
+            desk=desk,
         )
         # One scorer for every embedded worker: it is pure and thread-safe, and building it
         # reads the lexicons and model weights.
@@ -101,20 +104,23 @@ def create_app(settings: Settings) -> FastAPI:
         ]
         for thread in threads:
             thread.start()
-        escalator = Escalator(engine, units, notifier, hub.sink().publish)
-        escalation = asyncio.create_task(escalator.run(settings.alert_escalation_every_s))
+        escalation = asyncio.create_task(desk.escalate_every(settings.alert_escalation_every_s))
         sessions = asyncio.create_task(ws.watch_sessions(app.state.runtime), name="ws-sessions")
+        digests = asyncio.create_task(
+            DigestSender(settings, engine, units).run(settings.digest_every_s), name="digests"
+        )
         try:
             yield
         finally:
-            for task in (escalation, sessions):
+            for task in (escalation, sessions, digests):
                 task.cancel()
-            await asyncio.gather(escalation, sessions, return_exceptions=True)
+            await asyncio.gather(escalation, sessions, digests, return_exceptions=True)
             for worker in workers:
                 worker.stop()
             for thread in threads:
                 await run_in_threadpool(thread.join, 10)
             await run_in_threadpool(notifier.close)
+            await run_in_threadpool(desk.close)
             await live.stop()
             await fanout.stop()
             await hub.stop()
@@ -147,6 +153,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(admin.router)
     app.include_router(alerts.router)
+    app.include_router(praise.router)
+    app.include_router(me.router)
     app.include_router(ingest.router)
     app.include_router(read.router)
     app.include_router(ops.router)

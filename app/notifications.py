@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
+from alerts import texts
 from alerts.notify import (
     DeliveryResult,
     Dispatcher,
@@ -16,7 +17,7 @@ from alerts.notify import (
     Notifier,
     WebhookNotifier,
 )
-from app.core.events import AlertView, ReasonKind, Severity
+from app.core.events import AlertView, Severity
 from app.core.settings import Settings
 from app.db import alerting, directory
 
@@ -95,29 +96,26 @@ def _channels(settings: Settings) -> list[Notifier]:
                 settings.alert_webhook_style,
             )
         )
-    if settings.smtp_host:
-        password = settings.smtp_password
-        channels.append(
-            EmailNotifier(
-                settings.smtp_host,
-                settings.smtp_port,
-                settings.smtp_sender,
-                security=settings.smtp_security,
-                username=settings.smtp_username,
-                password=password.get_secret_value() if password else None,
-            )
-        )
+    email = email_relay(settings)
+    if email is not None:
+        channels.append(email)
     return channels
 
 
-TITLES = {
-    "detractor-negative-comment": "Detractor with a negative comment",
-    "csat-dissatisfied": "Dissatisfied customer (CSAT)",
-    "ces-high-effort": "High customer effort",
-    "churn-language": "Customer talks of leaving",
-    "repeat-dissatisfied": "Customer dissatisfied again",
-    "unit-nps-drop": "NPS drop",
-}
+def email_relay(settings: Settings, channel: str = "email") -> EmailNotifier | None:
+    """The SMTP relay of VOC_SMTP_*, or None without VOC_SMTP_HOST."""
+    if not settings.smtp_host:
+        return None
+    password = settings.smtp_password
+    return EmailNotifier(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_sender,
+        security=settings.smtp_security,
+        username=settings.smtp_username,
+        password=password.get_secret_value() if password else None,
+        channel=channel,
+    )
 
 
 def _notification(
@@ -128,28 +126,15 @@ def _notification(
     link: str | None,
     escalated: bool,
 ) -> Notification:
-    rule = alert.rules[0] if alert.rules else "alert"
-    lines = []
-    if alert.response is not None:
-        r = alert.response
-        lines.append(f"{r.score_kind.value.upper()} {r.score} · {r.touchpoint} · {r.channel.value}")
-        if r.comment:
-            lines.append(f"“{r.comment}”")
-        if r.reasons:
-            # The sentiment stage's reasons, as the cockpit shows them: phrases in quotes.
-            labels = (f"“{x.label}”" if x.kind is ReasonKind.PHRASE else x.label for x in r.reasons)
-            lines.append("Why: " + "; ".join(labels))
-    for rule_id, why in alert.reasons.items():
-        lines.append(f"{rule_id}: " + ", ".join(f"{k} {v}" for k, v in why.items()))
     severity = alert.severity if alert.severity is not Severity.NONE else Severity.LOW
     return Notification(
         alert_id=alert.id,
-        rule_id=rule,
+        rule_id=alert.rules[0] if alert.rules else "alert",
         severity=severity.value,  # type: ignore[arg-type]
         org_unit=alert.org_unit,
         unit_name=unit_name,
-        title=f"{TITLES.get(rule, rule)} at {unit_name}",
-        text="\n".join(lines),
+        title=texts.alert_title(alert, unit_name),
+        text="\n".join(texts.lines(alert)),
         link=link,
         recipients=recipients,
         escalated=escalated,

@@ -1,6 +1,7 @@
 """Remake the README's screenshots: `voc run` in a scratch directory, each demo user signed in.
 
-python docs/screenshots.py [--out DIR]   # cockpit-feed, -barometer, -journey, -alerts, -wide .png
+python docs/screenshots.py [--out DIR]
+    # cockpit-feed, -barometer, -journey, -praise, -callbacks, -callback-taken, -alerts, -wide .png
 """
 
 from __future__ import annotations
@@ -56,10 +57,19 @@ async def shoot(url: str, users: dict[str, tuple[str, str]], out: Path) -> None:
         await sign_in(phone, url, *users["frontline"])
         await asyncio.sleep(WARM_UP_S)
         await phone.screenshot(path=out / "cockpit-feed.png")
-        for screen in ("barometer", "journey"):
+        for screen in ("barometer", "journey", "praise"):
             await phone.locator(f"#tab-{screen}").click()
             await asyncio.sleep(1)
             await phone.screenshot(path=out / f"cockpit-{screen}.png")
+        # The demo lets frontline staff take callbacks: the list, then one taken.
+        await phone.locator("#tab-alerts").click()
+        await phone.wait_for_selector(".alert-card", timeout=60_000)
+        await asyncio.sleep(1)
+        await phone.screenshot(path=out / "cockpit-callbacks.png")
+        await phone.get_by_role("button", name="I'll call").first.click()
+        await phone.wait_for_selector("a[href^='tel:']", timeout=30_000)
+        await asyncio.sleep(1)
+        await phone.screenshot(path=out / "cockpit-callback-taken.png")
         manager = await browser.new_page(viewport=PHONE, device_scale_factor=1)
         await sign_in(manager, url, *users["manager"])
         await manager.locator("#tab-alerts").click()
@@ -92,7 +102,10 @@ def main() -> None:
     )
     assert run.stdout is not None
     try:
-        lines = [run.stdout.readline().strip() for _ in range(5)]
+        # `voc run` prints the cockpit's address, the key, the broker, then one line per user.
+        lines = [run.stdout.readline().strip()]
+        while len(demo_users(lines)) < 3:
+            lines.append(run.stdout.readline().strip())
         url = lines[0].removeprefix("Cockpit: ")
         asyncio.run(shoot(url, demo_users(lines), out))
     finally:

@@ -1,9 +1,10 @@
-// What a card asks of the server: a transition or an assignment, one request per card at a time, and
-// what went wrong, on the card. How the inbox shows a request under way, an alert the server sent
-// again and an alert that is gone is the controller's (alerts.js), given once to `showRequestsWith`.
+// What a card asks of the server: a transition, an assignment, taking a callback or recording a
+// call, one request per card at a time, and what went wrong, on the card. How the inbox shows a
+// request under way, an alert the server sent again and an alert that is gone is the controller's
+// (alerts.js), given once to `showRequestsWith`.
 
 import { HttpError, api } from './session.js';
-import { BASE, inbox, unauthorized } from './alert-state.js';
+import { BASE, inbox, sentence, unauthorized } from './alert-state.js';
 
 const shown = {
   busy: (node) => {}, // a request of the card started or ended (`inbox.busy` says which)
@@ -21,8 +22,27 @@ export const transition = (node, body, busyKey) => send(node, busyKey, 'transiti
 /** Gives the alert to `username`: the alert's detail, or null (see `send`). */
 export const assign = (node, username) => send(node, 'assign', 'assign', { username });
 
+/** "I'll call": the callback becomes this user's; the loser of a race is told who won. */
+export const take = (node) => send(node, 'take', 'take', undefined, postTake);
+
+/** How the call went (`body`: outcome, note, root_cause): the alert's detail, or null. */
+export const recordCall = (node, body) => send(node, 'contact', 'contact', body);
+
+// A 409 names the person who took the callback first (`taken_by`).
+async function postTake(path) {
+  try {
+    return await api(path, { method: 'POST' });
+  } catch (err) {
+    const who = err instanceof HttpError && err.status === 409 ? err.body?.taken_by : null;
+    if (typeof who?.username !== 'string') throw err;
+    const name = who.display_name || who.username;
+    inbox.people.set(who.username, name);
+    throw Object.assign(new HttpError(409, `${name} took this callback`, err.body), { takenBy: who });
+  }
+}
+
 /** POSTs `body` to the alert's `path`: the alert's detail, or null (the error is shown on the card). */
-async function send(node, busyKey, path, body) {
+async function send(node, busyKey, path, body, post = (url) => api(url, { method: 'POST', body })) {
   const id = node.view.id, run = inbox.run;
   if (inbox.busy.has(id)) return null;
   if (node.li.contains(document.activeElement)) {
@@ -33,7 +53,7 @@ async function send(node, busyKey, path, body) {
   node.error.textContent = '';
   shown.busy(node);
   try {
-    const detail = await api(`${BASE}/${id}/${path}`, { method: 'POST', body });
+    const detail = await post(`${BASE}/${id}/${path}`);
     if (run !== inbox.run) return null;
     return detail;
   } catch (err) {
@@ -58,8 +78,8 @@ function showCardError(id, err) {
     shown.gone(id);
     return;
   }
-  const sentence = `${message.charAt(0).toUpperCase()}${message.slice(1)}${/[.!?]$/.test(message) ? '' : '.'}`;
-  if (node) node.error.textContent = err.status === 409 ? `${sentence} It is shown as it is now.` : sentence;
+  const said = sentence(message);
+  if (node) node.error.textContent = err.status === 409 && !err.takenBy ? `${said} It is shown as it is now.` : said;
   if (err.status === 409) refreshAlert(id); // changed meanwhile: show what it is now
 }
 

@@ -1,18 +1,21 @@
-// One alert's card: its summary (severity, state, unit, the reasons in words, the comment), the SLA
-// countdown and the action buttons that fit its state. What a button does is the caller's: the card
-// only says which was pressed.
+// One alert's card: its summary (severity, state, unit, the reasons in words, the comment, a case's
+// size, who is calling), the SLA countdown, the action buttons that fit its state and, for managers,
+// the box that selects it for a bulk action. What a button does is the caller's: the card only says
+// which was pressed (`onAction(node, action, value)`).
 
 import { count, el, num, own, plural, quoted, setTime, span, timeOf, whyLine } from './dom.js';
+import { callbackLines, mayTake } from './alert-callback.js';
 import {
-  BUSY, SEVERITY, STATE, UNRESOLVED, humanize, inbox, personName, ruleName, severityOf,
+  BUSY, OUTCOME, SEVERITY, STATE, UNRESOLVED, assigneeName, callbacks, humanize, inbox, ruleName, severityOf,
 } from './alert-state.js';
 
-/** A new card for `v`, held in `inbox.nodes`; `onAction(node, action)` runs when a button is pressed. */
-export function createCard(v, onAction) {
+/** A new card for `v`, held in `inbox.nodes`; `item`: the inbox line it heads (kind, count). */
+export function createCard(v, onAction, item = { kind: 'alert', count: 1 }) {
   const li = el('li', 'alert-card');
   li.tabIndex = -1;
   const node = {
-    li, view: null, onAction,
+    li, view: null, item, onAction,
+    pick: null,
     summary: el('div', 'alert-summary'),
     actions: el('div', 'alert-actions'),
     error: el('p', 'alert-error'),
@@ -24,22 +27,26 @@ export function createCard(v, onAction) {
   node.details.id = `alert-${v.id}-details`;
   node.panel.hidden = true;
   node.details.hidden = true;
+  if (!callbacks()) {
+    node.pick = el('label', 'alert-select');
+    const box = Object.assign(el('input'), { type: 'checkbox' });
+    box.setAttribute('aria-describedby', `alert-${v.id}-title`);
+    box.addEventListener('change', () => node.onAction(node, 'select', box.checked));
+    node.pick.append(box, el('span', null, 'Select'));
+    li.append(node.pick);
+  }
   li.append(node.summary, node.actions, node.error, node.panel, node.details);
   inbox.nodes.set(v.id, node);
   updateCard(node, v);
-  const ui = inbox.ui.get(v.id);
-  if (ui?.arrived) {
-    li.classList.add('is-new');
-    li.addEventListener('animationend', () => li.classList.remove('is-new'), { once: true });
-    inbox.ui.set(v.id, { ...ui, arrived: false });
-  }
   return node;
 }
 
-export function updateCard(node, v) {
+export function updateCard(node, v, item = node.item) {
   node.view = v;
+  node.item = item;
   const { li } = node;
   li.dataset.alertId = String(v.id);
+  li.dataset.kind = item.kind === 'case' ? 'case' : 'alert';
   li.dataset.state = v.state;
   li.dataset.severity = severityOf(v);
   li.setAttribute('aria-labelledby', `alert-${v.id}-title`);
@@ -49,11 +56,11 @@ export function updateCard(node, v) {
 
 /** The card's summary and SLA line, drawn again (names learnt meanwhile replace usernames). */
 export function renderSummary(node) {
-  node.summary.replaceChildren(...summaryParts(node.view));
+  node.summary.replaceChildren(...summaryParts(node.view, node.item));
   updateSla(node);
 }
 
-function summaryParts(v) {
+function summaryParts(v, item) {
   const sev = severityOf(v);
   const tags = el('p', 'alert-tags');
   tags.append(el('span', `alert-sev sev-${sev}`, SEVERITY[sev]),
@@ -97,7 +104,16 @@ function summaryParts(v) {
   }
   if (r?.channel) meta.append(el('span', 'alert-sep', ' · '), el('span', null, r.channel));
   parts.push(meta, el('p', 'alert-sla'));
-  if (v.assignee) parts.push(el('p', 'alert-assignee', `Assigned to ${personName(v.assignee)}`));
+  if (item.kind === 'case' && item.count > 1) {
+    parts.push(el('p', 'alert-case', `${item.count} alerts from this customer`));
+  }
+  if (callbacks()) parts.push(...callbackLines(v));
+  else {
+    if (v.assignee) parts.push(el('p', 'alert-assignee', `Assigned to ${assigneeName(v)}`));
+    if (v.contact_outcome && v.contact_outcome !== 'resolved') {
+      parts.push(el('p', 'alert-outcome', `Last call: ${OUTCOME[v.contact_outcome] ?? v.contact_outcome}`));
+    }
+  }
   if (v.state === 'resolved' || v.root_cause || v.resolution_note) parts.push(resolution(v));
   return parts;
 }
@@ -141,17 +157,20 @@ function reasonDetail(why) {
   return bits.join('; ');
 }
 
-// "Acknowledge within 14 min" while open; then the time left to resolve; urgent when overdue.
+// "Acknowledge within 14 min" while open ("Take within" for frontline staff, whose taking it is the
+// acknowledgement); then the time left to resolve; urgent when overdue.
 function slaOf(v, now = Date.now()) {
   const open = v.state === 'open';
   if (!UNRESOLVED.includes(v.state)) return null;
+  const [verb, noun] = !open ? ['Resolve', 'Resolution']
+    : callbacks() ? ['Take it', 'Callback'] : ['Acknowledge', 'Acknowledgement'];
   const due = timeOf(open ? v.due_ack_at : v.due_resolve_at);
-  if (!due) return { text: open ? 'No deadline to acknowledge' : 'No deadline to resolve', urgency: 'none' };
+  if (!due) return { text: `No deadline to ${verb.toLowerCase()}`, urgency: 'none' };
   const left = due - now;
-  if (left < 0) return { text: `${open ? 'Acknowledgement' : 'Resolution'} overdue by ${span(left)}`, urgency: 'overdue' };
+  if (left < 0) return { text: `${noun} overdue by ${span(left)}`, urgency: 'overdue' };
   const whole = due - timeOf(v.created_at);
   const soon = left < 5 * 60000 || (whole > 0 && left < whole / 4);
-  return { text: `${open ? 'Acknowledge' : 'Resolve'} within ${span(left)}`, urgency: soon ? 'soon' : 'ok' };
+  return { text: `${verb} within ${span(left)}`, urgency: soon ? 'soon' : 'ok' };
 }
 
 export function updateSla(node) {
@@ -179,12 +198,16 @@ export function renderActions(node) {
   const active = document.activeElement;
   const focused = node.actions.contains(active) ? active.dataset.action : active === node.li ? node.refocus : null;
   const buttons = [];
-  if (v.state === 'open') buttons.push(button('Acknowledge', 'acknowledged', 'alerts-button primary'));
-  if (UNRESOLVED.includes(v.state)) {
-    const resolveKind = v.state === 'open' ? 'alerts-button' : 'alerts-button primary';
-    buttons.push(button('Resolve', 'resolve', resolveKind), button('Assign', 'assign'));
+  if (callbacks()) {
+    if (mayTake(v)) buttons.push(button("I'll call", 'take', 'alerts-button primary big'));
+  } else {
+    if (v.state === 'open') buttons.push(button('Acknowledge', 'acknowledged', 'alerts-button primary'));
+    if (UNRESOLVED.includes(v.state)) {
+      const resolveKind = v.state === 'open' ? 'alerts-button' : 'alerts-button primary';
+      buttons.push(button('Resolve', 'resolve', resolveKind), button('Assign', 'assign'));
+    }
+    if (v.state === 'resolved') buttons.push(button('Close', 'closed', 'alerts-button primary'), button('Reopen', 'open'));
   }
-  if (v.state === 'resolved') buttons.push(button('Close', 'closed', 'alerts-button primary'), button('Reopen', 'open'));
   buttons.push(button('Details', 'details', 'alerts-button quiet'));
   for (const b of buttons) {
     const a = b.dataset.action;
@@ -203,6 +226,8 @@ export function renderActions(node) {
   }
   node.actions.replaceChildren(...buttons);
   node.li.setAttribute('aria-busy', String(Boolean(busy)));
+  const box = node.pick?.querySelector('input');
+  if (box) box.checked = inbox.selection.all || inbox.selection.items.has(v.id);
   node.refocus = null;
   if (!focused) return;
   // A disabled button cannot hold focus: the card holds it while the request runs.

@@ -1,5 +1,6 @@
-// The closed-loop figures under the inbox: times to acknowledge and resolve, detractors called back
-// within 48 h, and the unresolved alerts by age; computed by the server for the watched units.
+// The closed-loop figures under the inbox: detractors reached within 48 h (with the counts it is a
+// share of, those missed and those still waiting), times to acknowledge, reach and resolve, what is
+// overdue, and the unresolved alerts by age; computed by the server for the watched units.
 
 import { count, el, num, own, plural } from './dom.js';
 import { api } from './session.js';
@@ -10,11 +11,14 @@ const AGE = {
   under_1h: 'Under 1 h', '1h_to_4h': '1–4 h', '4h_to_24h': '4–24 h', '1d_to_2d': '1–2 days', over_2d: 'Over 2 days',
 };
 
+// The unit the inbox is narrowed to, else the units the page watches.
+const figuresUnits = () => (inbox.filters?.org_unit ? [inbox.filters.org_unit] : inbox.ctx.orgUnits);
+
 export async function fetchFigures() {
   const run = inbox.run;
   inbox.figuresLast = Date.now();
   try {
-    const figures = await api(`${BASE}/figures`, { query: { org_unit: inbox.ctx.orgUnits } });
+    const figures = await api(`${BASE}/figures`, { query: { org_unit: figuresUnits() } });
     if (run === inbox.run) renderFigures(figures);
   } catch (err) {
     if (run !== inbox.run || unauthorized(err)) return;
@@ -38,23 +42,53 @@ function minutesText(m) {
   return m < 2880 ? `${(m / 60).toFixed(1)} h` : `${(m / 1440).toFixed(1)} days`;
 }
 
+// A share is shown only with what it is a share of, and never when nothing is due yet.
+function reachedLine(f) {
+  const due = count(f.detractors), reached = count(f.contacted_48h), pct = num(f.contacted_48h_pct);
+  const line = el('p', 'loop-reached');
+  if (!due || pct == null) {
+    line.append(el('strong', null, 'Detractors reached within 48 h: '), el('span', null, 'none due yet'));
+    line.dataset.band = 'none';
+    return line;
+  }
+  line.textContent = `${reached} of ${plural(due, 'detractor')} reached within 48 h · ${Math.round(pct)} %`;
+  line.dataset.band = pct < 80 ? 'bad' : 'ok';
+  return line;
+}
+
 function renderFigures(f) {
   if (!inbox.dom || !f || typeof f !== 'object') return;
   const days = count(f.days) || 7;
-  inbox.dom.loopNote.textContent = `Last ${days} days · ${plural(count(f.alerts), 'alert')} raised`;
+  const unit = inbox.filters?.org_unit ? `${inbox.ctx.unitName(inbox.filters.org_unit)} · ` : '';
+  inbox.dom.loopNote.textContent = `${unit}Last ${days} days · ${plural(count(f.alerts), 'alert')} raised`;
   const tile = (label, figure, detail, kind = '') => {
     const box = el('div', `loop-tile ${kind}`.trim());
     box.append(el('dt', 'loop-label', label), el('dd', 'loop-figure', figure), el('dd', 'loop-count', detail));
     return box;
   };
-  const ack = num(f.median_ack_minutes), fix = num(f.median_resolve_hours), pct = num(f.contacted_48h_pct);
+  // Times are means where the server rolls them up from the units' aggregates, medians otherwise.
+  const average = 'mean_ack_minutes' in f ? 'mean' : 'median';
+  const time = (name, scale) => {
+    const value = num(f[`${average}_${name}`]);
+    return value == null ? '—' : minutesText(value * scale);
+  };
   const tiles = el('dl', 'loop-tiles');
   tiles.append(
-    tile('Time to acknowledge', ack == null ? '—' : minutesText(ack), `median of ${count(f.acknowledged)} acknowledged`),
-    tile('Time to resolve', fix == null ? '—' : minutesText(fix * 60), `median of ${count(f.resolved)} resolved`),
-    tile('Detractors called back within 48 h', pct == null ? '—' : `${Math.round(pct)}%`,
-      `${count(f.contacted_48h)} of ${plural(count(f.detractors), 'detractor')}`, pct != null && pct < 80 ? 'loop-bad' : ''),
+    tile('Time to acknowledge', time('ack_minutes', 1), `${average} of ${count(f.acknowledged)} acknowledged`),
+    tile('Time to reach the customer', time('contact_hours', 60), `${average} of ${count(f.contacted)} reached`),
+    tile('Time to resolve', time('resolve_hours', 60), `${average} of ${count(f.resolved)} resolved`),
+    tile('Overdue now', String(count(f.overdue)), `unresolved past a deadline`, count(f.overdue) ? 'loop-bad' : ''),
   );
+  const detractors = el('ul', 'loop-lines');
+  detractors.setAttribute('aria-label', 'Detractors');
+  const missed = count(f.not_contacted_48h), waiting = count(f.detractors_waiting);
+  const item = (text, bad = false) => el('li', bad ? 'loop-line bad' : 'loop-line', text);
+  if (count(f.detractors)) {
+    detractors.append(item(`${plural(missed, 'detractor')} not reached within their 48 h`, missed > 0));
+  }
+  detractors.append(item(waiting
+    ? `${plural(waiting, 'detractor')} still inside their 48 h, not reached yet`
+    : 'No detractor waiting inside their 48 h'));
   const ages = el('div', 'loop-ages');
   const agesTitle = el('p', 'loop-label', 'Unresolved, by age');
   agesTitle.id = 'alerts-loop-ages';
@@ -62,10 +96,10 @@ function renderFigures(f) {
   list.setAttribute('aria-labelledby', agesTitle.id);
   const byAge = f.open_by_age && typeof f.open_by_age === 'object' ? f.open_by_age : {};
   for (const [key, n] of Object.entries(byAge)) {
-    const item = el('li', `loop-age${count(n) && (key === 'over_2d' || key === '1d_to_2d') ? ' late' : ''}`);
-    item.append(el('span', 'loop-age-n', count(n)), el('span', 'loop-age-label', own(AGE, key) ?? humanize(key)));
-    list.append(item);
+    const entry = el('li', `loop-age${count(n) && (key === 'over_2d' || key === '1d_to_2d') ? ' late' : ''}`);
+    entry.append(el('span', 'loop-age-n', count(n)), el('span', 'loop-age-label', own(AGE, key) ?? humanize(key)));
+    list.append(entry);
   }
   ages.append(agesTitle, list);
-  inbox.dom.loopBody.replaceChildren(tiles, ages);
+  inbox.dom.loopBody.replaceChildren(reachedLine(f), detractors, tiles, ages);
 }

@@ -1,86 +1,131 @@
-// The inbox list: which alerts the chosen filter shows, in which order, the count beside each filter
-// and the badge on the Alerts tab. The cards themselves come from the caller's `cardFor`.
+// The page of the inbox on screen: its items in the server's order (an alert or a case as a card, an
+// incident as one line), the line that says how many match, the pager, the "N new alerts · show"
+// button that keeps live alerts from moving the list under the user's finger, and the tab's badge.
 
-import { $, el, timeOf } from './dom.js';
-import { UNRESOLVED, inbox, rankOf } from './alert-state.js';
+import { $, el, plural } from './dom.js';
+import { matchingAlerts, narrowed } from './alert-query.js';
+import { callbacks, inbox } from './alert-state.js';
 
-const EMPTY = {
-  unresolved: 'No open alerts in your units.',
-  open: 'Every alert in your units is acknowledged.',
-  resolved: 'No recently resolved alerts.',
+const STATE_WORDS = {
+  todo: 'to do', open: 'open', acknowledged: 'acknowledged', in_progress: 'in progress', resolved: 'resolved', closed: 'closed',
 };
 
-function shown(v) {
-  if (inbox.filter === 'resolved') return v.state === 'resolved';
-  if (inbox.filter === 'open') return v.state === 'open';
-  return UNRESOLVED.includes(v.state);
-}
-
-// Most severe first, then oldest first; resolved ones newest resolution first.
-function order(a, b) {
-  if (inbox.filter === 'resolved') return timeOf(b.resolved_at) - timeOf(a.resolved_at) || b.id - a.id;
-  return rankOf(b) - rankOf(a) || timeOf(a.created_at) - timeOf(b.created_at) || a.id - b.id;
-}
-
-export function setFilter(value, cardFor) {
-  inbox.filter = value;
-  for (const id of [...inbox.nodes.keys()]) dropNode(id);
-  renderList(cardFor);
-}
-
 /**
- * Puts the cards of the current filter in order, dropping those it no longer shows. `cardFor(v, all)`
- * gives the card of `v`, created or brought up to date; `all`: draw every card again (the rule names
- * arrived).
+ * Shows the page's items, in order: `cardFor(view, item)` gives an alert's or a case's card (created
+ * or brought up to date), `incidentFor(item)` an incident's line. Cards no longer on the page leave.
  */
-export function renderList(cardFor, all = false) {
+export function renderPage(cardFor, incidentFor) {
   if (!inbox.dom) return;
-  const views = [...inbox.alerts.values()].filter(shown).sort(order);
-  const keep = new Set(views.map((v) => v.id));
-  for (const id of [...inbox.nodes.keys()]) if (!keep.has(id)) dropNode(id);
-  let before = inbox.dom.list.firstElementChild;
-  for (const v of views) {
-    const node = cardFor(v, all);
-    if (node.li !== before) inbox.dom.list.insertBefore(node.li, before);
-    else before = before.nextElementSibling;
+  const rows = [];
+  const keep = new Set();
+  for (const item of inbox.items) {
+    if (item.kind === 'incident') {
+      rows.push(incidentFor(item));
+      continue;
+    }
+    if (item.alert.id === inbox.pinned) unpin();
+    const node = cardFor(item.alert, item);
+    keep.add(item.alert.id);
+    rows.push(node.li);
   }
-  if (inbox.loaded && inbox.dom.status.dataset.kind !== 'error') {
-    const empty = views.length ? [] : [el('p', 'alerts-empty', EMPTY[inbox.filter])];
-    inbox.dom.status.replaceChildren(...empty);
+  for (const id of [...inbox.nodes.keys()]) if (!keep.has(id) && id !== inbox.pinned) dropCard(id);
+  // In order, moving only what moved: a card that stays keeps its focus.
+  const { list } = inbox.dom;
+  let at = list.firstElementChild;
+  for (const row of rows) {
+    if (row === at) at = at.nextElementSibling;
+    else list.insertBefore(row, at);
   }
-  const held = [...inbox.alerts.values()];
-  const n = {
-    unresolved: held.filter((v) => UNRESOLVED.includes(v.state)).length,
-    open: held.filter((v) => v.state === 'open').length,
-    resolved: held.filter((v) => v.state === 'resolved').length,
-  };
-  for (const [key, node] of inbox.dom.filters) node.textContent = inbox.loaded ? String(n[key]) : '';
-  updateBadge(n.open);
+  while (at) {
+    const next = at.nextElementSibling;
+    at.remove();
+    at = next;
+  }
+  renderSummaryLine();
+  renderEmpty();
+  renderPager();
+  renderFresh();
 }
 
-function dropNode(id) {
+/** Takes the card of alert `id` off the screen; focus inside it goes to the next card, not the page top. */
+export function dropCard(id) {
   const node = inbox.nodes.get(id);
   if (!node) return;
-  // Focus inside a card that leaves goes to the next card (or the one before), not to the page top.
   if (node.li.contains(document.activeElement)) {
     const next = node.li.nextElementSibling ?? node.li.previousElementSibling;
-    const target = next ?? inbox.dom.list;
+    const target = next ?? inbox.dom.summary;
     target.tabIndex = -1;
     target.focus();
   }
   node.li.remove();
   inbox.nodes.delete(id);
+  inbox.alerts.delete(id);
   const ui = inbox.ui.get(id);
   if (ui) inbox.ui.set(id, { ...ui, panel: null, details: false });
+  if (id === inbox.pinned) unpin();
 }
 
-export function updateBadge(open) {
+function unpin() {
+  inbox.pinned = null;
+  if (!inbox.dom) return;
+  inbox.dom.pinned.hidden = true;
+  inbox.dom.pinnedList.replaceChildren();
+}
+
+export function renderSummaryLine() {
+  const line = inbox.dom?.summary;
+  if (!line) return;
+  if (!inbox.loaded) {
+    line.textContent = '';
+    return;
+  }
+  const n = matchingAlerts(inbox.counts, inbox.filters);
+  const noun = callbacks() ? 'callback' : 'alert';
+  const words = [`${plural(n, noun)} ${STATE_WORDS[inbox.filters.state] ?? ''}`.trim()];
+  if (inbox.total !== n) words.push(`${plural(inbox.total, 'line')}, cases and incidents grouped`);
+  line.textContent = words.join(' · ');
+}
+
+function renderEmpty() {
+  const box = inbox.dom.status;
+  if (!inbox.loaded || box.dataset.kind === 'error') return;
+  let text = '';
+  if (!inbox.items.length) {
+    const f = inbox.filters;
+    if (callbacks()) text = f.assignee === 'mine' ? 'You are calling nobody back right now.' : 'No callbacks waiting in your units.';
+    else if (narrowed(f) || f.state !== 'todo') text = 'No alerts match these filters.';
+    else text = 'No open alerts in your units.';
+  }
+  box.replaceChildren(...(text ? [el('p', 'alerts-empty', text)] : []));
+}
+
+function renderPager() {
+  const { pager, pageText, previous, next } = inbox.dom;
+  pager.hidden = !inbox.loaded || inbox.pages <= 1;
+  pageText.textContent = `Page ${inbox.page} of ${inbox.pages}`;
+  previous.disabled = inbox.page <= 1;
+  next.disabled = inbox.page >= inbox.pages;
+}
+
+/** The button that brings in the new alerts waiting: shown only when some are. */
+export function renderFresh() {
+  const button = inbox.dom?.fresh;
+  if (!button) return;
+  const n = inbox.fresh.size;
+  button.hidden = n === 0;
+  button.textContent = `${plural(n, `new ${callbacks() ? 'callback' : 'alert'}`)} · show`;
+}
+
+/** The tab's badge: open alerts, or for frontline staff the callbacks nobody took yet. */
+export function updateBadge(n) {
   const badge = $('alerts-badge');
   const tab = $('tab-alerts');
   if (badge) {
-    badge.textContent = open ? String(open) : '';
-    badge.hidden = !open;
+    badge.textContent = n ? String(n) : '';
+    badge.hidden = !n;
     badge.setAttribute('aria-hidden', 'true'); // the tab's label says it
   }
-  if (tab && inbox.running) tab.setAttribute('aria-label', open ? `Alerts, ${open} open` : 'Alerts, none open');
+  if (!tab || !inbox.running) return;
+  if (callbacks()) tab.setAttribute('aria-label', n ? `Callbacks, ${n} to call` : 'Callbacks, none to call');
+  else tab.setAttribute('aria-label', n ? `Alerts, ${n} open` : 'Alerts, none open');
 }

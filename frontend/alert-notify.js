@@ -1,8 +1,8 @@
-// What the inbox says aloud (its live region), the browser notification of each new alert, and the
-// control that asks the browser's permission for them.
+// What the alerts screen says aloud (its live region), the browser notification of each new alert
+// (or callback), and the control that asks the browser's permission for them.
 
 import { el } from './dom.js';
-import { SEVERITY, inbox, ruleName, severityOf } from './alert-state.js';
+import { SEVERITY, callbacks, inbox, ruleName, severityOf } from './alert-state.js';
 
 // Where a click on a notification leads; the service worker opens it (sw.js, notificationclick).
 const INBOX_URL = '/#alerts';
@@ -17,12 +17,13 @@ export function say(text) {
 export function announceNew(v) {
   const sev = SEVERITY[severityOf(v)];
   const unit = inbox.ctx.unitName(v.org_unit);
-  say(`New ${sev.toLowerCase()} alert: ${unit}${v.touchpoint ? `, ${v.touchpoint}` : ''}.`);
+  const what = callbacks() ? 'callback' : `${sev.toLowerCase()} alert`;
+  say(`New ${what}: ${unit}${v.touchpoint ? `, ${v.touchpoint}` : ''}.`);
   const N = window.Notification;
   if (typeof N !== 'function' || N.permission !== 'granted') return;
   const reasons = Object.keys(v.reasons ?? {}).map(ruleName).join('; ');
   const body = v.response?.comment || reasons || 'A customer needs a call back.';
-  notify(`${sev} alert · ${unit}`, { body, tag: `alert-${v.id}` });
+  notify(`${callbacks() ? 'Callback' : `${sev} alert`} · ${unit}`, { body, tag: `alert-${v.id}` });
 }
 
 // Android Chrome refuses `new Notification` from a page: a notification goes through the service

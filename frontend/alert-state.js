@@ -1,55 +1,65 @@
-// What the alerts inbox holds while it runs (the alerts, their cards, what each card shows open), the
-// words for severities, states and rules, and the few helpers every alerts module shares.
+// What the alerts screen holds while it runs (the page of the inbox shown, its cards, what each card
+// shows open, the selection), the words for severities and states, and the few helpers every alerts
+// module shares. Rule titles come from the server (GET /alerts/rules), never from the page.
 
-import { own, timeOf } from './dom.js';
+import { own } from './dom.js';
 import { HttpError } from './session.js';
 
 export const BASE = '/api/v1/alerts';
-export const RESOLVED_KEPT = 50;
+export const PAGE_SIZE = 25;
 export const UNRESOLVED = ['open', 'acknowledged', 'in_progress'];
 const SEVERITY_RANK = { none: 0, low: 1, medium: 2, high: 3 };
 export const SEVERITY = { none: 'No severity', low: 'Low', medium: 'Medium', high: 'High' };
 export const STATE = {
   open: 'Open', acknowledged: 'Acknowledged', in_progress: 'In progress', resolved: 'Resolved', closed: 'Closed',
 };
-// Rule ids of alerts/rules.yaml in plain words; other rules use their description from /rules.
-const RULE = {
-  'detractor-negative-comment': 'Detractor with a negative comment',
-  'csat-dissatisfied': 'Dissatisfied (CSAT)',
-  'ces-high-effort': 'High customer effort',
-  'churn-language': 'Talks of leaving or a refund',
-  'repeat-dissatisfied': 'Dissatisfied again',
-  'unit-nps-drop': 'NPS drop in the last hour',
-};
+export const OUTCOME = { reached: 'Reached the customer', no_answer: 'No answer', resolved: 'Resolved on the call' };
 export const BUSY = {
   acknowledged: 'Acknowledging…', resolved: 'Resolving…', assign: 'Assigning…', closed: 'Closing…', open: 'Reopening…',
+  take: 'Taking it…', contact: 'Saving…',
 };
 
 // `run` counts starts and stops: an answer that arrives after the user signed out is dropped.
-// `alerts`: every alert held, by id; `nodes`: the cards on screen; `ui`: per alert, whether it just
-// arrived, which form is open and whether its details are; `busy`: the request under way per card.
+// `mode`: 'manager' (the inbox) or 'callbacks' (frontline staff). `filters`: what the inbox asks the
+// server for (alert-query.js); `page`, `pages`, `total`, `counts` and `items`: its last answer.
+// `alerts`: the alerts shown, by id; `nodes`: their cards; `ui`: per alert, which form is open and
+// whether its details are; `busy`: the request under way per card; `fresh`: new alerts waiting
+// behind the "show" button; `contacts`: customers' contacts revealed to this user (a callback they
+// took), which live events, always masked, never overwrite; `selection`: the bulk selection.
 export const inbox = {
-  run: 0, running: false, ctx: null, dom: null, tick: null, figuresTimer: null, figuresLast: 0,
-  alerts: new Map(), seen: new Set(), loaded: false, loadSeq: 0, buffer: null, filter: 'unresolved',
-  nodes: new Map(), ui: new Map(), busy: new Map(), rootCauses: null, people: new Map(), ruleText: new Map(),
+  run: 0, running: false, mode: 'manager', ctx: null, dom: null, tick: null, figuresTimer: null, figuresLast: 0,
+  filters: null, page: 1, pages: 1, total: 0, counts: {}, items: [], incident: null, pinned: null, figuresUnit: undefined,
+  alerts: new Map(), seen: new Set(), fresh: new Set(), loaded: false, loadSeq: 0, buffer: null,
+  nodes: new Map(), ui: new Map(), busy: new Map(), contacts: new Map(), rootCauses: null,
+  people: new Map(), ruleText: new Map(), selection: { all: false, items: new Map() },
 };
 
-export const rankOf = (v) => own(SEVERITY_RANK, v.severity) ?? 0;
 export const severityOf = (v) => (own(SEVERITY_RANK, v.severity) != null ? v.severity : 'none');
 export const isAlert = (v) => v && typeof v === 'object' && Number.isInteger(v.id) && typeof v.state === 'string';
+export const callbacks = () => inbox.mode === 'callbacks';
 
 export const humanize = (slug) => {
   const text = String(slug).replace(/[-_]+/g, ' ').trim();
   return text.charAt(0).toUpperCase() + text.slice(1);
 };
 
+/** A rule's title, as the server words it; its id in words until the titles have loaded. */
 export function ruleName(rule) {
-  return own(RULE, rule) ?? (inbox.ruleText.get(rule) || humanize(rule));
+  return inbox.ruleText.get(rule) || humanize(rule);
 }
 
+/** 'you', or the person's name when the page learnt it, else their username. */
 export function personName(username) {
-  if (username === inbox.ctx.user?.username) return 'you';
+  if (username === inbox.ctx?.user?.username) return 'you';
   return inbox.people.get(username) ?? username;
+}
+
+/** The name of whoever an alert is assigned to, learnt from the alert when the server gives it. */
+export function assigneeName(v) {
+  if (typeof v.assignee_name === 'string' && v.assignee_name && v.assignee !== inbox.ctx?.user?.username) {
+    inbox.people.set(v.assignee, v.assignee_name);
+  }
+  return personName(v.assignee);
 }
 
 /** True (and the page told) when the session ended: the caller then drops what it was doing. */
@@ -60,15 +70,8 @@ export function unauthorized(err) {
   return true;
 }
 
-/** Holds `view` (a closed alert leaves); keeps the RESOLVED_KEPT most recently resolved. */
-export function upsert(view, { arrived = false } = {}) {
-  if (view.state === 'closed') {
-    inbox.alerts.delete(view.id);
-    return;
-  }
-  inbox.alerts.set(view.id, view);
-  if (arrived) inbox.ui.set(view.id, { ...(inbox.ui.get(view.id) ?? {}), arrived: true });
-  const resolved = [...inbox.alerts.values()].filter((v) => v.state === 'resolved')
-    .sort((a, b) => timeOf(b.resolved_at) - timeOf(a.resolved_at));
-  for (const v of resolved.slice(RESOLVED_KEPT)) inbox.alerts.delete(v.id);
+/** The server's message as a sentence: capital first, full stop last. */
+export function sentence(message) {
+  const text = String(message ?? '').trim();
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? '' : '.'}`;
 }

@@ -1,38 +1,56 @@
-// The managers' alerts inbox: alerts of the watched units, most urgent first, acknowledged, assigned
-// and resolved in a tap or two; the closed-loop figures; a browser notification for each new alert.
-// This module starts and stops it, builds its screen, loads it, applies live events and wires the
-// other alert-*.js modules: what a card's buttons and forms do, and what the inbox shows of a request.
-// Server text (comments, notes, names) reaches the DOM only via textContent.
+// The alerts screen: for managers the inbox (filters, pages, cases and incidents, bulk actions, the
+// closed-loop figures), for frontline staff who take callbacks their units' callbacks. The server
+// filters, searches, orders and pages; this module starts and stops the screen, builds it, loads a
+// page, applies live events without moving the list under the user's finger, and wires the other
+// alert-*.js modules. Server text (comments, notes, names) reaches the DOM only via textContent.
 
-import { $, el, own, relTime } from './dom.js';
+import { $, debounced, el, own, relTime } from './dom.js';
 import { api } from './session.js';
-import { assign, showRequestsWith, transition } from './alert-actions.js';
-import { createCard, renderActions, updateCard, updateSla } from './alert-card.js';
+import { assign, recordCall, showRequestsWith, take, transition } from './alert-actions.js';
+import { buildBulk, clearSelection, showSelection, toggleCard } from './alert-bulk.js';
+import { isMine, keepContact, resetOutcomeForm, syncOutcomeForm } from './alert-callback.js';
+import { createCard, renderActions, renderSummary, updateCard, updateSla } from './alert-card.js';
 import { closeDetails, openDetails, renderDetails } from './alert-details.js';
+import { buildFilters, renderFilters } from './alert-filters.js';
 import { fetchFigures, requestFigures } from './alert-figures.js';
 import { closePanel, openPanel, setPanelBusy } from './alert-forms.js';
-import { renderList, setFilter, updateBadge } from './alert-list.js';
+import { incidentBanner, incidentCard } from './alert-incident.js';
+import { dropCard, renderFresh, renderPage, renderSummaryLine, updateBadge } from './alert-list.js';
 import { announceNew, renderNotifyControl, say } from './alert-notify.js';
+import { defaultFilters, matches, narrowed, toQuery } from './alert-query.js';
 import {
-  BASE, RESOLVED_KEPT, STATE, UNRESOLVED, inbox, isAlert, personName, unauthorized, upsert,
+  BASE, OUTCOME, STATE, UNRESOLVED, callbacks, inbox, isAlert, personName, unauthorized,
 } from './alert-state.js';
 
 const TICK_MS = 30000;
-const LIST_PAGE = 200;
-const LIST_PAGES_MAX = 5;
-const FILTERS = [['unresolved', 'To do'], ['open', 'Open'], ['resolved', 'Resolved']];
+// Live events come in bursts: the counts (and a page nobody is looking at) are read again at most
+// this often.
+const REFRESH_GAP_MS = 1500;
 
-showRequestsWith({ busy: showBusy, detail: applyDetail, gone: () => showList() });
+showRequestsWith({ busy: showBusy, detail: (detail) => applyDetail(detail), gone: (id) => dropCard(id) });
 
-/** Starts the inbox; `reveal`: the id of an alert to show open, in view, once the inbox has loaded. */
+/**
+ * Starts the screen. `mode`: 'manager' or 'callbacks'; `units`: the user's units ({id, name, parent});
+ * `shown()`: whether the screen is on view; `reveal`: an alert to show open, once the first page is in.
+ */
 export function startAlerts({
-  user, orgUnits = [], unitName = (id) => id, notify = () => {}, onUnauthorized = () => {}, reveal = null,
+  user, mode = 'manager', orgUnits = [], units = [], unitName = (id) => id, notify = () => {},
+  onUnauthorized = () => {}, reveal = null, shown = () => true,
 }) {
   stopAlerts();
   inbox.run++;
   inbox.running = true;
-  inbox.ctx = { user, orgUnits: [...orgUnits], unitName, notify, onUnauthorized, reveal };
+  inbox.mode = mode;
+  const children = new Map();
+  for (const u of units) if (u.parent) children.set(u.parent, [...(children.get(u.parent) ?? []), u.id]);
+  const below = (id) => new Set([id, ...(children.get(id) ?? []).flatMap((c) => [...below(c)])]);
+  inbox.ctx = {
+    user, orgUnits: [...orgUnits], units: [...units], unitName, notify, onUnauthorized, reveal, shown, below,
+  };
+  inbox.filters = defaultFilters();
   if (user?.username) inbox.people.set(user.username, user.display_name || user.username);
+  const title = $('alerts-title');
+  if (title) title.textContent = callbacks() ? 'Callbacks' : 'Alerts';
   inbox.dom = buildScreen();
   inbox.tick = setInterval(onTick, TICK_MS);
   loadRules(); // the inbox itself loads on reloadAlerts(), once the page's comments are in
@@ -43,14 +61,18 @@ export function stopAlerts() {
   inbox.running = false;
   clearInterval(inbox.tick);
   clearTimeout(inbox.figuresTimer);
+  reloadSoon.cancel();
+  refreshSoon.cancel();
   Object.assign(inbox, {
-    tick: null, figuresTimer: null, figuresLast: 0, ctx: null, dom: null, loaded: false, buffer: null,
+    tick: null, figuresTimer: null, figuresLast: 0, ctx: null, dom: null, loaded: false, buffer: null, filters: null,
+    page: 1, pages: 1, total: 0, counts: {}, items: [], incident: null, pinned: null, rootCauses: null,
+    figuresUnit: undefined,
   });
-  for (const table of [inbox.alerts, inbox.seen, inbox.nodes, inbox.ui, inbox.busy, inbox.people, inbox.ruleText]) {
+  for (const table of [inbox.alerts, inbox.seen, inbox.fresh, inbox.nodes, inbox.ui, inbox.busy, inbox.contacts,
+    inbox.people, inbox.ruleText, inbox.selection.items]) {
     table.clear();
   }
-  inbox.rootCauses = null;
-  inbox.filter = 'unresolved';
+  inbox.selection.all = false;
   $('alerts-root')?.replaceChildren();
   updateBadge(0);
   $('tab-alerts')?.removeAttribute('aria-label');
@@ -60,99 +82,219 @@ export function reloadAlerts() {
   if (inbox.running) load();
 }
 
+/** A new or changed alert pushed live: its card on this page changes in place; a new one waits. */
 export function onAlertEvent(view) {
   if (!inbox.running || !isAlert(view)) return;
+  if (callbacks() && !view.response_id) return; // a unit's alert has no customer to call
   if (inbox.buffer) { inbox.buffer.push(view); return; } // applied once the load under way lands
-  const fresh = !inbox.seen.has(view.id);
+  const known = inbox.seen.has(view.id);
   inbox.seen.add(view.id);
-  upsert(view, { arrived: fresh });
-  if (fresh && view.state === 'open') announceNew(view);
-  showList();
+  const node = inbox.nodes.get(view.id);
+  if (node) {
+    inbox.alerts.set(view.id, view);
+    refreshCard(node, view);
+  } else if (!known && view.state === 'open' && !view.assignee && !view.escalations && matches(view, inbox.filters)) {
+    inbox.fresh.add(view.id);
+  }
+  if (!known && view.state === 'open') announceNew(view);
+  // Nobody is looking, or nothing is listed: the page can take the new alerts in at once.
+  if (!inbox.ctx.shown() || (inbox.loaded && !inbox.items.length && inbox.fresh.size)) reloadSoon();
+  else {
+    renderFresh();
+    refreshSoon();
+  }
 }
 
 export function onLoopEvent(figures) {
-  if (!inbox.running || !figures || typeof figures !== 'object') return;
+  if (!inbox.running || callbacks() || !figures || typeof figures !== 'object') return;
   // The event holds the figures of the alert's own unit; the page shows those of the watched units
   // and the units below them, which the server computes again from the alerts (never an average).
-  // The websocket only sends the watched units' events, so each one means the figures moved.
   requestFigures();
 }
 
-// Events arriving while a load is under way are kept and applied after it: nothing is lost.
-async function load() {
+const reloadSoon = debounced(() => inbox.running && load(), REFRESH_GAP_MS);
+const refreshSoon = debounced(() => inbox.running && refresh(), REFRESH_GAP_MS);
+
+// The open alerts of the tab's badge, when the inbox's filters do not count them already.
+async function badgeCount(answer) {
+  if (callbacks()) return Number(answer?.counts?.assignee?.['']) || 0;
+  if (!narrowed(inbox.filters)) return Number(answer?.counts?.state?.open) || 0;
+  const open = await api(BASE, { query: { org_unit: inbox.ctx.orgUnits, state: 'open', group: 'false', limit: 1 } });
+  return Number(open?.total) || 0;
+}
+
+const validItems = (answer) => (Array.isArray(answer?.items) ? answer.items : [])
+  .filter((i) => i && typeof i === 'object' && isAlert(i.alert) && ['alert', 'case', 'incident'].includes(i.kind));
+
+/**
+ * Loads page `page` of the inbox with its filters and shows it in place of the one shown. Events
+ * arriving meanwhile are kept and applied after it: nothing is lost. `focus`: the user asked for
+ * another page (pager, new alerts): focus goes to the line above the list; `announce`: the user
+ * changed a filter and stays on it: the line is said.
+ */
+async function load({ page = inbox.page, focus = false, announce = false } = {}) {
   const run = inbox.run, seq = ++inbox.loadSeq;
   inbox.buffer = inbox.buffer ?? [];
+  reloadSoon.cancel();
   if (!inbox.loaded) setStatus('loading');
   inbox.dom.list.setAttribute('aria-busy', 'true');
-  fetchFigures();
-  let unresolved, resolved;
+  if (!callbacks() && inbox.figuresUnit !== inbox.filters.org_unit) {
+    inbox.figuresUnit = inbox.filters.org_unit;
+    fetchFigures();
+  }
+  let answer, open;
   try {
-    [unresolved, resolved] = await Promise.all([
-      listAll({ state: UNRESOLVED }),
-      api(BASE, { query: { org_unit: inbox.ctx.orgUnits, state: 'resolved', limit: RESOLVED_KEPT } }),
-    ]);
+    answer = await api(BASE, { query: toQuery(inbox.filters, page) });
+    if (run === inbox.run && seq === inbox.loadSeq) open = await badgeCount(answer);
   } catch (err) {
     if (run !== inbox.run || seq !== inbox.loadSeq) return;
     if (unauthorized(err)) return;
     inbox.dom.list.setAttribute('aria-busy', 'false');
-    setStatus('error', `Could not load the alerts (${err.message}).`);
-    const buffered = inbox.buffer ?? [];
-    inbox.buffer = null;
-    for (const v of buffered) onAlertEvent(v);
+    setStatus('error', `Could not load the ${callbacks() ? 'callbacks' : 'alerts'} (${err.message}).`);
+    flush();
     return;
   }
   if (run !== inbox.run || seq !== inbox.loadSeq) return;
-  const loaded = [...unresolved, ...(Array.isArray(resolved?.items) ? resolved.items : [])].filter(isAlert);
-  const known = new Set(loaded.map((v) => v.id));
-  inbox.alerts.clear();
-  for (const v of loaded) inbox.alerts.set(v.id, v);
-  for (const id of known) inbox.seen.add(id);
-  const buffered = inbox.buffer ?? [];
-  inbox.buffer = null;
+  const pages = Math.max(1, Number(answer.pages) || 1);
+  if (page > pages) { // the last page emptied meanwhile
+    inbox.loadSeq++;
+    load({ page: pages, focus });
+    return;
+  }
   inbox.loaded = true;
+  inbox.page = page;
+  inbox.pages = pages;
+  inbox.total = Number(answer.total) || 0;
+  inbox.counts = answer.counts && typeof answer.counts === 'object' ? answer.counts : {};
+  inbox.incidentMinutes = Number(answer.incident_minutes) || 60;
+  inbox.items = validItems(answer);
+  inbox.fresh.clear();
+  for (const item of inbox.items) {
+    inbox.seen.add(item.alert.id);
+    if (item.kind !== 'incident') inbox.alerts.set(item.alert.id, item.alert);
+  }
   inbox.dom.list.setAttribute('aria-busy', 'false');
   setStatus('ok');
-  showList();
-  for (const v of buffered) onAlertEvent(v);
+  renderPage(cardFor, (item) => incidentCard(item, openIncident));
+  renderFilters();
+  showSelection();
+  updateBadge(open);
+  if (callbacks()) for (const item of inbox.items) if (needsContact(item.alert)) loadContact(item.alert.id);
+  flush();
+  if (focus) focusList();
+  else if (announce) say(inbox.dom.summary.textContent);
   if (inbox.ctx.reveal != null) {
     const id = inbox.ctx.reveal;
-    inbox.ctx.reveal = null; // once: a later reload must not pull the manager back to it
+    inbox.ctx.reveal = null; // once: a later reload must not pull the user back to it
     revealAlert(id);
   }
 }
 
-// The alert a link opened: its card under a filter that lists it, details open, scrolled to and
-// focused. One the inbox does not hold (resolved long ago, or of a unit not watched) is asked for.
+function flush() {
+  const buffered = inbox.buffer ?? [];
+  inbox.buffer = null;
+  for (const v of buffered) onAlertEvent(v);
+}
+
+/** The same page asked again: its counts and pages, and the cards on it changed in place; none moves. */
+async function refresh() {
+  if (!inbox.loaded || inbox.buffer) return;
+  const run = inbox.run, seq = inbox.loadSeq;
+  let answer, open;
+  try {
+    answer = await api(BASE, { query: toQuery(inbox.filters, inbox.page) });
+    open = await badgeCount(answer);
+  } catch (err) {
+    if (run === inbox.run) unauthorized(err); // otherwise the counts stay as they were until the next load
+    return;
+  }
+  if (run !== inbox.run || seq !== inbox.loadSeq) return;
+  inbox.total = Number(answer.total) || 0;
+  inbox.pages = Math.max(1, Number(answer.pages) || 1);
+  inbox.counts = answer.counts && typeof answer.counts === 'object' ? answer.counts : {};
+  for (const item of validItems(answer)) {
+    const node = inbox.nodes.get(item.alert.id);
+    if (!node || item.kind === 'incident') continue;
+    const held = inbox.items.find((i) => i.alert.id === item.alert.id);
+    if (held) Object.assign(held, { kind: item.kind, count: item.count });
+    inbox.alerts.set(item.alert.id, item.alert);
+    refreshCard(node, item.alert, { kind: item.kind, count: item.count, key: item.key });
+  }
+  renderFilters();
+  renderSummaryLine();
+  showSelection();
+  updateBadge(open);
+  if (!inbox.dom.list.children.length && inbox.total > 0) load(); // the page emptied: the next ones move up
+}
+
+function focusList() {
+  const line = inbox.dom.summary;
+  const top = document.querySelector('.topbar')?.offsetHeight ?? 0;
+  line.style.scrollMarginTop = `${top + 10}px`;
+  line.scrollIntoView({ block: 'start' });
+  line.focus({ preventScroll: true });
+  say(line.textContent);
+}
+
+function changeFilters() {
+  if (inbox.incident && inbox.filters.org_unit !== inbox.incident.unit) {
+    // Another unit chosen: the incident's list is left for the inbox, grouped again.
+    inbox.incident = null;
+    inbox.filters.group = true;
+    renderIncident();
+  }
+  clearSelection();
+  inbox.fresh.clear();
+  load({ page: 1, announce: true });
+}
+
+function openIncident(item) {
+  inbox.incident = { unit: item.alert.org_unit, back: { ...inbox.filters }, page: inbox.page };
+  Object.assign(inbox.filters, { org_unit: item.alert.org_unit, group: false });
+  renderIncident();
+  clearSelection();
+  inbox.fresh.clear();
+  load({ page: 1, focus: true });
+}
+
+function closeIncident() {
+  const { back, page } = inbox.incident;
+  inbox.incident = null;
+  inbox.filters = { ...back };
+  renderIncident();
+  clearSelection();
+  load({ page, focus: true });
+}
+
+function renderIncident() {
+  const box = inbox.dom.incident;
+  box.replaceChildren(...(inbox.incident ? [incidentBanner(inbox.incident, closeIncident)] : []));
+}
+
+// The alert a link opened: its card open, in view and focused; one the page does not list is shown
+// above it, asked for on its own.
 async function revealAlert(id) {
   const run = inbox.run;
-  let v = inbox.alerts.get(id);
-  if (!v) {
+  let node = inbox.nodes.get(id);
+  if (!node) {
+    let detail;
     try {
-      v = (await api(`${BASE}/${id}`))?.alert;
+      detail = await api(`${BASE}/${id}`);
     } catch (err) {
       if (run !== inbox.run || unauthorized(err)) return;
       inbox.ctx.notify(`Alert ${id} cannot be shown: ${err.message.replace(/\.$/, '')}.`);
       return;
     }
-    if (run !== inbox.run || !isAlert(v)) return;
-    if (v.state === 'closed') {
-      inbox.ctx.notify(`Alert ${id} is closed: the inbox no longer lists it.`, { kind: 'refused' });
-      return;
-    }
+    if (run !== inbox.run || !isAlert(detail?.alert)) return;
+    const v = detail.alert;
+    keepContact(v);
     inbox.seen.add(v.id);
     inbox.alerts.set(v.id, v);
+    inbox.pinned = v.id;
+    node = cardFor(v, { kind: 'alert', count: 1, key: '' });
+    inbox.dom.pinnedList.replaceChildren(node.li);
+    inbox.dom.pinned.hidden = false;
   }
-  // The filter shown if it lists the alert, else one that does.
-  let filter = v.state === 'resolved' ? 'resolved' : 'unresolved';
-  if (inbox.filter === 'open' && v.state === 'open') filter = 'open';
-  if (filter !== inbox.filter) {
-    inbox.dom.root.querySelector(`input[name="alerts-filter"][value="${filter}"]`).checked = true;
-    setFilter(filter, cardFor);
-  } else {
-    showList();
-  }
-  const node = inbox.nodes.get(id);
-  if (!node) return;
   if (!(inbox.ui.get(id) ?? {}).details) openDetails(node);
   // Below the sticky top bar, not under it.
   node.li.style.scrollMarginTop = `${(document.querySelector('.topbar')?.offsetHeight ?? 0) + 10}px`;
@@ -161,29 +303,18 @@ async function revealAlert(id) {
   node.li.focus({ preventScroll: true });
 }
 
-async function listAll(query) {
-  const items = [];
-  let before;
-  for (let page = 0; page < LIST_PAGES_MAX; page++) {
-    const answer = await api(BASE, { query: { org_unit: inbox.ctx.orgUnits, limit: LIST_PAGE, before, ...query } });
-    items.push(...(Array.isArray(answer?.items) ? answer.items : []));
-    before = answer?.next_before;
-    if (before == null) break;
-  }
-  return items;
-}
-
 async function loadRules() {
   const run = inbox.run;
   try {
     const book = await api(`${BASE}/rules`);
-    if (run !== inbox.run || !Array.isArray(book?.rules)) return;
-    for (const rule of book.rules) {
-      if (typeof rule?.id === 'string') inbox.ruleText.set(rule.id, String(rule.description ?? ''));
+    if (run !== inbox.run || !book || typeof book.titles !== 'object') return;
+    for (const rule of Array.isArray(book.rules) ? book.rules : []) {
+      if (typeof rule?.id === 'string') inbox.ruleText.set(rule.id, String(own(book.titles, rule.id) ?? rule.id));
     }
-    showList(true);
+    renderFilters();
+    for (const node of inbox.nodes.values()) renderSummary(node);
   } catch (err) {
-    if (run === inbox.run) unauthorized(err); // otherwise the rules keep their built-in names
+    if (run === inbox.run) unauthorized(err); // otherwise the rules keep their ids in words
   }
 }
 
@@ -193,40 +324,71 @@ function buildScreen() {
     root,
     notify: el('div', 'alerts-notify'),
     live: el('p', 'alerts-sr'),
+    incident: el('div', 'alerts-incident-box'),
+    summary: el('p', 'alerts-summary'),
+    fresh: el('button', 'alerts-button alerts-fresh'),
     status: el('div', 'alerts-status'),
+    pinned: el('section', 'alerts-pinned'),
+    pinnedList: el('ul', 'alerts-list'),
     list: el('ul', 'alerts-list'),
+    pager: el('nav', 'alerts-pager'),
+    pageText: el('p', 'alerts-page'),
+    previous: el('button', 'alerts-button', 'Previous'),
+    next: el('button', 'alerts-button', 'Next'),
     loop: el('section', 'alerts-loop'),
     loopNote: el('p', 'loop-note'),
     loopBody: el('div', 'loop-body'),
-    filters: new Map(),
   };
   dom.live.setAttribute('role', 'status');
   dom.live.setAttribute('aria-live', 'polite');
-  dom.list.setAttribute('aria-label', 'Alerts, most urgent first');
+  dom.summary.id = 'alerts-summary';
+  dom.summary.tabIndex = -1;
+  dom.list.setAttribute('aria-label', callbacks() ? 'Callbacks, most urgent first' : 'Alerts');
   dom.list.setAttribute('aria-busy', 'true');
+  dom.fresh.type = 'button';
+  dom.fresh.hidden = true;
+  dom.fresh.addEventListener('click', () => {
+    inbox.fresh.clear();
+    load({ page: 1, focus: true });
+  });
 
-  const filter = el('fieldset', 'alerts-filter');
-  filter.append(el('legend', 'alerts-sr', 'Show'));
-  for (const [value, text] of FILTERS) {
-    const label = el('label', 'alerts-filter-option');
-    const input = Object.assign(el('input'), {
-      type: 'radio', name: 'alerts-filter', value, checked: value === inbox.filter,
-    });
-    const name = el('span', null, text);
-    const n = el('span', 'alerts-filter-count');
-    input.addEventListener('change', () => input.checked && setFilter(value, cardFor));
-    label.append(input, name, n);
-    dom.filters.set(value, n);
-    filter.append(label);
+  const pinnedTitle = el('h3', 'alerts-pinned-title', 'The alert your link opened');
+  pinnedTitle.id = 'alerts-pinned-title';
+  const dismiss = el('button', 'alerts-button quiet', 'Dismiss');
+  dismiss.type = 'button';
+  dismiss.addEventListener('click', () => {
+    const id = inbox.pinned;
+    dropCard(id);
+    dom.summary.focus();
+  });
+  const pinnedHead = el('div', 'alerts-pinned-head');
+  pinnedHead.append(pinnedTitle, dismiss);
+  dom.pinned.setAttribute('aria-labelledby', pinnedTitle.id);
+  dom.pinned.append(pinnedHead, dom.pinnedList);
+  dom.pinned.hidden = true;
+
+  dom.pager.setAttribute('aria-label', callbacks() ? 'Pages of callbacks' : 'Pages of alerts');
+  for (const [b, step] of [[dom.previous, -1], [dom.next, 1]]) {
+    b.type = 'button';
+    b.addEventListener('click', () => load({ page: inbox.page + step, focus: true }));
   }
+  dom.pager.append(dom.previous, dom.pageText, dom.next);
+  dom.pager.hidden = true;
 
-  const loopTitle = el('h3', 'loop-title', 'Closing the loop');
-  loopTitle.id = 'alerts-loop-title';
-  dom.loop.setAttribute('aria-labelledby', loopTitle.id);
-  dom.loop.append(loopTitle, dom.loopNote, dom.loopBody);
-  dom.loopNote.textContent = 'Loading the figures…';
-
-  root.replaceChildren(dom.notify, filter, dom.live, dom.status, dom.list, dom.loop);
+  const parts = [dom.notify, buildFilters(changeFilters), dom.live, dom.incident, dom.summary, dom.fresh];
+  if (!callbacks()) {
+    parts.push(buildBulk({ onDone: () => { load({ page: inbox.page }); requestFigures(); }, say }));
+  }
+  parts.push(dom.status, dom.pinned, dom.list, dom.pager);
+  if (!callbacks()) {
+    const loopTitle = el('h3', 'loop-title', 'Closing the loop');
+    loopTitle.id = 'alerts-loop-title';
+    dom.loop.setAttribute('aria-labelledby', loopTitle.id);
+    dom.loop.append(loopTitle, dom.loopNote, dom.loopBody);
+    dom.loopNote.textContent = 'Loading the figures…';
+    parts.push(dom.loop);
+  }
+  root.replaceChildren(...parts);
   renderNotifyControl(dom.notify);
   return dom;
 }
@@ -234,7 +396,9 @@ function buildScreen() {
 function setStatus(kind, text = '') {
   const box = inbox.dom.status;
   box.dataset.kind = kind;
-  if (kind === 'loading') box.replaceChildren(el('p', 'alerts-loading', 'Loading alerts…'));
+  if (kind === 'loading') {
+    box.replaceChildren(el('p', 'alerts-loading', callbacks() ? 'Loading callbacks…' : 'Loading alerts…'));
+  }
   else if (kind === 'error') {
     const retry = el('button', 'alerts-button', 'Try again');
     retry.type = 'button';
@@ -254,28 +418,36 @@ function onTick() {
   renderNotifyControl(inbox.dom.notify);
 }
 
-function showList(all = false) {
-  renderList(cardFor, all);
-}
-
 // The card of `v` for the list: a new one, or the one shown brought up to date.
-function cardFor(v, all) {
+function cardFor(v, item) {
   const node = inbox.nodes.get(v.id);
-  if (!node) return createCard(v, onAction);
-  if (!all && node.view === v) return node;
-  const old = node.view;
-  updateCard(node, v);
-  const ui = inbox.ui.get(v.id) ?? {};
-  // A form that no longer fits the state (resolved meanwhile by someone else) closes.
-  if (ui.panel && !UNRESOLVED.includes(v.state)) closePanel(node);
-  if (old.state !== v.state && ui.details) openDetails(node, true);
+  if (!node) {
+    const made = createCard(v, onAction, item);
+    if (callbacks()) syncOutcomeForm(made, (filled) => call(made, filled));
+    return made;
+  }
+  if (node.view !== v || node.item.kind !== item.kind || node.item.count !== item.count) refreshCard(node, v, item);
   return node;
 }
 
-// What a card's button does: open or close a form or the details, or move the alert on at once.
-function onAction(node, action) {
+function refreshCard(node, v, item = node.item) {
+  const old = node.view;
+  updateCard(node, v, item);
+  const ui = inbox.ui.get(v.id) ?? {};
+  if (callbacks()) {
+    syncOutcomeForm(node, (filled) => call(node, filled));
+    if (needsContact(v)) loadContact(v.id);
+  } else if (ui.panel && !UNRESOLVED.includes(v.state)) closePanel(node); // resolved meanwhile by someone else
+  if (old.state !== v.state && ui.details) openDetails(node, true);
+}
+
+// What a card's button does: open or close a form or the details, select it, take the callback, or
+// move the alert on at once.
+function onAction(node, action, value) {
   const ui = inbox.ui.get(node.view.id) ?? {};
-  if (action === 'resolve' || action === 'assign') {
+  if (action === 'select') toggleCard(node, value);
+  else if (action === 'take') takeIt(node);
+  else if (action === 'resolve' || action === 'assign') {
     if (ui.panel === action) closePanel(node, true);
     else openPanel(node, action, (filled) => submitted(node, action, filled));
   } else if (action === 'details') {
@@ -305,8 +477,47 @@ async function give(node, username) {
 
 function done(node, detail, sentence) {
   closePanel(node);
-  applyDetail(detail);
+  applyDetail(detail, { own: true });
   say(sentence);
+}
+
+async function takeIt(node) {
+  const detail = await take(node);
+  if (!detail) return;
+  keepContact(detail.alert);
+  applyDetail(detail, { own: true });
+  say('The callback is yours: the customer’s contact is on the card.');
+  const current = inbox.nodes.get(node.view.id);
+  (current?.summary.querySelector('a[href^="tel:"], a[href^="mailto:"]') ?? current?.panel.querySelector('input'))?.focus();
+}
+
+async function call(node, filled) {
+  const detail = await recordCall(node, filled);
+  if (!detail) return;
+  applyDetail(detail, { own: true });
+  const current = inbox.nodes.get(node.view.id);
+  if (current && isMine(current.view) && UNRESOLVED.includes(current.view.state)) resetOutcomeForm(current);
+  say(`Call recorded: ${(OUTCOME[filled.outcome] ?? filled.outcome).toLowerCase()}.`);
+}
+
+const needsContact = (v) => isMine(v) && UNRESOLVED.includes(v.state) && !inbox.contacts.has(v.id);
+
+// A callback this user took, listed again (live events and pages carry contacts masked): its contact.
+async function loadContact(id) {
+  const run = inbox.run;
+  inbox.contacts.set(id, null); // asked once
+  try {
+    const detail = await api(`${BASE}/${id}`);
+    if (run !== inbox.run) return;
+    keepContact(detail?.alert);
+  } catch (err) {
+    if (run !== inbox.run || unauthorized(err)) return;
+    inbox.contacts.delete(id);
+    inbox.nodes.get(id)?.error.replaceChildren(`Could not load the contact (${err.message}).`);
+    return;
+  }
+  const node = inbox.nodes.get(id);
+  if (node) renderSummary(node);
 }
 
 function showBusy(node) {
@@ -314,13 +525,27 @@ function showBusy(node) {
   setPanelBusy(node, inbox.busy.has(node.view.id));
 }
 
-/** Holds and shows the alert of a server's answer (GET or POST /alerts/{id}…). */
-function applyDetail(detail) {
+/**
+ * Holds and shows the alert of a server's answer (GET or POST /alerts/{id}…). After the user's own
+ * step a manager's card that no longer fits the filters leaves (they work through a list); a
+ * frontline user's stays, showing how their call ended.
+ */
+function applyDetail(detail, { own: mine = false } = {}) {
   if (!isAlert(detail?.alert)) return;
   const v = detail.alert;
   inbox.seen.add(v.id);
-  upsert(v);
   const node = inbox.nodes.get(v.id);
-  showList();
-  if (node && (inbox.ui.get(v.id) ?? {}).details && inbox.nodes.has(v.id)) renderDetails(node, detail);
+  if (!node) return;
+  inbox.alerts.set(v.id, v);
+  if (mine && !callbacks() && v.id !== inbox.pinned && !matches(v, inbox.filters)) {
+    dropCard(v.id);
+    inbox.items = inbox.items.filter((i) => i.alert.id !== v.id);
+    inbox.selection.items.delete(v.id);
+    renderPage(cardFor, (item) => incidentCard(item, openIncident));
+  } else {
+    refreshCard(node, v);
+    if ((inbox.ui.get(v.id) ?? {}).details) renderDetails(node, detail);
+  }
+  if (mine) refresh();
 }
+

@@ -1,5 +1,6 @@
-// Customer cockpit: live comments, barometer, journey and (for managers) alerts for the scope named
-// in the URL, or for all the signed-in user's units. Plain ES modules, no dependencies. This module
+// Customer cockpit: live comments, barometer, journey and alerts (the managers' inbox, or frontline
+// staff's callbacks where they take them) for the scope named in the URL, or for all the signed-in
+// user's units. Plain ES modules, no dependencies. This module
 // holds the connection to the hub and what the page watches; each screen has its own module.
 // Server text is untrusted: it reaches the DOM only via textContent.
 
@@ -9,7 +10,10 @@ import { applySnapshot, initBarometer, resetBarometer } from './barometer.js';
 import { $, debounced, el, num, refreshTimes } from './dom.js';
 import { feedFilters, initFeed, mergeHistory, offerTouchpoints, replaceFeed, resetFeed, settle, upsert } from './feed.js';
 import { applyJourney, initJourney, journeyTouchpoints, journeyWindow, resetJourney } from './journey.js';
+import { decorateEntry, onPraiseEvent, reloadPraise, startPraise, stopPraise } from './praise.js';
+import { closeLinkedResponse, initLinkedResponse, showLinkedResponse } from './response-dialog.js';
 import { currentScreen, initScreens, onScreen, replaceScreen, showAlertsTab } from './screens.js';
+import { closeSettings, initSettings } from './settings.js';
 
 const HISTORY_LIMIT = 50;
 const REFETCH_MIN_GAP_MS = 2000;
@@ -35,11 +39,14 @@ const watch = { orgUnits: uniq(params.getAll('org_unit')), touchpoints: uniq(par
 // The alert an e-mail or webhook links to (/?alert=49). The sign-in form takes the place of the
 // page without leaving its URL, so the link still holds once the manager has signed in.
 const linkedAlert = /^[1-9][0-9]{0,14}$/.test(params.get('alert') ?? '') ? Number(params.get('alert')) : null;
+// The response a digest e-mail links to (/?response=r-123), shown once signed in.
+const linkedResponse = /^[^\s/]{1,128}$/.test(params.get('response') ?? '') ? params.get('response') : null;
 
 // Set at sign-in from /api/v1/units. `named`: the units shown as watched, as the server names the
 // scope of the barometers it pushes ([]: all of them). `covered`: the watched units with everything
-// below them (null: whatever the server sends). `manages`: a manager or admin (alerts).
-const scope = { user: null, units: new Map(), named: [], covered: null, manages: false };
+// below them (null: whatever the server sends). `alerts`: the user works alerts (the server's
+// works_alerts: managers and admins, frontline staff where they take callbacks).
+const scope = { user: null, units: new Map(), named: [], covered: null, alerts: false };
 
 const watchesOrg = (org) => !scope.covered || scope.covered.has(org);
 const watchesTouchpoint = (tp) => !watch.touchpoints.length || watch.touchpoints.includes(tp);
@@ -173,7 +180,8 @@ function loadBeside(generation) {
     );
   beside('Barometer', fetchBarometer, applySnapshot);
   beside('Journey', fetchJourney, showJourney, (err) => resetJourney(`Journey not loaded: ${err.message}`));
-  if (scope.manages) reloadAlerts();
+  if (scope.alerts) reloadAlerts();
+  reloadPraise();
 }
 
 function flushBuffer() {
@@ -225,6 +233,7 @@ function onOne(ws, msg) {
   else if (msg.type === 'error') onServerError(String(msg.message ?? 'unknown error'));
   else if (['comment', 'flag', 'barometer'].includes(msg.type)) onEvent(msg);
   else if (msg.type === 'alert' || msg.type === 'loop') onManagerEvent(msg);
+  else if (msg.type === 'praise') onPraise(msg);
 }
 
 function onSubscribed(msg) {
@@ -250,6 +259,12 @@ function onGap(ws) {
   state.lastId = null;
   setConn('reloading');
   subscribe(ws); // afresh, without last_id; 'subscribed' then reloads history
+}
+
+// Praise goes to everyone watching its unit: new praise, or a manager pinning or unpinning it.
+function onPraise(ev) {
+  if (num(ev.id) != null) state.lastId = Math.max(state.lastId ?? ev.id, ev.id);
+  onPraiseEvent(ev.data);
 }
 
 function onManagerEvent(ev) {
@@ -322,6 +337,7 @@ function urlWatching(orgUnits) {
   const next = new URLSearchParams(location.search);
   next.delete('org_unit');
   next.delete('alert'); // another scope is another page, not the alert this one was opened for
+  next.delete('response');
   for (const id of orgUnits) next.append('org_unit', id);
   return next.size ? `${location.pathname}?${next}` : location.pathname;
 }
@@ -379,17 +395,28 @@ async function startCockpit(user) {
   }
   if (run !== state.run) return;
   setScope(user, units);
-  scope.manages = user.role !== 'frontline';
-  showAlertsTab(scope.manages);
-  if (scope.manages) {
+  scope.alerts = user.works_alerts ?? user.role !== 'frontline';
+  const frontline = user.role === 'frontline';
+  showAlertsTab(scope.alerts, frontline ? 'Callbacks' : 'Alerts');
+  if (scope.alerts) {
     startAlerts({
-      user, orgUnits: watch.orgUnits, unitName, notify: showNotice, onUnauthorized: () => endSession(SESSION_ENDED),
-      reveal: linkedAlert,
+      user, mode: frontline ? 'callbacks' : 'manager', orgUnits: watch.orgUnits, units, unitName, notify: showNotice,
+      onUnauthorized: () => endSession(SESSION_ENDED), reveal: linkedAlert,
+      shown: () => wide.matches || currentScreen() === 'alerts',
     });
     if (linkedAlert != null) replaceScreen('alerts');
   } else if (linkedAlert != null) {
     showNotice(`Alert ${linkedAlert} is for the managers of its unit: this account has no alerts.`, { kind: 'refused' });
   }
+  if (linkedResponse != null) {
+    showLinkedResponse(linkedResponse, {
+      unitName, notify: showNotice, onUnauthorized: () => endSession(SESSION_ENDED),
+    });
+  }
+  startPraise({
+    user, orgUnits: watch.orgUnits, unitName, notify: showNotice, onUnauthorized: () => endSession(SESSION_ENDED),
+    watches: (v) => watchesOrg(v.org_unit) && watchesTouchpoint(v.touchpoint),
+  });
   renderWatch();
   renderPicker();
   setConn('connecting');
@@ -401,6 +428,9 @@ function stopCockpit() {
   state.run++;
   halt();
   stopAlerts();
+  stopPraise();
+  closeSettings();
+  closeLinkedResponse();
   showAlertsTab(false);
   Object.assign(state, { resuming: false, lastId: null, attempt: 0, loaded: false });
   resetFeed();
@@ -431,7 +461,7 @@ document.addEventListener('visibilitychange', () => {
   refreshTimes();
   reconnectNow();
 });
-initFeed({ unitName, onFilters: () => state.running && requestHistory() });
+initFeed({ unitName, onFilters: () => state.running && requestHistory(), decorate: decorateEntry });
 initBarometer();
 initJourney({ onWindow: () => state.running && requestJourneyNow() });
 onScreen((name) => {
@@ -441,4 +471,6 @@ onScreen((name) => {
   }
 });
 initScreens();
+initLinkedResponse();
+initSettings({ onUnauthorized: () => endSession(SESSION_ENDED) });
 initSession({ start: startCockpit, stop: stopCockpit, notify: showNotice });

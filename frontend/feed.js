@@ -15,8 +15,11 @@ const severityOf = (v) => (own(SEVERITY_RANK, v.severity) ? v.severity : 'none')
 const feedKey = (v) => timeOf(v.received_at) || timeOf(v.submitted_at); // arrival order, as the API pages
 
 // `items`: every response held, by id; `nodes`: those on screen; `pending`: ids that arrived while the
-// reader was further down, shown when they return to the top or tap the pill.
-const feed = { items: new Map(), nodes: new Map(), pending: new Set(), unitName: (id) => id, onFilters: () => {} };
+// reader was further down, shown when they return to the top or tap the pill. `decorate(li, v)`
+// adds what another screen knows of a response to its entry (praise.js: praise and pins).
+const feed = {
+  items: new Map(), nodes: new Map(), pending: new Set(), unitName: (id) => id, onFilters: () => {}, decorate: () => {},
+};
 
 /** The score band of a response: good (promoter, satisfied, low effort), mid, or bad. */
 export function moodOf(v) {
@@ -62,7 +65,8 @@ export function offerTouchpoints(touchpoints) {
 }
 
 // ---- One entry -------------------------------------------------------------------------------------
-function badge(v) {
+/** The score in its band's colour, with its scale and band for screen readers. */
+export function scoreBadge(v) {
   const [mood, word] = moodOf(v);
   const kind = String(v.score_kind ?? 'nps');
   const box = el('div', `badge ${mood}`);
@@ -111,7 +115,8 @@ function renderItem(v) {
   if (why) body.append(why);
   // Shown only when the server revealed it (to managers, on the responses they call back).
   if (v.dissatisfied === true && v.contact_masked === false && v.contact) body.append(contactLine(v.contact));
-  li.append(badge(v), body);
+  li.append(scoreBadge(v), body);
+  feed.decorate(li, v);
   return li;
 }
 
@@ -147,7 +152,7 @@ function hide(id) {
 }
 
 /** True while the top of the list is scrolled out of view: the reader is further down. */
-function reading() {
+export function reading() {
   return $('feed').getBoundingClientRect().top < -READING_PX;
 }
 
@@ -187,11 +192,11 @@ export function settle() {
     feed.pending.delete(v.response_id);
     hide(v.response_id);
   }
-  const shown = feed.nodes.size;
+  const shown = [...feed.nodes.values()].filter((node) => !node.hidden).length;
   const waiting = feed.pending.size;
   $('new-pill').hidden = waiting === 0;
   $('new-pill').textContent = `${plural(waiting, 'new comment')} ↑`;
-  $('feed-empty').hidden = shown > 0 || waiting > 0;
+  $('feed-empty').hidden = feed.nodes.size > 0 || waiting > 0;
   $('feed-empty').textContent = feedFiltered() ? 'No comments match these filters yet.' : 'No responses for this scope yet.';
   $('feed-count').textContent = shown ? `${shown} latest` : '';
 }
@@ -249,9 +254,15 @@ export function resetFeed(text = 'Loading comments…') {
 
 export const heldCount = () => feed.items.size;
 
-/** `onFilters(filters)`: the filters changed (fetch history for them). */
-export function initFeed({ unitName, onFilters }) {
-  Object.assign(feed, { unitName, onFilters });
+/** The entry on screen for response `id`, if any. */
+export const feedNode = (id) => feed.nodes.get(id) ?? null;
+
+/**
+ * `onFilters(filters)`: the filters changed (fetch history for them). `decorate(li, v)`: called on
+ * each entry as it is drawn.
+ */
+export function initFeed({ unitName, onFilters, decorate = () => {} }) {
+  Object.assign(feed, { unitName, onFilters, decorate });
   options($('filter-channel'), Object.keys(CHANNEL), (c) => CHANNEL[c]);
   $('feed-filters').addEventListener('change', () => {
     describeFilters();

@@ -1,7 +1,8 @@
-// Which screen a phone shows: Feed, Barometer, Journey or Alerts, picked by the tabs and kept in the
-// URL's hash (so Back works and a notification can open #alerts). A wide screen shows them all.
+// Which screen a phone shows: Feed, Barometer, Journey, Praise or Alerts (Callbacks for frontline staff),
+// picked by the tabs and kept in the URL's hash (so Back works and a notification can open #alerts).
+// A wide screen shows them all.
 
-const SCREENS = ['feed', 'barometer', 'journey', 'alerts'];
+const SCREENS = ['feed', 'barometer', 'journey', 'praise', 'alerts'];
 const listeners = [];
 
 const $ = (id) => document.getElementById(id);
@@ -39,9 +40,13 @@ function route() {
   if (name) show(name);
 }
 
-/** Alerts are for managers and admins: their tab and screen exist only for them. */
-export function showAlertsTab(allowed) {
+/**
+ * Alerts are for those who work them (managers, admins, and frontline staff where they take
+ * callbacks): their tab and screen exist only for them. `name`: the tab's name (Alerts, Callbacks).
+ */
+export function showAlertsTab(allowed, name = 'Alerts') {
   alertsAllowed = allowed;
+  $('tab-alerts-name').textContent = name;
   $('tab-alerts').hidden = !allowed;
   $('screen-alerts').hidden = !allowed;
   if (!allowed && currentScreen() === 'alerts') show('feed');

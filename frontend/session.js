@@ -13,9 +13,11 @@ const $ = (id) => document.getElementById(id);
 
 /** An answer other than 2xx; `message` is the server's own when it sent one. */
 export class HttpError extends Error {
-  constructor(status, message) {
+  /** `body`: the server's JSON answer, e.g. a 422's `errors` or a 409's `taken_by`; null if none. */
+  constructor(status, message, body = null) {
     super(message);
     this.status = status;
+    this.body = body;
   }
 }
 
@@ -35,7 +37,7 @@ export async function api(path, { method = 'GET', query = {}, body } = {}) {
   const data = await res.json().catch(() => null);
   if (!res.ok) {
     const given = typeof data?.message === 'string' && data.message !== '';
-    throw new HttpError(res.status, given ? data.message : `${path} answered HTTP ${res.status}`);
+    throw new HttpError(res.status, given ? data.message : `${path} answered HTTP ${res.status}`, data);
   }
   return data;
 }

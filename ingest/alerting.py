@@ -27,7 +27,7 @@ def has_drop_rule(rules: RuleBook) -> bool:
 def response_alerts(
     rules: RuleBook,
     scored: Sequence[Scored],
-    stored_earlier: Mapping[str, Sequence[tuple[str, datetime]]],
+    stored_earlier: Mapping[str, Sequence[tuple[str, datetime, str | None]]],
     now: datetime,
     settings: Settings,
 ) -> list[NewAlert]:
@@ -37,6 +37,9 @@ def response_alerts(
     A response submitted more than VOC_ALERT_MAX_AGE_HOURS before `now` (an imported history, a
     survey tool's late backlog) raises nothing: a call-back deadline counted from its arrival
     would escalate a complaint that is long over. It still counts as an earlier one.
+
+    An alert whose customer had an alert inside the repeat window joins that alert's case, so
+    the inbox shows the customer once with their history.
     """
     earlier: dict[str, list[Earlier]] = {
         ref: [Earlier(*e) for e in found] for ref, found in stored_earlier.items()
@@ -47,18 +50,46 @@ def response_alerts(
             earlier.setdefault(ref, []).append(
                 Earlier(item.response.response_id, item.response.submitted_at)
             )
+    cases = {e.response_id: e.case_key for found in earlier.values() for e in found if e.case_key}
+    window = repeat_window(rules)
     oldest = now - timedelta(hours=settings.alert_max_age_hours)
-    raised = []
-    for item in scored:
-        if item.response.submitted_at < oldest:
+    raised: dict[int, NewAlert] = {}
+    # Oldest answer first, so a customer's second alert finds the case of the first.
+    for index, item in sorted(enumerate(scored), key=lambda i: i[1].response.submitted_at):
+        r = item.response
+        if r.submitted_at < oldest:
             continue
-        ref = item.response.customer_ref
-        trigger = assess_response(
-            rules, item.response, item.assessment, earlier.get(ref, []) if ref else []
-        )
-        if trigger is not None:
-            raised.append(new_alert(trigger, now, settings, item.response))
-    return raised
+        mine = earlier.get(r.customer_ref, []) if r.customer_ref else []
+        trigger = assess_response(rules, r, item.assessment, mine)
+        if trigger is None:
+            continue
+        case = _case_of(r, mine, cases, window)
+        alert = new_alert(trigger, now, settings, r, case)
+        cases[r.response_id] = case or alert.dedup_key
+        raised[index] = alert
+    return [raised[i] for i in sorted(raised)]
+
+
+def _case_of(
+    response: SurveyResponse,
+    earlier: Sequence[Earlier],
+    cases: Mapping[str, str],
+    window: timedelta | None,
+) -> str | None:
+    """The case of the customer's latest earlier alert inside the repeat window, if any."""
+    if window is None:
+        return None
+    since = response.submitted_at - window
+    prior = [
+        e
+        for e in earlier
+        if e.response_id != response.response_id
+        and e.response_id in cases
+        and since <= e.submitted_at <= response.submitted_at
+    ]
+    if not prior:
+        return None
+    return cases[max(prior, key=lambda e: e.submitted_at).response_id]
 
 
 def unit_alerts(
@@ -92,7 +123,11 @@ def unit_alerts(
 
 
 def new_alert(
-    trigger: Trigger, now: datetime, settings: Settings, response: SurveyResponse | None = None
+    trigger: Trigger,
+    now: datetime,
+    settings: Settings,
+    response: SurveyResponse | None = None,
+    case_key: str | None = None,
 ) -> NewAlert:
     due_ack, due_resolve = deadlines(
         trigger.severity, now, settings.alert_ack_minutes, settings.alert_resolve_hours
@@ -111,4 +146,6 @@ def new_alert(
         due_resolve_at=due_resolve,
         submitted_at=response.submitted_at if response is not None else None,
         detractor=response is not None and is_detractor(response.score_kind, response.score),
+        customer_ref=response.customer_ref if response is not None else None,
+        case_key=case_key,
     )

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from alerts.praise import is_praise
 from alerts.rules import RuleBook
 from app.core.aggregates import Counted, epoch_minute
 from app.core.barometer import TREND_MINUTES, WEEK_HOURS, Counts, Tally
@@ -24,6 +25,8 @@ from app.core.events import (
     AlertView,
     CommentEvent,
     FlagEvent,
+    PraiseEvent,
+    PraiseView,
     ResponseView,
     SurveyResponse,
 )
@@ -193,8 +196,17 @@ def plan(
         hours, weeks = _with_batch(scored, facts, prepared.query)
         alerts += unit_alerts(rules, hours, weeks, prepared.query.units, now, settings)
     counted = [counted_of(s, prepared.tree) for s in scored]
+    praise = frozenset(
+        s.response.response_id
+        for s in scored
+        if is_praise(s.response, s.assessment, settings.praise_from)
+    )
     writes = Writes(
-        responses=scored, alerts=alerts, counted=counted, tree_version=prepared.tree.version
+        responses=scored,
+        alerts=alerts,
+        counted=counted,
+        tree_version=prepared.tree.version,
+        praise=praise,
     )
     return Plan(prepared, writes)
 
@@ -226,7 +238,7 @@ class Publication:
     """What to tell the world of a committed batch."""
 
     stored: list[Scored]
-    # Hub events, serialized: each comment (and its flag), then each alert raised.
+    # Hub events, serialized: each comment (and its flag or praise), then each alert raised.
     payloads: list[bytes]
     alerts: list[AlertView]
     # Valid responses that were not stored: already stored, or repeats within the batch.
@@ -250,15 +262,14 @@ def publication(planned: Plan, committed: Committed) -> Publication:
                 .model_dump_json()
                 .encode()
             )
+        if r.response_id in planned.writes.praise:
+            payloads.append(PraiseEvent.payload(PraiseView(response=view)))
     alerts = [
         _raised(alert, committed.alerts[alert.dedup_key], views)
         for alert in planned.writes.alerts
         if alert.dedup_key in committed.alerts
     ]
-    payloads += [
-        AlertEvent(org_unit=v.org_unit, touchpoint=v.touchpoint, data=v).model_dump_json().encode()
-        for v in alerts
-    ]
+    payloads += [AlertEvent.payload(v) for v in alerts]
     duplicates = planned.prepared.valid - len(stored) - len(committed.refused)
     return Publication(stored, payloads, alerts, duplicates)
 

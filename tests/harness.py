@@ -360,6 +360,42 @@ def consume_all(broker: str, topic: str, expected: int, timeout_s: float = 30) -
     return records
 
 
+def post_batch(app: App, *bodies: dict[str, Any]) -> None:
+    """Post responses as an integrator does, in one batch; they are accepted."""
+    with app.client() as client:
+        answer = client.post("/api/v1/responses:batch", json={"responses": list(bodies)})
+    assert answer.status_code == 202, answer.text
+
+
+class Clock:
+    """A clock a test sets: code that asks the time is handed one instead of waiting."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+EVERY_STATE = ["open", "acknowledged", "in_progress", "resolved", "closed"]
+
+
+def all_alerts(client: httpx.Client, **params: Any) -> list[dict[str, Any]]:
+    """Every alert the caller's inbox holds for `params`, in any state unless `state` is given,
+    ungrouped, newest first, page after page."""
+    alerts: list[dict[str, Any]] = []
+    query = {"state": EVERY_STATE, "group": "false", "order": "newest", "limit": 100, **params}
+    page = 1
+    while True:
+        answer = client.get("/api/v1/alerts", params={**query, "page": page})
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        alerts += [item["alert"] for item in body["items"]]
+        if page >= body["pages"]:
+            return alerts
+        page += 1
+
+
 def wait_until(predicate: Any, timeout_s: float = 30, message: str = "condition") -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -113,6 +113,12 @@ class EmailNotifier:
             return DeliveryResult(self.channel, False, 0, error=f"cannot build the e-mail: {exc}")
         return run(self.channel, lambda _: self._send(message), self._policy, self._sleep)
 
+    def send_once(self, message: EmailMessage) -> Attempt:
+        """One try at sending a ready `message` (its own From, To and Subject) through this
+        relay, for mail other than alerts (the daily digest). No retry and no sleep here:
+        `retryable` says whether a later try could do better, and the caller decides when."""
+        return self._send(message)
+
     def _send(self, message: EmailMessage) -> Attempt:
         try:
             with self._connect() as smtp:

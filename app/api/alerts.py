@@ -1,40 +1,28 @@
-"""Alerts API: the managers' inbox, one alert with its history, and moving it through the loop."""
+"""Alerts API: the inbox, one alert with its history and case, and every step of the loop. Thin:
+`app.alertdesk` decides who may do what; this module reads requests and shapes answers."""
 
 from __future__ import annotations
 
-import logging
+import math
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
-from alerts.figures import AlertTimes, Detractor, loop_figures, past_until
-from alerts.lifecycle import InvalidTransition, check_move
+from alerts import texts
 from alerts.rules import RuleBook
-from app import metrics
-from app.api.deps import PrincipalDep, Runtime, RuntimeDep
+from app.alertdesk.desk import BULK_MAX, Detail
+from app.api.deps import PrincipalDep, RuntimeDep
 from app.api.errors import SIGNED_IN, documented
 from app.core.access import Principal, Role, resolve_units
-from app.core.aggregates import epoch_minute
-from app.core.errors import HubUnavailable
-from app.core.events import (
-    AlertEvent,
-    AlertState,
-    AlertView,
-    LoopEvent,
-    LoopFigures,
-    Severity,
-)
-from app.core.org import OrgTree
-from app.db import aggregates, alerting, directory
-from app.db.models import AlertEventRow, AlertRow, ResponseRow, UserRow
+from app.core.events import AlertState, AlertView, ContactOutcome, LoopFigures, Severity, Slug
+from app.db.inbox import UNRESOLVED, InboxQuery, Order
+from app.db.models import AlertEventRow
 from app.db.store import MAX_ID
-
-log = logging.getLogger(__name__)
 
 router = APIRouter(
     prefix="/api/v1/alerts",
@@ -45,20 +33,187 @@ router = APIRouter(
     },
 )
 
-
-def _manager(principal: PrincipalDep) -> Principal:
-    if principal.role is Role.FRONTLINE:
-        raise HTTPException(403, "role: alerts are for managers and admins")
-    return principal
-
-
-ManagerDep = Annotated[Principal, Depends(_manager)]
 AlertId = Annotated[int, Path(ge=1, le=MAX_ID)]
+Units = Annotated[Sequence[str], Query(max_length=200)]
 
 
-class AlertPage(BaseModel):
-    items: list[AlertView]
-    next_before: int | None = Field(description="Pass as `before` for the next, older page.")
+class Rules(RuleBook):
+    titles: dict[str, str] = Field(description="Each rule's title, as notifications word it.")
+
+
+@router.get("/rules")
+async def rules(runtime: RuntimeDep, principal: PrincipalDep) -> Rules:
+    """The rules alerts are raised by, with their titles; each alert names the version and
+    rules that raised it."""
+    runtime.desk.scope(principal, InboxQuery())
+    book = runtime.rules
+    return Rules(version=book.version, rules=book.rules, titles=texts.titles(book))
+
+
+class RootCauses(BaseModel):
+    root_causes: list[str] = Field(description="What a resolution may name, in this order.")
+
+
+@router.get("/root-causes")
+async def root_causes(runtime: RuntimeDep, principal: PrincipalDep) -> RootCauses:
+    """The root causes resolving an alert must name one of (VOC_ALERT_ROOT_CAUSES)."""
+    runtime.desk.scope(principal, InboxQuery())
+    return RootCauses(root_causes=runtime.settings.alert_root_causes)
+
+
+class InboxItem(BaseModel):
+    kind: Literal["alert", "case", "incident"] = Field(
+        description="One alert; a case (alerts of one customer inside the repeat window); an "
+        "incident (more than VOC_INBOX_INCIDENT_ALERTS alerts of one unit within "
+        "VOC_INBOX_INCIDENT_MINUTES)."
+    )
+    count: int = Field(description="Alerts it stands for.")
+    key: str = Field(description="The case key, or `incident:<unit>`.")
+    alert_ids: list[int] = Field(description="Its alerts, oldest first.")
+    alert: AlertView = Field(description="Its most pressing alert; contact masked.")
+
+
+class Inbox(BaseModel):
+    items: list[InboxItem]
+    total: int = Field(description="Items matching, over every page.")
+    page: int
+    pages: int
+    counts: dict[str, dict[str, int]] = Field(
+        description="Per filter (org_unit, state, severity, rule, touchpoint, assignee), the "
+        "alerts each choice would match with the other filters as they are; a unit counts "
+        "everything below it; unassigned is ``."
+    )
+    incident_minutes: int = Field(description="The window incidents are counted over.")
+
+
+class Filters(BaseModel):
+    """The inbox's filters, as a bulk action's selection repeats them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    org_unit: list[Slug] = Field(default_factory=list, max_length=200)
+    state: list[AlertState] = Field(default_factory=lambda: [AlertState(s) for s in UNRESOLVED])
+    severity: list[Severity] = Field(default_factory=list, max_length=4)
+    rule: list[Slug] = Field(default_factory=list, max_length=50)
+    touchpoint: list[Slug] = Field(default_factory=list, max_length=50)
+    assignee: str | None = Field(
+        default=None, max_length=64, description="`mine`, `unassigned` or a username."
+    )
+    q: str | None = Field(default=None, min_length=2, max_length=200)
+
+
+def _query(runtime: RuntimeDep, principal: Principal, f: Filters) -> InboxQuery:
+    tree = runtime.units.get()
+    requested = [u.strip().lower() for u in f.org_unit]
+    covered = resolve_units(requested, tree=tree, visible=principal.visible(tree))
+    assignees: tuple[str, ...] = ()
+    if f.assignee is not None:
+        wanted = f.assignee.strip().lower()
+        named = {"mine": principal.username, "unassigned": ""}
+        assignees = (named.get(wanted, wanted),)
+    settings = runtime.settings
+    return InboxQuery(
+        units=tuple(sorted(covered)) if covered is not None else None,
+        states=tuple(s.value for s in f.state),
+        severities=tuple(s.value for s in f.severity),
+        rules=tuple(f.rule),
+        touchpoints=tuple(f.touchpoint),
+        assignees=assignees,
+        text=f.q.strip() if f.q and f.q.strip() else None,
+        incident_over=settings.inbox_incident_alerts,
+        incident_window=timedelta(minutes=settings.inbox_incident_minutes),
+    )
+
+
+@router.get("")
+async def inbox(
+    runtime: RuntimeDep,
+    principal: PrincipalDep,
+    org_unit: Units = (),
+    state: Annotated[Sequence[AlertState], Query(max_length=5)] = tuple(
+        AlertState(s) for s in UNRESOLVED
+    ),
+    severity: Annotated[Sequence[Severity], Query(max_length=4)] = (),
+    rule: Annotated[Sequence[Slug], Query(max_length=50)] = (),
+    touchpoint: Annotated[Sequence[Slug], Query(max_length=50)] = (),
+    assignee: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str | None, Query(min_length=2, max_length=200)] = None,
+    order: Order = Order.URGENCY,
+    group: Annotated[bool, Query(description="Cases and incidents as one item each.")] = True,
+    older_than_minutes: Annotated[int | None, Query(ge=0, le=525_600)] = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> Inbox:
+    """What needs a human first, within the caller's units (a unit includes those below it):
+    overdue, then the nearest deadline, then severity, newest first within equals. Unresolved
+    alerts unless `state` says otherwise. Frontline staff, where they take callbacks, see their
+    units' customer alerts."""
+    # Already checked as query parameters: a unit outside the caller's scope is refused below.
+    filters = Filters.model_construct(
+        org_unit=list(org_unit),
+        state=list(state),
+        severity=list(severity),
+        rule=list(rule),
+        touchpoint=list(touchpoint),
+        assignee=assignee,
+        q=q,
+    )
+
+    def read() -> Inbox:
+        query = _query(runtime, principal, filters)
+        created_before = None
+        if older_than_minutes is not None:
+            created_before = datetime.now(UTC) - timedelta(minutes=older_than_minutes)
+        query = replace(
+            query,
+            order=order,
+            cases=group,
+            incident_over=query.incident_over if group else 0,
+            created_before=created_before,
+        )
+        found, views, counts = runtime.desk.page(
+            principal, query, offset=(page - 1) * limit, limit=limit
+        )
+        items = [
+            InboxItem(
+                kind=i.kind,
+                count=i.count,
+                key=i.key,
+                alert_ids=list(i.alert_ids),
+                alert=views[i.alert_id],
+            )
+            for i in found.items
+            if i.alert_id in views
+        ]
+        return Inbox(
+            items=items,
+            total=found.total,
+            page=page,
+            pages=max(1, math.ceil(found.total / limit)),
+            counts=counts,
+            incident_minutes=runtime.settings.inbox_incident_minutes,
+        )
+
+    return await run_in_threadpool(read)
+
+
+@router.get("/figures")
+async def figures(
+    runtime: RuntimeDep,
+    principal: PrincipalDep,
+    org_unit: Units = (),
+    days: Annotated[int, Query(ge=1, le=90)] = 7,
+) -> LoopFigures:
+    """How the loop is closed in these units (and below): time to acknowledge, to reach the
+    customer and to resolve, % of detractors contacted within 48 h over every detractor whose
+    48 h have passed, open ones included, and what is overdue."""
+    runtime.desk.scope(principal, InboxQuery())
+    tree = await run_in_threadpool(runtime.units.get)
+    requested = [u.strip().lower() for u in org_unit]
+    covered = resolve_units(requested, tree=tree, visible=principal.visible(tree))
+    units = tuple(sorted(covered)) if covered is not None else ()
+    label = requested[0] if len(requested) == 1 else None
+    return await run_in_threadpool(runtime.desk.figures, units, label, days)
 
 
 class Step(BaseModel):
@@ -73,6 +228,26 @@ class Step(BaseModel):
 class AlertDetail(BaseModel):
     alert: AlertView
     history: list[Step] = Field(description="Every change, oldest first.")
+    case: list[AlertView] = Field(
+        description="The other alerts of its customer's case, oldest first; contacts masked."
+    )
+
+
+def _detail(found: Detail) -> AlertDetail:
+    return AlertDetail(
+        alert=found.alert, history=[_step(e) for e in found.history], case=found.case
+    )
+
+
+def _step(event: AlertEventRow) -> Step:
+    return Step.model_validate(event.model_dump())
+
+
+@router.get("/{alert_id:int}")
+async def get_alert(alert_id: AlertId, runtime: RuntimeDep, principal: PrincipalDep) -> AlertDetail:
+    """The alert with its customer's contact for whoever handles it (managers and admins of its
+    units, the frontline user who took it), its history and its case."""
+    return _detail(await run_in_threadpool(runtime.desk.detail, principal, alert_id))
 
 
 class Move(BaseModel):
@@ -83,208 +258,72 @@ class Move(BaseModel):
     root_cause: str | None = Field(default=None, max_length=64)
 
 
+async def _after(runtime: RuntimeDep, principal: Principal, alert_id: int) -> AlertDetail:
+    return _detail(await run_in_threadpool(runtime.desk.detail, principal, alert_id))
+
+
+@router.post("/{alert_id:int}/transition")
+async def transition(
+    alert_id: AlertId, move: Move, runtime: RuntimeDep, principal: PrincipalDep
+) -> AlertDetail:
+    """Acknowledge, start, resolve (with a note and a root cause), close or reopen."""
+    await run_in_threadpool(
+        lambda: runtime.desk.move(
+            principal, alert_id, move.to, note=move.note, root_cause=move.root_cause
+        )
+    )
+    return await _after(runtime, principal, alert_id)
+
+
 class Assignment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(min_length=1, max_length=64)
 
 
-@router.get("/rules")
-async def rules(runtime: RuntimeDep, _: ManagerDep) -> RuleBook:
-    """The rules alerts are raised by; each alert names the version and rules that raised it."""
-    return runtime.rules
-
-
-class RootCauses(BaseModel):
-    root_causes: list[str] = Field(description="What a resolution may name, in this order.")
-
-
-@router.get("/root-causes")
-async def root_causes(runtime: RuntimeDep, _: ManagerDep) -> RootCauses:
-    """The root causes resolving an alert must name one of (VOC_ALERT_ROOT_CAUSES)."""
-    return RootCauses(root_causes=runtime.settings.alert_root_causes)
-
-
-@router.get("")
-async def list_alerts(
-    runtime: RuntimeDep,
-    principal: ManagerDep,
-    org_unit: Annotated[Sequence[str], Query(max_length=200)] = (),
-    state: Annotated[Sequence[AlertState], Query(max_length=5)] = (),
-    severity: Annotated[Sequence[Severity], Query(max_length=4)] = (),
-    older_than_minutes: Annotated[int | None, Query(ge=0, le=525_600)] = None,
-    before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> AlertPage:
-    """Newest first, within the caller's units (a unit includes the units below it)."""
-    tree = await run_in_threadpool(runtime.units.get)
-    requested = [u.strip().lower() for u in org_unit]
-    covered = resolve_units(requested, tree=tree, visible=principal.visible(tree))
-    created_before = None
-    if older_than_minutes is not None:
-        created_before = datetime.now(UTC) - timedelta(minutes=older_than_minutes)
-    where = alerting.AlertFilter(
-        org_units=tuple(sorted(covered)) if covered is not None else (),
-        states=tuple(state),
-        severities=tuple(severity),
-        created_before=created_before,
-    )
-    items, next_before = await run_in_threadpool(
-        lambda: alerting.list_alerts(runtime.engine, where=where, before=before, limit=limit)
-    )
-    return AlertPage(items=items, next_before=next_before)
-
-
-@router.get("/figures")
-async def figures(
-    runtime: RuntimeDep,
-    principal: ManagerDep,
-    org_unit: Annotated[Sequence[str], Query(max_length=200)] = (),
-    days: Annotated[int, Query(ge=1, le=90)] = 7,
-) -> LoopFigures:
-    """How the loop is closed in these units (and below): median time to acknowledge and to
-    resolve, % of detractors called back within 48 h, unresolved alerts by age."""
-    tree = await run_in_threadpool(runtime.units.get)
-    requested = [u.strip().lower() for u in org_unit]
-    covered = resolve_units(requested, tree=tree, visible=principal.visible(tree))
-    units = tuple(sorted(covered)) if covered is not None else ()
-    label = requested[0] if len(requested) == 1 else None
-    return await run_in_threadpool(_figures, runtime, units, label, datetime.now(UTC), days)
-
-
-def _figures(
-    runtime: Runtime, units: tuple[str, ...], label: str | None, now: datetime, days: int
-) -> LoopFigures:
-    since = now - timedelta(days=days)
-    until = past_until(now)
-    with runtime.engine.connect() as connection:
-        alerts, resolved = alerting.loop_rows(connection, org_units=units, since=since)
-        detractors = aggregates.scope_total(
-            connection,
-            runtime.units.get(),
-            covered=units or None,
-            from_hour=epoch_minute(since) // 60,
-            until_hour=epoch_minute(until) // 60,
-        ).detractors
-    return loop_figures(
-        label,
-        [AlertTimes(AlertState(s), c, a, r) for s, c, a, r in alerts],
-        detractors_past=detractors,
-        past_until=until,
-        resolved=[Detractor(s, r) for s, r in resolved],
-        now=now,
-        days=days,
-    )
-
-
-def _found(
-    runtime: Runtime, principal: Principal, alert_id: int
-) -> tuple[AlertRow, list[AlertEventRow]]:
-    """The alert and its history; 404 when it does not exist or is outside the caller's units."""
-    found = alerting.get(runtime.engine, alert_id)
-    tree = runtime.units.get()
-    visible = principal.visible(tree)
-    if found is None or (visible is not None and found[0].org_unit not in visible):
-        raise HTTPException(404, f"alert {alert_id}: not found in your units")
-    return found
-
-
-def _visible_alert(runtime: Runtime, principal: Principal, alert_id: int) -> AlertDetail:
-    row, history = _found(runtime, principal, alert_id)
-    return AlertDetail(alert=_revealed(runtime, row), history=[_step(e) for e in history])
-
-
-def _revealed(runtime: Runtime, row: AlertRow) -> AlertView:
-    """The alert with the customer's contact: the manager handling it calls them back."""
-    with Session(runtime.engine) as session:
-        view = alerting.views(session, [row])[0]
-        if row.response_id:
-            response = session.exec(
-                select(ResponseRow).where(col(ResponseRow.response_id) == row.response_id)
-            ).first()
-            if response is not None:
-                view.response = response.view(reveal_contact=True)
-    return view
-
-
-def _step(event: AlertEventRow) -> Step:
-    return Step.model_validate(event.model_dump())
-
-
-@router.get("/{alert_id}")
-async def get_alert(alert_id: AlertId, runtime: RuntimeDep, principal: ManagerDep) -> AlertDetail:
-    return await run_in_threadpool(_visible_alert, runtime, principal, alert_id)
-
-
-@router.post("/{alert_id}/transition")
-async def transition(
-    alert_id: AlertId, move: Move, runtime: RuntimeDep, principal: ManagerDep
-) -> AlertDetail:
-    """Acknowledge, start, resolve (with a note and a root cause), close or reopen."""
-
-    def apply() -> AlertView:
-        current = _visible_alert(runtime, principal, alert_id).alert
-        try:
-            check_move(
-                current.state,
-                move.to,
-                note=move.note,
-                root_cause=move.root_cause,
-                root_causes=runtime.settings.alert_root_causes,
-            )
-        except InvalidTransition as exc:
-            raise HTTPException(422, str(exc)) from None
-        return _change(
-            runtime,
-            principal,
-            current,
-            action=move.to.value if move.to is not AlertState.OPEN else "reopened",
-            values=_move_values(current, move, datetime.now(UTC)),
-            detail={"note": move.note, "root_cause": move.root_cause},
-        )
-
-    await _announce(runtime, await run_in_threadpool(apply))
-    return await run_in_threadpool(_visible_alert, runtime, principal, alert_id)
-
-
-def _move_values(current: AlertView, move: Move, now: datetime) -> dict[str, Any]:
-    values: dict[str, Any] = {"state": move.to.value}
-    if current.acknowledged_at is None and move.to is not AlertState.OPEN:
-        values["acknowledged_at"] = now
-    if move.to is AlertState.RESOLVED:
-        values |= {"resolved_at": now, "root_cause": move.root_cause, "resolution_note": move.note}
-    elif move.to is AlertState.CLOSED:
-        values["closed_at"] = now
-    elif move.to is AlertState.OPEN:
-        values |= {"resolved_at": None, "closed_at": None}
-    return values
-
-
-@router.post("/{alert_id}/assign")
+@router.post("/{alert_id:int}/assign")
 async def assign(
-    alert_id: AlertId, assignment: Assignment, runtime: RuntimeDep, principal: ManagerDep
+    alert_id: AlertId, assignment: Assignment, runtime: RuntimeDep, principal: PrincipalDep
 ) -> AlertDetail:
-    """Give the alert to a manager (or admin) whose units include the alert's unit."""
+    """Give the alert to someone whose units include its unit: a manager or admin, or, for a
+    customer's alert where frontline staff take callbacks, one of the unit's frontline staff."""
+    await run_in_threadpool(runtime.desk.assign, principal, alert_id, assignment.username)
+    return await _after(runtime, principal, alert_id)
 
-    def apply() -> AlertView:
-        current = _visible_alert(runtime, principal, alert_id).alert
-        username = assignment.username.strip().lower()
-        user = directory.get_user(runtime.engine, username)
-        if user is None or not _may_handle(user, current.org_unit, runtime.units.get()):
-            raise HTTPException(
-                422, f"username: {username!r} is not a manager of {current.org_unit}"
-            )
-        return _change(
-            runtime,
-            principal,
-            current,
-            action="assigned",
-            values={"assignee": username},
-            detail={"assignee": username},
+
+@router.post(
+    "/{alert_id:int}/take",
+    responses=documented(_409="Someone else took it first (`taken_by` names them)."),
+)
+async def take(alert_id: AlertId, runtime: RuntimeDep, principal: PrincipalDep) -> AlertDetail:
+    """ "I'll call": the callback is the caller's, first come first served; it is under way and
+    the customer's contact is shown to them."""
+    await run_in_threadpool(runtime.desk.take, principal, alert_id)
+    return await _after(runtime, principal, alert_id)
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: ContactOutcome
+    note: str | None = Field(default=None, max_length=1000)
+    root_cause: str | None = Field(
+        default=None, max_length=64, description="Needed to resolve on the call."
+    )
+
+
+@router.post("/{alert_id:int}/contact")
+async def contact(
+    alert_id: AlertId, call: Contact, runtime: RuntimeDep, principal: PrincipalDep
+) -> AlertDetail:
+    """How the call went: reached, no answer, or resolved on the call (with a note and a root
+    cause). Frontline staff record calls on the callbacks they took."""
+    await run_in_threadpool(
+        lambda: runtime.desk.record_contact(
+            principal, alert_id, call.outcome, note=call.note, root_cause=call.root_cause
         )
-
-    await _announce(runtime, await run_in_threadpool(apply))
-    return await run_in_threadpool(_visible_alert, runtime, principal, alert_id)
+    )
+    return await _after(runtime, principal, alert_id)
 
 
 class Assignee(BaseModel):
@@ -294,88 +333,65 @@ class Assignee(BaseModel):
 
 
 class Assignees(BaseModel):
-    assignees: list[Assignee] = Field(description="Managers first, then admins; by username.")
-
-
-@router.get("/{alert_id}/assignees")
-async def assignees(alert_id: AlertId, runtime: RuntimeDep, principal: ManagerDep) -> Assignees:
-    """Who the alert may be assigned to: the enabled managers and admins whose units include
-    the alert's unit (its store's, its region's...)."""
-
-    def find() -> Assignees:
-        row, _ = _found(runtime, principal, alert_id)
-        tree = runtime.units.get()
-        users = [
-            u for u in directory.list_users(runtime.engine) if _may_handle(u, row.org_unit, tree)
-        ]
-        users.sort(key=lambda u: (u.role != Role.MANAGER.value, u.username))
-        return Assignees(
-            assignees=[
-                Assignee(username=u.username, display_name=u.display_name, role=Role(u.role))
-                for u in users
-            ]
-        )
-
-    return await run_in_threadpool(find)
-
-
-def _may_handle(user: UserRow, org_unit: str, tree: OrgTree) -> bool:
-    """Whether an alert of `org_unit` may be given to `user`: an enabled manager or admin whose
-    units include it."""
-    if user.disabled or user.role == Role.FRONTLINE.value:
-        return False
-    visible = directory.principal(user).visible(tree)
-    return visible is None or org_unit in visible
-
-
-def _change(
-    runtime: Runtime,
-    principal: Principal,
-    current: AlertView,
-    *,
-    action: str,
-    values: dict[str, Any],
-    detail: dict[str, Any],
-) -> AlertView:
-    given = {k: v for k, v in detail.items() if v is not None}
-    try:
-        changed = alerting.change(
-            runtime.engine,
-            current.id,
-            expected_state=current.state.value,
-            actor=principal.username,
-            action=action,
-            values=values,
-            detail=given,
-        )
-    except alerting.Stale:
-        raise HTTPException(409, f"alert {current.id}: changed meanwhile; reload it") from None
-    # The alert keeps its own history; the audit log lists it beside sign-ins and admin changes.
-    directory.audit(
-        runtime.engine,
-        actor=principal.username,
-        action=f"alert.{action}",
-        target=f"alert/{current.id}",
-        org_unit=current.org_unit,
+    assignees: list[Assignee] = Field(
+        description="Managers first, then admins, then frontline staff; by username."
     )
-    return changed
 
 
-async def _announce(runtime: Runtime, view: AlertView) -> None:
-    """Push the changed alert (masked, like every live event) and its unit's new closed-loop
-    figures to the managers' cockpits."""
-    event = AlertEvent(org_unit=view.org_unit, touchpoint=view.touchpoint, data=view)
-    now = datetime.now(UTC)
-    figures = await run_in_threadpool(_figures, runtime, (view.org_unit,), view.org_unit, now, 7)
-    loop = LoopEvent(org_unit=view.org_unit, data=figures)
-    payloads = [event.model_dump_json().encode(), loop.model_dump_json().encode()]
-    try:
-        await run_in_threadpool(runtime.hub.sink().publish, payloads)
-    except HubUnavailable as exc:
-        # The change is saved: an error would have the manager retry a move already made (422).
-        # Cockpits see it on their next reload; only the live push is missed.
-        metrics.HUB_PUBLISH_FAILURES.inc()
-        log.error(
-            "hub unavailable; alert change saved but not pushed live",
-            extra={"alert": view.id, "error": str(exc)},
+@router.get("/{alert_id:int}/assignees")
+async def assignees(alert_id: AlertId, runtime: RuntimeDep, principal: PrincipalDep) -> Assignees:
+    """Who the alert may be assigned to."""
+    users = await run_in_threadpool(runtime.desk.assignees, principal, alert_id)
+    return Assignees(
+        assignees=[
+            Assignee(username=u.username, display_name=u.display_name, role=Role(u.role))
+            for u in users
+        ]
+    )
+
+
+class Bulk(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["acknowledge", "assign"]
+    username: str | None = Field(default=None, min_length=1, max_length=64)
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
+        default=None, max_length=BULK_MAX, description="These alerts; or every one of `filter`."
+    )
+    filter: Filters | None = None
+
+
+class Skipped(BaseModel):
+    id: int
+    reason: str
+
+
+class BulkDone(BaseModel):
+    matched: int = Field(description=f"Alerts selected (at most {BULK_MAX}).")
+    done: list[int]
+    skipped: list[Skipped]
+
+
+@router.post("/bulk")
+async def bulk(body: Bulk, runtime: RuntimeDep, principal: PrincipalDep) -> BulkDone:
+    """Acknowledge or assign a selection: the alerts listed, or every alert matching a filter
+    (ungrouped, at most 1,000). Each is recorded in its history and the audit log; one that
+    cannot be changed is skipped with the reason."""
+    if (body.ids is None) == (body.filter is None):
+        raise HTTPException(422, "ids: give the alerts, or a filter, not both")
+    if body.action == "assign" and not body.username:
+        raise HTTPException(422, "username: who to assign the selection to")
+
+    def apply() -> BulkDone:
+        if body.filter is not None:
+            ids = runtime.desk.select(principal, _query(runtime, principal, body.filter))
+        else:
+            ids = list(body.ids or [])
+        done = runtime.desk.bulk(principal, ids, body.action, username=body.username)
+        return BulkDone(
+            matched=len(ids),
+            done=done.done,
+            skipped=[Skipped(id=i, reason=r) for i, r in done.skipped],
         )
+
+    return await run_in_threadpool(apply)

@@ -35,6 +35,11 @@ class Me(BaseModel):
     display_name: str
     role: Role
     org_units: list[str] = Field(description="The units given to this user (they see below too).")
+    works_alerts: bool = Field(
+        default=False,
+        description="Whether the alerts API answers this user: managers and admins, and frontline "
+        "staff where they take callbacks (VOC_FRONTLINE_CALLBACKS).",
+    )
 
 
 class SignedIn(Me):
@@ -111,7 +116,7 @@ def _sign_in(runtime: Runtime, credentials: Credentials, client: str) -> SignedI
         engine, user.id, lifetime=timedelta(hours=settings.session_hours)
     )
     directory.audit(engine, actor=username, action="login.succeeded", client=client)
-    me = _me(directory.principal(user), user.display_name)
+    me = _me(runtime, directory.principal(user), user.display_name)
     return SignedIn(**me.model_dump(), token=token, expires_at=expires)
 
 
@@ -137,13 +142,14 @@ def _sign_out(runtime: Runtime, token: str, client: str) -> None:
 @router.get("/me", responses=SIGNED_IN)
 async def me(principal: PrincipalDep, runtime: RuntimeDep) -> Me:
     user = await run_in_threadpool(directory.get_user, runtime.engine, principal.username)
-    return _me(principal, user.display_name if user else principal.username)
+    return _me(runtime, principal, user.display_name if user else principal.username)
 
 
-def _me(principal: Principal, display_name: str) -> Me:
+def _me(runtime: Runtime, principal: Principal, display_name: str) -> Me:
     return Me(
         username=principal.username,
         display_name=display_name,
         role=principal.role,
         org_units=list(principal.units),
+        works_alerts=principal.reads_alerts(runtime.settings.frontline_callbacks),
     )

@@ -18,6 +18,7 @@ from starlette.requests import HTTPConnection
 
 from alerts.rules import RuleBook
 from app import security
+from app.alertdesk.desk import AlertDesk
 from app.api.live import LiveBarometers
 from app.broker.producer import Producer
 from app.core.access import Principal, Role
@@ -118,6 +119,7 @@ class Runtime:
     login_limiter: RateLimiter
     rules: RuleBook
     live: LiveBarometers
+    desk: AlertDesk
     key_usage: KeyUsage = field(default_factory=KeyUsage)
     sockets: OpenSockets = field(default_factory=OpenSockets)
     workers: Sequence[Monitored] = ()

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
+from app.alertdesk.desk import AlertChanged, AlertNotFound, AlertTaken, InvalidStep, NotAllowed
 from app.core.access import InvalidAssignment, OutOfScope, UnknownUnits
 from app.core.errors import BrokerUnavailable, MessageTooLarge, RecordsTooLarge
 from app.core.org import TreeError
@@ -155,6 +156,13 @@ async def _refused_for_size(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"message": message}, status_code=413)
 
 
+async def _taken(_: Request, exc: Exception) -> JSONResponse:
+    # The loser of a race for a callback is told who won, so they need not ask around.
+    assert isinstance(exc, AlertTaken)
+    taken_by = {"username": exc.username, "display_name": exc.display_name}
+    return JSONResponse({"message": str(exc), "taken_by": taken_by}, status_code=409)
+
+
 def _status(code: int) -> Any:
     async def answer(request: Request, exc: Exception) -> JSONResponse:
         return await _http(request, HTTPException(code, str(exc)))
@@ -169,6 +177,11 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(TreeError, _status(422))
     app.add_exception_handler(InvalidAssignment, _status(422))
     app.add_exception_handler(Conflict, _status(409))
+    app.add_exception_handler(AlertNotFound, _status(404))
+    app.add_exception_handler(AlertChanged, _status(409))
+    app.add_exception_handler(AlertTaken, _taken)
+    app.add_exception_handler(NotAllowed, _status(403))
+    app.add_exception_handler(InvalidStep, _status(422))
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(BrokerUnavailable, _broker_down)

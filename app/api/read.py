@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -109,6 +109,26 @@ async def list_responses(
             return ResponsePage(items=items, next_cursor=next_cursor)
 
     return await run_in_threadpool(page)
+
+
+@router.get("/responses/{response_id}", responses=documented(_404="Not in your units."))
+async def get_response(
+    response_id: Annotated[str, Path(min_length=1, max_length=128)],
+    runtime: RuntimeDep,
+    principal: PrincipalDep,
+) -> ResponseView:
+    """One response, as the list shows it: what a link in a digest or a notification opens."""
+    tree = await run_in_threadpool(runtime.units.get)
+    visible = principal.visible(tree)
+
+    def read() -> ResponseView:
+        with Session(runtime.engine) as session:
+            row = store.get_response(session, response_id)
+            if row is None or (visible is not None and row.org_unit not in visible):
+                raise HTTPException(404, f"response {response_id!r}: not found in your units")
+            return row.view(reveal_contact=principal.may_reveal_contact(row.dissatisfied))
+
+    return await run_in_threadpool(read)
 
 
 @router.get("/barometers")

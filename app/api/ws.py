@@ -25,7 +25,7 @@ from app.api.deps import (
     presented_token,
 )
 from app.api.live import Scope
-from app.core.access import OutOfScope, Principal, Role, UnknownUnits, resolve_units
+from app.core.access import OutOfScope, Principal, UnknownUnits, resolve_units
 from app.core.events import Slug, explain
 from app.hub.fanout import Fanout, Filter, Subscriber
 from app.hub.outbox import run_eagerly
@@ -164,7 +164,8 @@ async def _receive(
         watch = Filter(
             frozenset(covered or ()),
             frozenset(request.touchpoints),
-            alerts=principal.role is not Role.FRONTLINE,
+            # Frontline staff follow their units' callbacks where they take them.
+            alerts=principal.reads_alerts(runtime.settings.frontline_callbacks),
         )
         fanout.subscribe(subscriber, watch, request.last_id)
         scope = Scope.of(principal, request.org_units, request.touchpoints)

@@ -37,6 +37,11 @@ class Principal:
         """The units this caller may read; None: all, including units created later."""
         return None if self.sees_everything else tree.covering(self.units)
 
+    def reads_alerts(self, frontline_callbacks: bool) -> bool:
+        """Managers and admins work alerts; frontline staff follow their units' customer
+        callbacks where they take them (VOC_FRONTLINE_CALLBACKS)."""
+        return self.role is not Role.FRONTLINE or frontline_callbacks
+
     def may_reveal_contact(self, dissatisfied: bool) -> bool:
         """Managers see contact details on the dissatisfied responses they must call back."""
         return dissatisfied and self.role in {Role.MANAGER, Role.ADMIN}

@@ -28,6 +28,7 @@ from app.core.wirejson import field_path, printable, unstorable
 
 COMMENT_MAX_CHARS = 4000
 METADATA_MAX_KEYS = 50
+STAFF_MAX_NAMES = 10
 # Survey tools and clocks drift; a response dated further ahead than this is an integration bug.
 FUTURE_SKEW = timedelta(minutes=10)
 # No survey was answered online before; the bound also keeps the conversion to UTC within the
@@ -116,6 +117,9 @@ def _storable_text(value: object) -> object:
     return value
 
 
+StaffName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+
+
 class Contact(BaseModel):
     """How to call the customer back: personal data, shown in full only to managers acting on it."""
 
@@ -150,12 +154,25 @@ class SurveyResponse(BaseModel):
     customer_type: CustomerType
     customer_ref: Identifier | None = Field(default=None, description="Pseudonymous customer id.")
     contact: Contact | None = Field(default=None, description="For the callback; masked for most.")
+    staff: list[StaffName] = Field(
+        default_factory=list,
+        max_length=STAFF_MAX_NAMES,
+        description="The staff members the customer dealt with, as the survey tool names them "
+        '(e.g. ["Marie"]): a praise names them to their team.',
+    )
     metadata: dict[str, Any] = Field(default_factory=dict, max_length=METADATA_MAX_KEYS)
 
     @field_validator("*")
     @classmethod
     def _no_nul(cls, value: object) -> object:
         return _storable_text(value)
+
+    @field_validator("staff")
+    @classmethod
+    def _staff_without_nul(cls, value: list[str]) -> list[str]:
+        for name in value:
+            _storable_text(name)
+        return value
 
     @field_validator("comment")
     @classmethod
@@ -283,6 +300,7 @@ class ResponseView(BaseModel):
     negative_comment: bool = False
     negative_probability: float | None = None
     reasons: list[Reason] = Field(default_factory=list)
+    staff: list[str] = Field(default_factory=list)
 
     @classmethod
     def of(
@@ -317,6 +335,7 @@ class ResponseView(BaseModel):
             negative_comment=a.negative_comment,
             negative_probability=a.negative_probability,
             reasons=list(a.reasons),
+            staff=list(r.staff),
         )
 
     def masked(self) -> ResponseView:
@@ -459,6 +478,14 @@ class AlertState(StrEnum):
     CLOSED = "closed"
 
 
+class ContactOutcome(StrEnum):
+    """How a call to the customer went."""
+
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    RESOLVED = "resolved"
+
+
 class AlertView(BaseModel):
     """An alert as managers see it: which rules fired and why, its state and deadlines.
 
@@ -476,6 +503,7 @@ class AlertView(BaseModel):
     reasons: dict[str, dict[str, Any]]
     state: AlertState
     assignee: str | None
+    assignee_name: str | None = Field(default=None, description="The assignee's display name.")
     created_at: datetime
     due_ack_at: datetime | None
     due_resolve_at: datetime | None
@@ -485,24 +513,39 @@ class AlertView(BaseModel):
     root_cause: str | None
     resolution_note: str | None
     escalations: int
+    case_key: str = Field(
+        default="", description="Alerts of one customer inside the repeat window share it."
+    )
+    first_contact_at: datetime | None = None
+    contact_outcome: ContactOutcome | None = None
     response: ResponseView | None = None
 
 
 class LoopFigures(BaseModel):
-    """How well a unit closes the loop on its alerts, with the counts behind each figure."""
+    """How well a unit closes the loop on its alerts, with the counts behind each figure. Times
+    are means (a median cannot be summed from the units' counts)."""
 
     org_unit: str | None
     as_of: datetime
     days: int
     alerts: int = Field(description="Alerts raised in the period.")
-    acknowledged: int
-    median_ack_minutes: float | None
-    resolved: int
-    median_resolve_hours: float | None
-    detractors: int = Field(description="NPS 0-6 answers of the period whose 48 h have passed.")
-    contacted_48h: int = Field(description="Of those, with their alert resolved within 48 h.")
+    acknowledged: int = Field(description="Of those, acknowledged.")
+    mean_ack_minutes: float | None = Field(description="From the alert to its acknowledgement.")
+    contacted: int = Field(description="Of the period's alerts, with their customer reached.")
+    mean_contact_hours: float | None = Field(description="From the alert to the first contact.")
+    resolved: int = Field(description="Of the period's alerts, resolved.")
+    mean_resolve_hours: float | None = Field(description="From the alert to its resolution.")
+    detractors: int = Field(
+        description="NPS 0-6 answers of the period whose 48 h have passed, open ones included."
+    )
+    contacted_48h: int = Field(description="Of those, reached (or resolved) within 48 h.")
     contacted_48h_pct: float | None
-    open_by_age: dict[str, int] = Field(description="Unresolved alerts by age.")
+    not_contacted_48h: int = Field(description="Of those, not reached within their 48 h.")
+    detractors_waiting: int = Field(
+        description="Detractors with an alert, inside their 48 h and not reached yet."
+    )
+    overdue: int = Field(description="Unresolved alerts past a deadline now, whenever raised.")
+    open_by_age: dict[str, int] = Field(description="Unresolved alerts now, by age.")
 
 
 class AlertEvent(BaseModel):
@@ -512,6 +555,15 @@ class AlertEvent(BaseModel):
     org_unit: str
     touchpoint: str | None
     data: AlertView
+
+    @classmethod
+    def payload(cls, view: AlertView) -> bytes:
+        """The hub event of a new or changed alert, serialized: the one place it is built."""
+        return (
+            cls(org_unit=view.org_unit, touchpoint=view.touchpoint, data=view)
+            .model_dump_json()
+            .encode()
+        )
 
 
 class LoopEvent(BaseModel):
@@ -523,8 +575,34 @@ class LoopEvent(BaseModel):
     data: LoopFigures
 
 
+class PraiseView(BaseModel):
+    """A promoter's praise of the service, with the staff it names; pinned on top of the unit's
+    feed until `pinned_until`."""
+
+    response: ResponseView
+    pinned_until: datetime | None = None
+    pinned_by: str | None = None
+    pinned_by_name: str | None = None
+
+
+class PraiseEvent(BaseModel):
+    """Praise for a unit, or its pin changed: for everyone watching the unit, frontline first."""
+
+    type: Literal["praise"] = "praise"
+    org_unit: str
+    touchpoint: str
+    data: PraiseView
+
+    @classmethod
+    def payload(cls, view: PraiseView) -> bytes:
+        r = view.response
+        return (
+            cls(org_unit=r.org_unit, touchpoint=r.touchpoint, data=view).model_dump_json().encode()
+        )
+
+
 HubEvent = Annotated[
-    CommentEvent | FlagEvent | AlertEvent | LoopEvent,
+    CommentEvent | FlagEvent | AlertEvent | LoopEvent | PraiseEvent,
     Field(discriminator="type"),
 ]
 

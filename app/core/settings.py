@@ -126,8 +126,22 @@ class Settings(BaseSettings):
         min_length=1,
     )
 
+    # Frontline staff see their units' open callbacks, take one ("I'll call") and only then see
+    # that customer's contact, and record how the call went.
+    frontline_callbacks: bool = False
+    # A promoter's comment (NPS 9-10, CSAT 5) whose polarity reaches this, and which reads as no
+    # complaint, is praise: pushed to the unit's frontline and kept on its praise wall.
+    praise_from: float = Field(default=0.5, gt=0, le=1)
+    # In the inbox, a unit raising more than this many alerts within VOC_INBOX_INCIDENT_MINUTES
+    # shows as one incident with its count (0: never), so a burst does not bury the rest.
+    inbox_incident_alerts: int = Field(default=10, ge=0)
+    inbox_incident_minutes: int = Field(default=60, ge=1, le=10_080)
+
     # How often overdue alerts are looked for and escalated up the org tree.
     alert_escalation_every_s: float = Field(default=30.0, gt=0)
+    # Daily digest: how often each instance looks for users whose local digest hour has come
+    # (docs/digest.md). It is sent once per user and day whatever the number of instances.
+    digest_every_s: float = Field(default=60.0, gt=0)
     # Where alert notifications link to (the cockpit as users reach it); unset: no link.
     public_url: str | None = None
     # Webhook for alerts: JSON (ours), or Slack/Teams incoming-webhook payloads.

@@ -53,6 +53,10 @@ class NewAlert:
     # (the closed-loop figures count detractors called back within 48 h of answering).
     submitted_at: datetime | None = None
     detractor: bool = False
+    customer_ref: str | None = None
+    # The case it joins: the dedup key of its customer's first alert inside the repeat window;
+    # None: a case of its own.
+    case_key: str | None = None
 
     def view(self, alert_id: int, response: ResponseView | None) -> AlertView:
         """The alert as just raised: open, unassigned, never escalated."""
@@ -76,6 +80,7 @@ class NewAlert:
             root_cause=None,
             resolution_note=None,
             escalations=0,
+            case_key=self.case_key or self.dedup_key,
             response=response,
         )
 
@@ -98,8 +103,8 @@ class FactsQuery:
 
 @dataclass(frozen=True)
 class Facts:
-    # Each customer's stored dissatisfied answers: (response id, submitted at).
-    earlier: Mapping[str, Sequence[tuple[str, datetime]]] = field(default_factory=dict)
+    # Each customer's stored dissatisfied answers: (response id, submitted at, its alert's case).
+    earlier: Mapping[str, Sequence[tuple[str, datetime, str | None]]] = field(default_factory=dict)
     unit_minutes: Mapping[str, Counts] = field(default_factory=dict)
     unit_hours: Mapping[str, Counts] = field(default_factory=dict)
 
@@ -114,6 +119,8 @@ class Writes:
     alerts: Sequence[NewAlert]
     counted: Sequence[Counted]
     tree_version: int
+    # The responses that are praise, by response id: on their unit's praise wall if stored.
+    praise: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,12 @@ from app.core.errors import StoreUnavailable, TreeChanged
 from app.core.org import OrgTree
 from app.core.writes import Committed, Facts, FactsQuery, Writes
 from app.db import aggregates, alerting, bulk, directory
-from app.db.models import AlertRow, ResponseRow
+from app.db.models import AlertRow, PraiseRow, ResponseRow
 from app.db.store import error_text, refuses_row
 
 _RESPONSES = SQLModel.metadata.tables[ResponseRow.__tablename__]
 _ALERTS = SQLModel.metadata.tables[AlertRow.__tablename__]
+_PRAISE = SQLModel.metadata.tables[PraiseRow.__tablename__]
 T = TypeVar("T")
 
 
@@ -159,6 +160,7 @@ def commit(engine: sa.Engine, writes: Writes) -> Committed:
             alerts=[a for a in writes.alerts if a.response_id == key],
             counted=[c for c in writes.counted if c.response_id == key],
             tree_version=writes.tree_version,
+            praise=writes.praise & {key},
         )
         try:
             done = _commit(engine, single)
@@ -183,12 +185,22 @@ def _commit(engine: sa.Engine, writes: Writes) -> Committed:
                 for s in writes.responses
             ]
             new = {key for (key,) in bulk.insert_new(connection, _RESPONSES, rows, "response_id")}
+        praised = {
+            s.response.response_id: PraiseRow.values(s.response)
+            for s in reversed(writes.responses)
+            if s.response.response_id in writes.praise and s.response.response_id in new
+        }
+        if praised:
+            # Of responses new in this transaction: no praise row of theirs can exist yet.
+            connection.execute(sa.insert(_PRAISE), list(praised.values()))
         raised = [a for a in writes.alerts if a.response_id is None or a.response_id in new]
         alert_ids: dict[str, int] = {}
         if raised:
             values = [AlertRow.values(a) for a in raised]
             found = bulk.insert_new(connection, _ALERTS, values, "dedup_key", "id")
             alert_ids = {key: alert_id for key, alert_id in found}
+            new_alerts = [a for a in raised if a.dedup_key in alert_ids]
+            alerting.add_to_loop(connection, alerting.raised_loop(new_alerts))
         # Of a response listed twice, the first copy is the one stored, and counted.
         fresh = list(
             {c.response_id: c for c in reversed(writes.counted) if c.response_id in new}.values()

@@ -179,6 +179,15 @@ def get_user(engine: sa.Engine, username: str) -> UserRow | None:
         return session.exec(select(UserRow).where(UserRow.username == username)).first()
 
 
+def names_of(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:
+    """The display name of each of these users that exists."""
+    wanted = sorted({u for u in usernames if u})
+    if not wanted:
+        return {}
+    query = select(UserRow.username, UserRow.display_name).where(col(UserRow.username).in_(wanted))
+    return dict(session.exec(query).all())
+
+
 def list_users(engine: sa.Engine) -> list[UserRow]:
     with Session(engine) as session:
         return list(session.exec(select(UserRow).order_by(col(UserRow.username))).all())

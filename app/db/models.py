@@ -68,15 +68,18 @@ class ResponseRow(SQLModel, table=True):
     negative_probability: float | None = None
     # NULL on rows stored before reasons were kept: read back as no reasons.
     reasons: list[dict[str, Any]] | None = Field(default=None, sa_type=sa.JSON)
+    # The staff members the response names (its `staff` field); NULL: none named.
+    staff: list[str] | None = Field(default=None, sa_type=sa.JSON)
 
     @classmethod
     def values(
         cls, response: SurveyResponse, assessment: Assessment, received_at: datetime
     ) -> dict[str, Any]:
         """Column values for an insert."""
-        data = response.model_dump(mode="json", exclude={"metadata", "submitted_at"})
+        data = response.model_dump(mode="json", exclude={"metadata", "submitted_at", "staff"})
         return {
             **data,
+            "staff": response.staff or None,
             "submitted_at": response.submitted_at,
             "received_at": received_at,
             "metadata": response.metadata,
@@ -84,7 +87,9 @@ class ResponseRow(SQLModel, table=True):
         }
 
     def view(self, *, reveal_contact: bool = False) -> ResponseView:
-        view = ResponseView.model_validate({**self.model_dump(), "reasons": self.reasons or []})
+        view = ResponseView.model_validate(
+            {**self.model_dump(), "reasons": self.reasons or [], "staff": self.staff or []}
+        )
         view.contact_masked = False
         return view if reveal_contact else view.masked()
 
@@ -188,6 +193,11 @@ class UserRow(SQLModel, table=True):
     failed_logins: int = 0
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    # The daily digest: None takes the role's default (managers get it, frontline staff opt in);
+    # sent at `digest_hour` in `timezone` (None: VOC_TIMEZONE).
+    digest: bool | None = None
+    digest_hour: int = Field(default=7, ge=0, le=23, sa_column_kwargs={"server_default": "7"})
+    timezone: str | None = Field(default=None, max_length=64)
 
 
 class SessionRow(SQLModel, table=True):
@@ -241,6 +251,10 @@ class AlertRow(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_alerts_org_unit_id", "org_unit", "id"),
         sa.Index("ix_alerts_state_due_ack", "state", "due_ack_at"),
+        sa.Index("ix_alerts_org_unit_state", "org_unit", "state"),
+        sa.Index("ix_alerts_case_key", "case_key"),
+        # The inbox finds the units raising a burst among the last hour's alerts.
+        sa.Index("ix_alerts_created_at", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -267,6 +281,14 @@ class AlertRow(SQLModel, table=True):
     # Of its response: when it was answered, and whether it is an NPS detractor.
     response_submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     detractor: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # Of its customer: alerts of one customer inside the repeat window share a case, keyed by
+    # the first one's dedup key; an alert without earlier ones is a case of its own.
+    customer_ref: str | None = Field(default=None, max_length=128)
+    case_key: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    # The first time someone reached the customer (or resolved it on the call), and the
+    # outcome of the last call recorded.
+    first_contact_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    contact_outcome: str | None = Field(default=None, max_length=16)
 
     @classmethod
     def values(cls, alert: NewAlert) -> dict[str, Any]:
@@ -293,6 +315,10 @@ class AlertRow(SQLModel, table=True):
             "escalations": 0,
             "response_submitted_at": alert.submitted_at,
             "detractor": alert.detractor,
+            "customer_ref": alert.customer_ref,
+            "case_key": alert.case_key or alert.dedup_key,
+            "first_contact_at": None,
+            "contact_outcome": None,
         }
 
 
@@ -309,3 +335,63 @@ class AlertEventRow(SQLModel, table=True):
     from_state: str | None = Field(default=None, max_length=16)
     to_state: str | None = Field(default=None, max_length=16)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class LoopHourRow(SQLModel, table=True):
+    """A unit's closed-loop counts of one epoch hour (`alerts.figures.LoopCounts`): of alerts
+    raised in that hour, and of detractors' alerts answered in it. Written with every step of
+    an alert, in its transaction; the loop figures of any scope are their sum."""
+
+    __tablename__ = "loop_hours"
+
+    org_unit: str = Field(primary_key=True, max_length=64)
+    hour: int = Field(primary_key=True)
+    alerts: int = 0
+    acknowledged: int = 0
+    ack_minutes: float = 0.0
+    contacted: int = 0
+    contact_minutes: float = 0.0
+    resolved: int = 0
+    resolve_minutes: float = 0.0
+    detractor_alerts: int = 0
+    detractors_contacted: int = 0
+    detractors_contacted_48h: int = 0
+
+
+class DigestSentRow(SQLModel, table=True):
+    """A user's digest of one local day: inserted before sending, so of two instances due at
+    the same minute only one sends."""
+
+    __tablename__ = "digests_sent"
+
+    user_id: int = Field(primary_key=True)
+    day: str = Field(primary_key=True, max_length=10)
+    sent_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class PraiseRow(SQLModel, table=True):
+    """A promoter's response that praises the service: on its unit's praise wall for 30 days,
+    on top of the feed while pinned."""
+
+    __tablename__ = "praise"
+    __table_args__ = (sa.Index("ix_praise_org_unit_submitted_at", "org_unit", "submitted_at"),)
+
+    response_id: str = Field(primary_key=True, max_length=128)
+    org_unit: str = Field(max_length=64)
+    touchpoint: str = Field(max_length=64)
+    submitted_at: datetime = Field(sa_type=UTCDateTime)
+    staff: list[str] | None = Field(default=None, sa_type=sa.JSON)
+    pinned_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    pinned_by: str | None = Field(default=None, max_length=64)
+
+    @classmethod
+    def values(cls, response: SurveyResponse) -> dict[str, Any]:
+        return {
+            "response_id": response.response_id,
+            "org_unit": response.org_unit,
+            "touchpoint": response.touchpoint,
+            "submitted_at": response.submitted_at,
+            "staff": list(response.staff) or None,
+            "pinned_until": None,
+            "pinned_by": None,
+        }

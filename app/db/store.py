@@ -125,6 +125,10 @@ def decode_cursor(cursor: str) -> int:
     return row_id
 
 
+def get_response(session: Session, response_id: str) -> ResponseRow | None:
+    return session.exec(select(ResponseRow).where(ResponseRow.response_id == response_id)).first()
+
+
 def list_responses(
     *, session: Session, where: ResponseFilter, before: int | None, limit: int
 ) -> tuple[list[ResponseRow], str | None]:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
+from app import metrics
+from app.core.errors import HubUnavailable
 from app.core.ports import EventSink
+
+log = logging.getLogger(__name__)
 
 FramedEvent = tuple[int, bytes]
 """An event as the hub hands it out: its id, and its bytes `{"id":<id>,...}` ready to send."""
@@ -76,3 +81,14 @@ def check_payloads(payloads: Sequence[bytes]) -> list[bytes]:
 def frame(event_id: int, payload: bytes) -> bytes:
     """`payload` with `"id":event_id` as its first field."""
     return b'{"id":%d,%s' % (event_id, payload[1:])
+
+
+def publish_saved(publish: Callable[[Sequence[bytes]], None], payloads: Sequence[bytes]) -> None:
+    """Push events of a change already saved. A hub outage loses only the live push (cockpits
+    see the change on their next reload): it is logged and counted, never raised, so that the
+    caller does not have a person retry a step already made."""
+    try:
+        publish(payloads)
+    except HubUnavailable as exc:
+        metrics.HUB_PUBLISH_FAILURES.inc()
+        log.error("hub unavailable; change saved but not pushed live", extra={"error": str(exc)})

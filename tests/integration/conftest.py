@@ -8,10 +8,15 @@ or a Redis of their own keep it; the others get a new database and a Redis chann
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
-from tests.harness import EMBEDDED_STACK, RedisServer, Stack, use_stack
+from app.db import directory, store
+from app.orgfile import read_units
+from tests.harness import EMBEDDED_STACK, ORG_TREE, RedisServer, Stack, use_stack
+from tests.pg import create_database
 
 PRODUCTION_STACK = "postgresql+redis"
 
@@ -31,3 +36,18 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
     use_stack(chosen)
     yield chosen
     use_stack(EMBEDDED_STACK)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
+    """A new database, migrated and holding the test org tree, on SQLite and on PostgreSQL: for
+    tests that drive the database layer without an app."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'voc.db'}"
+    else:
+        url = create_database(request.getfixturevalue("postgres"))
+    engine = store.make_engine(url)
+    store.migrate(engine)
+    directory.save_units(engine, read_units(ORG_TREE))
+    yield engine
+    engine.dispose()

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.harness import App, Cockpit, make_app, response, wait_until
+from tests.harness import App, Cockpit, all_alerts, make_app, response, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -21,12 +21,18 @@ CONTACT = {"name": "Jeanne Martin", "email": "jeanne@example.com", "phone": "+33
 
 @pytest.fixture(scope="module")
 def world(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    """One app holding a happy and an unhappy response in store-12, its team, and store-40."""
-    app = make_app(broker, tmp_path_factory.mktemp("access"))
+    """One app holding a happy (praising) and an unhappy response in store-12, its team, and
+    store-40; frontline staff take callbacks there."""
+    app = make_app(broker, tmp_path_factory.mktemp("access"), frontline_callbacks="true")
     app.start()
     bodies = []
     for unit in ("store-12", "store-12-field", "store-40"):
-        happy = response(org_unit=unit, score=10, response_id=f"{unit}-happy")
+        happy = response(
+            org_unit=unit,
+            score=10,
+            comment="Wonderful service, thank you!",
+            response_id=f"{unit}-happy",
+        )
         unhappy = response(
             org_unit=unit,
             score=1,
@@ -72,14 +78,50 @@ MATRIX: list[tuple[str, str, Any, tuple[int, ...]]] = [
     ("GET", "/api/v1/units", {}, (401, 401, 200, 200, 200)),
     ("GET", "/api/v1/auth/me", {}, (401, 401, 200, 200, 200)),
     ("POST", "/api/v1/responses", {"org_unit": "store-41"}, (401, 202, 401, 401, 401)),
-    ("GET", "/api/v1/alerts/root-causes", {}, (401, 401, 403, 200, 200)),
+    ("GET", "/api/v1/responses/store-12-unhappy", {}, (401, 401, 200, 200, 200)),
+    ("GET", "/api/v1/responses/store-40-unhappy", {}, (401, 401, 404, 404, 200)),
+    ("GET", "/api/v1/alerts", {}, (401, 401, 200, 200, 200)),
+    ("GET", "/api/v1/alerts", {"org_unit": "store-40"}, (401, 401, 403, 403, 200)),
+    ("GET", "/api/v1/alerts/{store-12}", {}, (401, 401, 200, 200, 200)),
+    ("GET", "/api/v1/alerts/{store-40}", {}, (401, 401, 404, 404, 200)),
+    ("GET", "/api/v1/alerts/figures", {"org_unit": "store-12"}, (401, 401, 200, 200, 200)),
+    ("GET", "/api/v1/alerts/figures", {"org_unit": "store-40"}, (401, 401, 403, 403, 200)),
+    ("GET", "/api/v1/alerts/root-causes", {}, (401, 401, 200, 200, 200)),
     ("GET", "/api/v1/alerts/{store-12}/assignees", {}, (401, 401, 403, 200, 200)),
     ("GET", "/api/v1/alerts/{store-40}/assignees", {}, (401, 401, 403, 404, 200)),
+    # First come, first served: the frontline user takes it, then it is theirs.
+    ("POST", "/api/v1/alerts/{store-12-field}/take", {}, (401, 401, 200, 409, 409)),
+    (
+        "POST",
+        "/api/v1/alerts/{store-12-field}/contact",
+        {"outcome": "no_answer"},
+        (401, 401, 200, 200, 200),
+    ),
+    ("POST", "/api/v1/alerts/{store-40}/take", {}, (401, 401, 404, 404, 200)),
+    (
+        "POST",
+        "/api/v1/alerts/{store-12}/transition",
+        {"to": "acknowledged"},
+        (401, 401, 403, 200, 422),
+    ),
+    (
+        "POST",
+        "/api/v1/alerts/bulk",
+        {"action": "acknowledge", "filter": {"org_unit": ["store-40"]}},
+        (401, 401, 403, 403, 200),
+    ),
+    ("GET", "/api/v1/praise", {}, (401, 401, 200, 200, 200)),
+    ("GET", "/api/v1/praise", {"org_unit": "store-40"}, (401, 401, 403, 403, 200)),
+    ("POST", "/api/v1/praise/store-12-happy/pin", {}, (401, 401, 403, 200, 200)),
+    ("POST", "/api/v1/praise/store-40-happy/pin", {}, (401, 401, 403, 404, 200)),
+    ("DELETE", "/api/v1/praise/store-12-happy/pin", {}, (401, 401, 403, 200, 200)),
     ("GET", "/api/v1/admin/users", {}, (401, 401, 403, 403, 200)),
     ("GET", "/api/v1/admin/keys", {}, (401, 401, 403, 403, 200)),
     ("POST", "/api/v1/admin/keys", {"name": "matrix"}, (401, 401, 403, 403, 201)),
     ("POST", "/api/v1/admin/units", {"name": "Store 77"}, (401, 401, 403, 403, 201)),
     ("GET", "/api/v1/admin/audit", {}, (401, 401, 403, 403, 200)),
+    ("GET", "/api/v1/me/digest", {}, (401, 401, 200, 200, 200)),
+    ("PUT", "/api/v1/me/digest", {"enabled": False, "hour": 7}, (401, 401, 200, 200, 200)),
 ]
 
 
@@ -104,7 +146,9 @@ def test_each_caller_gets_the_expected_status(
             body = {"id": f"store-77-{who}", "parent": "south", **given}
             answer = httpx.post(world.url + path, json=body, headers=headers, timeout=15)
         else:
-            answer = httpx.post(world.url + path, json=given, headers=headers, timeout=15)
+            answer = httpx.request(
+                method, world.url + path, json=given, headers=headers, timeout=15
+            )
         answers[who] = answer
         if answer.status_code >= 400:
             assert answer.json()["message"], answer.text
@@ -112,12 +156,9 @@ def test_each_caller_gets_the_expected_status(
 
 
 def _alert_id(app: App, unit: str) -> int:
-    page = httpx.get(
-        app.url + "/api/v1/alerts",
-        params={"org_unit": unit, "limit": 200},
-        headers=_headers(app, "admin"),
-    ).json()
-    [alert_id] = [a["id"] for a in page["items"] if a["response_id"] == f"{unit}-unhappy"]
+    with httpx.Client(base_url=app.url, headers=_headers(app, "admin")) as client:
+        listed = all_alerts(client, org_unit=unit)
+    [alert_id] = [a["id"] for a in listed if a["response_id"] == f"{unit}-unhappy"]
     return int(alert_id)
 
 
@@ -250,6 +291,31 @@ async def test_an_out_of_scope_unit_sends_a_subscriber_nothing_not_even_baromete
         # Events arrive in id order: anything of store-40 would have come before this.
         await staff.next(lambda e: e["type"] == "barometer" and e["org_unit"] == "store-12")
         assert [e for e in staff.events if e.get("org_unit") == "store-40"] == []
+
+
+async def test_frontline_staff_follow_their_units_alerts_live_without_any_contact(
+    world: App,
+) -> None:
+    async with _socket(world, "frontline") as connection:
+        staff = Cockpit(connection)
+        await staff.subscribe()
+        bodies = [
+            response(org_unit=unit, score=0, comment="Awful, rude and useless.")
+            for unit in ("store-40", "store-12")
+        ]
+        for body in bodies:
+            body["contact"] = CONTACT
+        with world.client() as client:
+            posted = await asyncio.to_thread(
+                client.post, "/api/v1/responses:batch", json={"responses": bodies}
+            )
+            assert posted.status_code == 202
+        alert = await staff.next(
+            lambda e: e["type"] == "alert" and e["data"]["response_id"] == bodies[1]["response_id"]
+        )
+    assert alert["data"]["response"]["contact_masked"] is True
+    assert CONTACT["phone"] not in json.dumps(staff.events)
+    assert [e for e in staff.events if e.get("org_unit") == "store-40"] == []
 
 
 async def test_a_websocket_without_a_session_is_closed_with_4401(world: App) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.harness import App, response, wait_until
+from tests.harness import App, all_alerts, response, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -26,8 +26,7 @@ def test_a_response_submitted_days_ago_is_stored_without_an_alert(app: App) -> N
         assert posted.status_code == 202, posted.text
 
         def alerted() -> list[str]:
-            items = client.get("/api/v1/alerts", params={"limit": 200}).json()["items"]
-            return [a["response_id"] for a in items]
+            return [a["response_id"] for a in all_alerts(client)]
 
         wait_until(lambda: fresh["response_id"] in alerted(), message="the fresh one's alert")
         assert old["response_id"] not in alerted()

@@ -15,16 +15,16 @@ from websockets.asyncio.client import connect
 
 from alerts.engine import Trigger
 from alerts.notify import verify_signature
+from app.alertdesk.desk import AlertDesk
 from app.core.access import Role
 from app.core.events import Assessment, Severity, SurveyResponse
 from app.core.settings import Settings
 from app.core.writes import Scored, Writes
 from app.db import alerting, batches, directory, store
-from app.escalation import Escalator
 from app.notifications import AlertNotifier
 from app.orgfile import read_units
 from ingest.alerting import new_alert
-from tests.harness import ORG_TREE, App, Cockpit, make_app, response, wait_until
+from tests.harness import ORG_TREE, App, Clock, Cockpit, make_app, response, wait_until
 from tests.servers import Endpoint, Relay
 
 pytestmark = pytest.mark.integration
@@ -136,14 +136,6 @@ async def test_a_hanging_webhook_does_not_hold_up_ingest(wired: App, endpoint: E
     endpoint.release.set()
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[Any]:
     engine = store.make_engine(f"sqlite:///{tmp_path / 'voc.db'}")
@@ -181,12 +173,12 @@ def _raise_alert(engine: Any, created: datetime, severity: Severity = Severity.H
     return alert_id
 
 
-def _escalator(engine: Any, clock: Clock, endpoint: Endpoint) -> tuple[Escalator, AlertNotifier]:
+def _escalator(engine: Any, clock: Clock, endpoint: Endpoint) -> tuple[AlertDesk, AlertNotifier]:
     settings = Settings(alert_webhook_url=endpoint.url, alert_webhook_secret=SECRET)
     units = directory.TreeCache(engine)
     notifier = AlertNotifier(settings, engine, units)
     published: list[bytes] = []
-    return Escalator(engine, units, notifier, published.extend, clock=clock), notifier
+    return AlertDesk(settings, engine, units, notifier, published.extend, clock=clock), notifier
 
 
 def test_a_missed_deadline_escalates_one_level_up_and_tells_them(
@@ -196,21 +188,21 @@ def test_a_missed_deadline_escalates_one_level_up_and_tells_them(
     alert_id = _raise_alert(database, created)
     clock = Clock(created + timedelta(minutes=14))
     escalator, notifier = _escalator(database, clock, endpoint)
-    assert escalator.run_once() == []  # high severity: 15 minutes to acknowledge
+    assert escalator.escalate_overdue() == []  # high severity: 15 minutes to acknowledge
 
     clock.now = created + timedelta(minutes=16)
-    [escalated] = escalator.run_once()
+    [escalated] = escalator.escalate_overdue()
     assert escalated.escalations == 1
-    assert escalator.run_once() == []  # once per missed deadline
+    assert escalator.escalate_overdue() == []  # once per missed deadline
     other, _ = _escalator(database, clock, endpoint)
-    assert other.run_once() == []  # another instance finds nothing left to do
+    assert other.escalate_overdue() == []  # another instance finds nothing left to do
 
     clock.now = created + timedelta(hours=49)  # and 48 hours to resolve
-    [again] = escalator.run_once()
+    [again] = escalator.escalate_overdue()
     assert again.escalations == 2
     notifier.close()
 
-    _, history = alerting.get(database, alert_id) or (None, [])
+    history = alerting.history(database, alert_id)
     steps = [(s.detail["to_unit"], s.detail["missed"]) for s in history if s.action == "escalated"]
     assert steps == [("north", "acknowledge"), ("acme", "resolve")]
     assert [s.action for s in history].count("notified") == 2
@@ -224,21 +216,22 @@ def test_an_acknowledged_alert_escalates_only_when_it_is_not_resolved_in_time(
 ) -> None:
     created = datetime.now(UTC)
     alert_id = _raise_alert(database, created)
+    before = alerting.row(database, alert_id)
+    assert before is not None
     alerting.change(
         database,
-        alert_id,
-        expected_state="open",
+        before,
         actor="s12.manager",
         action="acknowledged",
         values={"state": "acknowledged", "acknowledged_at": created},
     )
     clock = Clock(created + timedelta(hours=47))
     escalator, notifier = _escalator(database, clock, endpoint)
-    assert escalator.run_once() == []
+    assert escalator.escalate_overdue() == []
     clock.now = created + timedelta(hours=49)
-    [late] = escalator.run_once()
+    [late] = escalator.escalate_overdue()
     notifier.close()
     assert late.escalations == 1
-    _, history = alerting.get(database, alert_id) or (None, [])
+    history = alerting.history(database, alert_id)
     [step] = [s for s in history if s.action == "escalated"]
     assert (step.detail["to_unit"], step.detail["missed"]) == ("north", "resolve")

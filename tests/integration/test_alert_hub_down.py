@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.harness import App, RedisServer, make_app, response, wait_until
+from tests.harness import App, RedisServer, all_alerts, make_app, response, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +42,7 @@ def test_a_move_made_while_redis_is_down_is_saved_and_answered_200(
 
     def raised() -> bool:
         with app.as_user("manager") as manager:
-            items = manager.get("/api/v1/alerts").json()["items"]
+            items = all_alerts(manager)
         found[:] = [a for a in items if a["response_id"] == body["response_id"]]
         return bool(found)
 

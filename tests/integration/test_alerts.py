@@ -13,30 +13,16 @@ from websockets.asyncio.client import connect
 from alerts.rules import load_rules
 from app.core.settings import Settings
 from app.db import directory, store
-from tests.harness import App, Cockpit, response, wait_until
+from tests.harness import App, Cockpit, all_alerts, post_batch, response, wait_until
 
 SHIPPED_RULES = load_rules()
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def hot(module_app: App) -> App:
-    return module_app
-
-
-def _post(app: App, *bodies: dict[str, Any]) -> None:
-    with app.client() as client:
-        answer = client.post("/api/v1/responses:batch", json={"responses": list(bodies)})
-    assert answer.status_code == 202, answer.text
-
-
 def _alerts(app: App, who: str = "admin", **params: Any) -> list[dict[str, Any]]:
     with app.as_user(who) as client:
-        answer = client.get("/api/v1/alerts", params={"limit": 200, **params})
-    assert answer.status_code == 200, answer.text
-    items: list[dict[str, Any]] = answer.json()["items"]
-    return items
+        return all_alerts(client, **params)
 
 
 def _alert_for(app: App, response_id: str) -> dict[str, Any]:
@@ -78,64 +64,64 @@ def _stored(app: App, *response_ids: str) -> None:
     ],
 )
 def test_each_rule_raises_an_alert_saying_why(
-    hot: App, fields: dict[str, Any], rules: list[str], severity: str, why: dict[str, Any]
+    module_app: App, fields: dict[str, Any], rules: list[str], severity: str, why: dict[str, Any]
 ) -> None:
     body = response(org_unit="store-3", customer_ref=None, **fields)
-    _post(hot, body)
-    alert = _alert_for(hot, body["response_id"])
+    post_batch(module_app, body)
+    alert = _alert_for(module_app, body["response_id"])
     assert (alert["rules"], alert["severity"], alert["state"]) == (rules, severity, "open")
     assert why.items() <= alert["reasons"][rules[0]].items()
     assert alert["rules_version"] == SHIPPED_RULES.version
     assert alert["due_ack_at"] is not None
 
 
-def test_a_content_customer_raises_nothing(hot: App) -> None:
+def test_a_content_customer_raises_nothing(module_app: App) -> None:
     calm = response(org_unit="store-3", score=8, comment="Fine, thanks.", customer_ref=None)
     marker = response(org_unit="store-3", score_kind="csat", score=1, customer_ref=None)
-    _post(hot, calm, marker)
-    _alert_for(hot, marker["response_id"])  # the batch was processed
-    assert [a for a in _alerts(hot) if a["response_id"] == calm["response_id"]] == []
+    post_batch(module_app, calm, marker)
+    _alert_for(module_app, marker["response_id"])  # the batch was processed
+    assert [a for a in _alerts(module_app) if a["response_id"] == calm["response_id"]] == []
 
 
-def test_the_same_customer_dissatisfied_twice_is_a_repeat(hot: App) -> None:
+def test_the_same_customer_dissatisfied_twice_is_a_repeat(module_app: App) -> None:
     first = response(org_unit="store-4", score_kind="csat", score=1, customer_ref="cust-rep")
-    _post(hot, first)
-    assert _alert_for(hot, first["response_id"])["rules"] == ["csat-dissatisfied"]
+    post_batch(module_app, first)
+    assert _alert_for(module_app, first["response_id"])["rules"] == ["csat-dissatisfied"]
     again = response(org_unit="store-4", score_kind="csat", score=2, customer_ref="cust-rep")
-    _post(hot, again)
-    alert = _alert_for(hot, again["response_id"])
+    post_batch(module_app, again)
+    alert = _alert_for(module_app, again["response_id"])
     assert alert["rules"] == ["csat-dissatisfied", "repeat-dissatisfied"]
     assert alert["severity"] == "high"  # the highest of the rules fired
     assert alert["reasons"]["repeat-dissatisfied"]["earlier"] == [first["response_id"]]
 
 
-def test_a_response_delivered_twice_raises_one_alert(hot: App) -> None:
+def test_a_response_delivered_twice_raises_one_alert(module_app: App) -> None:
     body = response(org_unit="store-5", score_kind="csat", score=1, customer_ref=None)
-    _post(hot, body)
-    _post(hot, body)
+    post_batch(module_app, body)
+    post_batch(module_app, body)
     marker = response(org_unit="store-5", score_kind="csat", score=1, customer_ref=None)
-    _post(hot, marker)
-    _alert_for(hot, marker["response_id"])
-    assert len([a for a in _alerts(hot) if a["response_id"] == body["response_id"]]) == 1
+    post_batch(module_app, marker)
+    _alert_for(module_app, marker["response_id"])
+    assert len([a for a in _alerts(module_app) if a["response_id"] == body["response_id"]]) == 1
 
 
-def test_a_units_nps_drop_raises_one_unit_alert_per_hour(hot: App) -> None:
+def test_a_units_nps_drop_raises_one_unit_alert_per_hour(module_app: App) -> None:
     started = datetime.now(UTC)
     three_days_ago = (started - timedelta(days=3)).isoformat()
     happy = [
         response(org_unit="store-6", score=10, submitted_at=three_days_ago, comment=None)
         for _ in range(20)
     ]
-    _post(hot, *happy)
-    _stored(hot, *(b["response_id"] for b in happy))
+    post_batch(module_app, *happy)
+    _stored(module_app, *(b["response_id"] for b in happy))
     unhappy = [response(org_unit="store-6", score=0, comment=None) for _ in range(12)]
-    _post(hot, *unhappy[:10])
-    _stored(hot, *(b["response_id"] for b in unhappy[:10]))
-    _post(hot, *unhappy[10:])
-    _stored(hot, *(b["response_id"] for b in unhappy))
+    post_batch(module_app, *unhappy[:10])
+    _stored(module_app, *(b["response_id"] for b in unhappy[:10]))
+    post_batch(module_app, *unhappy[10:])
+    _stored(module_app, *(b["response_id"] for b in unhappy))
 
     def unit_alerts() -> list[dict[str, Any]]:
-        return [a for a in _alerts(hot, org_unit="store-6") if a["response_id"] is None]
+        return [a for a in _alerts(module_app, org_unit="store-6") if a["response_id"] is None]
 
     wait_until(lambda: bool(unit_alerts()), message="the drop alert")
     drops = sorted(unit_alerts(), key=lambda a: str(a["created_at"]))
@@ -155,12 +141,12 @@ def _clock_hour(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-async def test_an_alert_reaches_managers_up_the_tree_and_no_frontline(hot: App) -> None:
+async def test_an_alert_reaches_managers_up_the_tree_and_no_frontline(module_app: App) -> None:
     sockets = {}
     async with (
-        connect(hot.ws_url, additional_headers=hot.auth("manager")) as north,
-        connect(hot.ws_url, additional_headers=hot.auth("frontline")) as staff,
-        connect(hot.ws_url, additional_headers=hot.auth("admin")) as admin,
+        connect(module_app.ws_url, additional_headers=module_app.auth("manager")) as north,
+        connect(module_app.ws_url, additional_headers=module_app.auth("frontline")) as staff,
+        connect(module_app.ws_url, additional_headers=module_app.auth("admin")) as admin,
     ):
         sockets = {"north": Cockpit(north), "staff": Cockpit(staff), "admin": Cockpit(admin)}
         for cockpit in sockets.values():
@@ -168,7 +154,7 @@ async def test_an_alert_reaches_managers_up_the_tree_and_no_frontline(hot: App) 
         body = response(
             org_unit="store-12-field", score=1, comment="Awful, rude and useless technician."
         )
-        await asyncio.to_thread(_post, hot, body)
+        await asyncio.to_thread(post_batch, module_app, body)
 
         def is_alert(e: dict[str, Any]) -> bool:
             return e["type"] == "alert" and e["data"]["response_id"] == body["response_id"]
@@ -188,27 +174,27 @@ async def test_an_alert_reaches_managers_up_the_tree_and_no_frontline(hot: App) 
         assert not [e for e in sockets["staff"].events if e["type"] == "alert"]
 
 
-def test_alerts_are_for_managers_of_the_unit(hot: App) -> None:
+def test_alerts_are_for_managers_of_the_unit(module_app: App) -> None:
     body = response(org_unit="store-40", score_kind="csat", score=1, customer_ref=None)
-    _post(hot, body)
-    alert = _alert_for(hot, body["response_id"])
-    with hot.as_user("frontline") as staff:
+    post_batch(module_app, body)
+    alert = _alert_for(module_app, body["response_id"])
+    with module_app.as_user("frontline") as staff:
         assert staff.get("/api/v1/alerts").status_code == 403
-    with hot.as_user("manager") as north:
+    with module_app.as_user("manager") as north:
         assert north.get(f"/api/v1/alerts/{alert['id']}").status_code == 404
         assert north.get("/api/v1/alerts", params={"org_unit": "store-40"}).status_code == 403
-    assert body["response_id"] not in {a["response_id"] for a in _alerts(hot, "manager")}
+    assert body["response_id"] not in {a["response_id"] for a in _alerts(module_app, "manager")}
 
 
-def test_the_loop_is_closed_step_by_step_and_every_step_is_recorded(hot: App) -> None:
+def test_the_loop_is_closed_step_by_step_and_every_step_is_recorded(module_app: App) -> None:
     body = response(
         org_unit="store-7", score=0, comment="Horrible, nobody came.", customer_ref="cust-loop"
     )
     body["contact"] = {"name": "Jeanne Martin", "phone": "+33 6 12 34 56 78"}
-    _post(hot, body)
-    alert_id = _alert_for(hot, body["response_id"])["id"]
-    hot.add_user("north.deputy", "manager", ["north"])
-    with hot.as_user("manager") as manager:
+    post_batch(module_app, body)
+    alert_id = _alert_for(module_app, body["response_id"])["id"]
+    module_app.add_user("north.deputy", "manager", ["north"])
+    with module_app.as_user("manager") as manager:
 
         def move(**payload: Any) -> httpx.Response:
             return manager.post(f"/api/v1/alerts/{alert_id}/transition", json=payload)
@@ -245,7 +231,7 @@ def test_the_loop_is_closed_step_by_step_and_every_step_is_recorded(hot: App) ->
     ]
     assert final["alert"]["state"] == "open"
     assert final["alert"]["acknowledged_at"] is not None
-    with hot.as_user("admin") as admin:
+    with module_app.as_user("admin") as admin:
         audit = admin.get("/api/v1/admin/audit", params={"limit": 500}).json()["items"]
     logged = [e["action"] for e in reversed(audit) if e["target"] == f"alert/{alert_id}"]
     assert logged == [
@@ -258,24 +244,22 @@ def test_the_loop_is_closed_step_by_step_and_every_step_is_recorded(hot: App) ->
     ]
 
 
-def test_the_rules_are_listed(hot: App) -> None:
-    with hot.as_user("manager") as manager:
+def test_the_rules_are_listed(module_app: App) -> None:
+    with module_app.as_user("manager") as manager:
         book = manager.get("/api/v1/alerts/rules").json()
     assert book["version"] == SHIPPED_RULES.version
     assert {r["id"] for r in book["rules"]} >= {"churn-language", "unit-nps-drop"}
 
 
-def test_closed_loop_figures_count_what_was_acknowledged_resolved_and_called_back(
-    hot: App,
-) -> None:
+def test_closed_loop_figures_count_due_detractors_and_those_still_waiting(module_app: App) -> None:
     called = response(org_unit="store-2", score=2, comment="Awful, rude staff.", customer_ref=None)
     waiting = response(org_unit="store-2", score=1, comment="Horrible delay.", customer_ref=None)
     old = (datetime.now(UTC) - timedelta(days=3)).isoformat()
     forgotten = response(org_unit="store-2", score=3, comment=None, submitted_at=old)
-    _post(hot, called, waiting, forgotten)
-    alert_id = _alert_for(hot, called["response_id"])["id"]
-    _alert_for(hot, waiting["response_id"])
-    with hot.as_user("manager") as manager:
+    post_batch(module_app, called, waiting, forgotten)
+    alert_id = _alert_for(module_app, called["response_id"])["id"]
+    _alert_for(module_app, waiting["response_id"])
+    with module_app.as_user("manager") as manager:
         steps = [
             {"to": "acknowledged"},
             {"to": "resolved", "note": "Called, apologised", "root_cause": "staff-behaviour"},
@@ -284,30 +268,32 @@ def test_closed_loop_figures_count_what_was_acknowledged_resolved_and_called_bac
             moved = manager.post(f"/api/v1/alerts/{alert_id}/transition", json=step)
             assert moved.status_code == 200
         figures = manager.get("/api/v1/alerts/figures", params={"org_unit": "store-2"}).json()
-        frontline = hot.as_user("frontline").get("/api/v1/alerts/figures")
+        frontline = module_app.as_user("frontline").get("/api/v1/alerts/figures")
     assert frontline.status_code == 403
     assert (figures["org_unit"], figures["alerts"]) == ("store-2", 2)
-    assert (figures["acknowledged"], figures["resolved"]) == (1, 1)
-    assert figures["median_ack_minutes"] is not None and figures["median_ack_minutes"] < 5
-    # The old detractor raised no alert (no comment) and was never called back; the one called
-    # back counts at once; the one still waiting is within its 48 hours and not yet counted.
-    assert (figures["detractors"], figures["contacted_48h"]) == (2, 1)
-    assert figures["contacted_48h_pct"] == 50.0
+    assert (figures["acknowledged"], figures["contacted"], figures["resolved"]) == (1, 1, 1)
+    assert figures["mean_ack_minutes"] is not None and figures["mean_ack_minutes"] < 5
+    # The old detractor raised no alert (no comment) and was never called back: due, and not
+    # contacted. The two answered now are inside their 48 hours: not due yet, so the one called
+    # back does not make the share look good; the other one is waiting.
+    assert (figures["detractors"], figures["contacted_48h"]) == (1, 0)
+    assert (figures["contacted_48h_pct"], figures["not_contacted_48h"]) == (0.0, 1)
+    assert figures["detractors_waiting"] == 1
     assert figures["open_by_age"]["under_1h"] == 1
 
 
-async def test_a_change_pushes_the_units_loop_figures_to_managers_only(hot: App) -> None:
+async def test_a_change_pushes_the_units_loop_figures_to_managers_only(module_app: App) -> None:
     body = response(org_unit="store-12", score=0, comment="Dreadful, nobody helped.")
-    await asyncio.to_thread(_post, hot, body)
-    alert_id = (await asyncio.to_thread(_alert_for, hot, body["response_id"]))["id"]
+    await asyncio.to_thread(post_batch, module_app, body)
+    alert_id = (await asyncio.to_thread(_alert_for, module_app, body["response_id"]))["id"]
     async with (
-        connect(hot.ws_url, additional_headers=hot.auth("manager")) as north,
-        connect(hot.ws_url, additional_headers=hot.auth("frontline")) as staff,
+        connect(module_app.ws_url, additional_headers=module_app.auth("manager")) as north,
+        connect(module_app.ws_url, additional_headers=module_app.auth("frontline")) as staff,
     ):
         manager, frontline = Cockpit(north), Cockpit(staff)
         await manager.subscribe()
         await frontline.subscribe()
-        with hot.as_user("manager") as client:
+        with module_app.as_user("manager") as client:
             moved = await asyncio.to_thread(
                 client.post, f"/api/v1/alerts/{alert_id}/transition", json={"to": "acknowledged"}
             )
@@ -317,17 +303,17 @@ async def test_a_change_pushes_the_units_loop_figures_to_managers_only(hot: App)
         # The frontline got neither the alert change nor the figures: a later comment shows
         # everything before it was delivered.
         marker = response(org_unit="store-12", score=10, comment=None)
-        await asyncio.to_thread(_post, hot, marker)
+        await asyncio.to_thread(post_batch, module_app, marker)
         await frontline.next(
             lambda e: e["type"] == "comment" and e["data"]["response_id"] == marker["response_id"]
         )
         assert {e["type"] for e in frontline.events} <= {"comment", "flag", "barometer"}
 
 
-def test_the_root_causes_a_resolution_names_are_listed_for_managers(hot: App) -> None:
-    with hot.as_user("manager") as manager:
+def test_the_root_causes_a_resolution_names_are_listed_for_managers(module_app: App) -> None:
+    with module_app.as_user("manager") as manager:
         listed = manager.get("/api/v1/alerts/root-causes")
-    with hot.as_user("frontline") as staff:
+    with module_app.as_user("frontline") as staff:
         refused = staff.get("/api/v1/alerts/root-causes")
     # The test app runs with the default setting: the list an admin would configure.
     default = Settings.model_fields["alert_root_causes"].get_default(call_default_factory=True)
@@ -336,25 +322,27 @@ def test_the_root_causes_a_resolution_names_are_listed_for_managers(hot: App) ->
     assert refused.status_code == 403
 
 
-def test_the_assignees_are_the_enabled_managers_and_admins_of_the_alerts_unit(hot: App) -> None:
+def test_the_assignees_are_the_enabled_managers_and_admins_of_the_alerts_unit(
+    module_app: App,
+) -> None:
     north = response(org_unit="store-1", score_kind="csat", score=1, customer_ref=None)
     south = response(org_unit="store-41", score_kind="csat", score=1, customer_ref=None)
-    _post(hot, north, south)
-    alert_id = _alert_for(hot, north["response_id"])["id"]
-    south_alert_id = _alert_for(hot, south["response_id"])["id"]
-    hot.auth("frontline")  # s12.staff: frontline in north
-    hot.add_user("s1.manager", "manager", ["store-1"])
-    hot.add_user("acme.manager", "manager", ["acme"])
-    hot.add_user("south.boss", "manager", ["south"])
-    hot.add_user("s0.manager", "manager", ["store-0"])
-    hot.add_user("north.away", "manager", ["north"])
-    engine = store.make_engine(hot.database_url)
+    post_batch(module_app, north, south)
+    alert_id = _alert_for(module_app, north["response_id"])["id"]
+    south_alert_id = _alert_for(module_app, south["response_id"])["id"]
+    module_app.auth("frontline")  # s12.staff: frontline in north
+    module_app.add_user("s1.manager", "manager", ["store-1"])
+    module_app.add_user("acme.manager", "manager", ["acme"])
+    module_app.add_user("south.boss", "manager", ["south"])
+    module_app.add_user("s0.manager", "manager", ["store-0"])
+    module_app.add_user("north.away", "manager", ["north"])
+    engine = store.make_engine(module_app.database_url)
     try:
         directory.update_user(engine, "north.away", disabled=True)
     finally:
         engine.dispose()
 
-    with hot.as_user("manager") as manager:
+    with module_app.as_user("manager") as manager:
         people = manager.get(f"/api/v1/alerts/{alert_id}/assignees").json()["assignees"]
         elsewhere = manager.get(f"/api/v1/alerts/{south_alert_id}/assignees")
         assign_to = {

@@ -114,6 +114,9 @@ def test_migrations_build_the_schema_on_an_empty_database_and_rerun_as_a_noop(
         "rollup_hours",
         "rollup_minutes",
         "org_tree_state",
+        "digests_sent",
+        "praise",
+        "loop_hours",
     }
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []

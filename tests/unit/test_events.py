@@ -144,3 +144,11 @@ def test_a_refusal_names_keys_utf8_cannot_encode_escaped() -> None:
         "metadata.x.a\\ud800: key contains a lone surrogate"
     )
     assert refusal(**{"col\x00our": 1}) == "col\\u0000our: unknown field"
+
+
+def test_staff_names_are_trimmed_and_bounded_by_name() -> None:
+    named = SurveyResponse.model_validate(body(staff=["  Marie ", "Luca"]))
+    assert named.staff == ["Marie", "Luca"]
+    assert "staff.1: String should have at least 1 character" in refusal(staff=["Marie", " "])
+    assert refusal(staff=[f"n{i}" for i in range(11)]).startswith("staff: List should have at most")
+    assert "NUL" in refusal(staff=["Ma\x00rie"])

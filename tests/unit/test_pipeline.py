@@ -41,7 +41,8 @@ TREE = OrgTree(
 
 
 class Scorer:
-    """Dissatisfied at a low score (a high one for CES); a comment saying "awful" is negative."""
+    """Dissatisfied at a low score (a high one for CES); a comment saying "awful" is negative,
+    one saying "great" positive."""
 
     def assess(self, response: SurveyResponse) -> Assessment:
         low = {ScoreKind.NPS: 6, ScoreKind.CSAT: 2}
@@ -50,8 +51,9 @@ class Scorer:
         else:
             dissatisfied = response.score >= 6
         negative = response.comment is not None and "awful" in response.comment
+        positive = response.comment is not None and "great" in response.comment
         return Assessment(
-            polarity=-0.8 if negative else None,
+            polarity=-0.8 if negative else 0.9 if positive else None,
             dissatisfied=dissatisfied,
             severity=Severity.MEDIUM if dissatisfied else Severity.NONE,
             negative_comment=negative,
@@ -376,3 +378,50 @@ def test_an_alert_the_store_already_held_is_not_published_again() -> None:
     done = publication(p, Committed(frozenset({"r-1"}), alerts={}))
     assert done.alerts == []
     assert [e["type"] for e in events(done.payloads)] == ["comment", "flag"]
+
+
+def test_a_promoter_praising_the_service_is_praise_pushed_after_its_comment() -> None:
+    p = planned(
+        batch(
+            answer("r-1", score=10, comment="great welcome", staff=["Marie", "Luca"]),
+            answer("r-2", score=10, comment="fine"),  # not read as positive
+            answer("r-3", score=7, comment="great"),  # a passive
+            answer("r-4", score=10),  # no comment
+        )
+    )
+    assert p.writes.praise == {"r-1"}
+    done = publication(p, all_stored(p))
+    sent = [(e["type"], e["data"].get("response_id")) for e in events(done.payloads)]
+    assert sent[:2] == [("comment", "r-1"), ("praise", None)]
+    [praise] = [e for e in events(done.payloads) if e["type"] == "praise"]
+    assert praise["data"]["response"]["staff"] == ["Marie", "Luca"]
+    assert praise["data"]["pinned_until"] is None
+    assert [e["type"] for e in events(done.payloads)].count("praise") == 1
+
+
+def test_praise_not_stored_is_not_pushed() -> None:
+    p = planned(batch(answer("r-1", score=10, comment="great")))
+    done = publication(p, Committed(stored=frozenset(), alerts={}))
+    assert done.payloads == []
+
+
+def test_a_customers_alerts_inside_the_repeat_window_share_the_first_ones_case() -> None:
+    earlier = {"cust-1": [("r-old", NOW - timedelta(days=3), "response:r-old")]}
+    p = planned(
+        batch(
+            answer("r-2", score_kind="csat", score=1, customer_ref="cust-1"),
+            answer("r-3", score_kind="csat", score=1, customer_ref="cust-2"),
+            answer(
+                "r-4",
+                score_kind="csat",
+                score=1,
+                customer_ref="cust-2",
+                submitted_at=(ANSWERED + timedelta(seconds=30)).isoformat(),
+            ),
+        ),
+        Facts(earlier=earlier),
+    )
+    cases = {a.response_id: a.case_key for a in p.writes.alerts}
+    assert cases == {"r-2": "response:r-old", "r-3": None, "r-4": "response:r-3"}
+    views = {v.response_id: v.case_key for v in publication(p, all_stored(p)).alerts}
+    assert views == {"r-2": "response:r-old", "r-3": "response:r-3", "r-4": "response:r-3"}

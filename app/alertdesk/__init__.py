@@ -1,0 +1,1 @@
+"""The alert workflow: the desk every alert step goes through, its figures and escalation."""

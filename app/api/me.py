@@ -1,0 +1,105 @@
+"""The signed-in user's own settings: their daily digest (whether they get it, at which local
+hour, in which timezone). Any role; each change is in the audit log."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.concurrency import run_in_threadpool
+
+from alerts import digest as words
+from app.api.deps import PrincipalDep, Runtime, RuntimeDep, client_address
+from app.api.errors import SIGNED_IN, documented
+from app.core.access import Principal
+from app.core.settings import Settings
+from app.db import directory
+from app.db.models import UserRow
+
+router = APIRouter(prefix="/api/v1/me", tags=["me"], responses=SIGNED_IN)
+
+NO_EMAIL = "your account has no e-mail address, so no digest can reach you; ask an admin to add one"
+
+
+class DigestChoice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool
+    hour: int = Field(ge=0, le=23, description="The local hour it is sent at, 0 to 23.")
+    timezone: str | None = Field(
+        default=None,
+        max_length=64,
+        description="An IANA timezone, e.g. Europe/Paris; null: the organisation's (VOC_TIMEZONE).",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known(cls, value: str | None) -> str | None:
+        return words.known_timezone(value) if value is not None else None
+
+
+class DigestSettings(BaseModel):
+    enabled: bool = Field(description="Whether this user gets the digest.")
+    chosen: bool = Field(
+        description="False while `enabled` is the role's default: managers and admins get it, "
+        "frontline staff once they opt in."
+    )
+    hour: int = Field(description="The local hour it is sent at.")
+    timezone: str = Field(description="The user's timezone, or the organisation's.")
+    email: str | None = Field(description="Where it goes; set by an admin.")
+    notice: str | None = Field(description="Why no digest reaches this user, when none does.")
+
+
+@router.get("/digest")
+async def get_digest(principal: PrincipalDep, runtime: RuntimeDep) -> DigestSettings:
+    """The daily digest: a summary of yesterday in the user's units, by e-mail, once a day."""
+    user = await run_in_threadpool(_user, runtime, principal)
+    return _settings_of(user, runtime.settings)
+
+
+@router.put("/digest", responses=documented(_409="Turning it on without an e-mail address."))
+async def put_digest(
+    choice: DigestChoice, request: Request, principal: PrincipalDep, runtime: RuntimeDep
+) -> DigestSettings:
+    """Turn the digest on or off, and choose its hour and timezone."""
+
+    def save() -> UserRow:
+        user = _user(runtime, principal)
+        if choice.enabled and not user.email:
+            raise HTTPException(409, f"email: {NO_EMAIL}")
+        row = directory.update_user(
+            runtime.engine,
+            principal.username,
+            digest=choice.enabled,
+            digest_hour=choice.hour,
+            timezone=choice.timezone,
+        )
+        directory.audit(
+            runtime.engine,
+            actor=principal.username,
+            action="digest.changed",
+            target=principal.username,
+            client=client_address(request),
+            **choice.model_dump(),
+        )
+        return row
+
+    return _settings_of(await run_in_threadpool(save), runtime.settings)
+
+
+def _user(runtime: Runtime, principal: Principal) -> UserRow:
+    user = directory.get_user(runtime.engine, principal.username)
+    if user is None:  # deleted since the session was checked
+        raise HTTPException(401, "session expired or signed out; sign in again")
+    return user
+
+
+def _settings_of(user: UserRow, settings: Settings) -> DigestSettings:
+    enabled = words.wants_digest(user.role, user.digest)
+    return DigestSettings(
+        enabled=enabled,
+        chosen=user.digest is not None,
+        hour=user.digest_hour,
+        timezone=words.zone(user.timezone, settings.timezone).key,
+        email=user.email,
+        notice=f"{NO_EMAIL[0].upper()}{NO_EMAIL[1:]}." if enabled and not user.email else None,
+    )
