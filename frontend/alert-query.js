@@ -29,12 +29,12 @@ function units(f) {
   return f.org_unit ? [f.org_unit] : inbox.ctx.orgUnits;
 }
 
-/** GET /alerts's query for `page` of the inbox. */
-export function toQuery(f, page) {
+/** GET /alerts's query for `page` of the inbox; `counts` false when the filters' counts are known. */
+export function toQuery(f, page, { counts = true } = {}) {
   return {
     org_unit: units(f), state: statesOf(f), severity: list(f.severity), rule: list(f.rule),
     touchpoint: list(f.touchpoint), assignee: f.assignee || null, q: search(f), order: f.order,
-    group: f.group ? null : 'false', page, limit: PAGE_SIZE,
+    group: f.group ? null : 'false', page, limit: PAGE_SIZE, counts: counts ? null : 'false',
   };
 }
 

@@ -119,7 +119,9 @@ const refreshSoon = debounced(() => inbox.running && refresh(), REFRESH_GAP_MS);
 async function badgeCount(answer) {
   if (callbacks()) return Number(answer?.counts?.assignee?.['']) || 0;
   if (!narrowed(inbox.filters)) return Number(answer?.counts?.state?.open) || 0;
-  const open = await api(BASE, { query: { org_unit: inbox.ctx.orgUnits, state: 'open', group: 'false', limit: 1 } });
+  const open = await api(BASE, {
+    query: { org_unit: inbox.ctx.orgUnits, state: 'open', group: 'false', limit: 1, counts: 'false' },
+  });
   return Number(open?.total) || 0;
 }
 
@@ -132,7 +134,7 @@ const validItems = (answer) => (Array.isArray(answer?.items) ? answer.items : []
  * another page (pager, new alerts): focus goes to the line above the list; `announce`: the user
  * changed a filter and stays on it: the line is said.
  */
-async function load({ page = inbox.page, focus = false, announce = false } = {}) {
+async function load({ page = inbox.page, focus = false, announce = false, counts = true } = {}) {
   const run = inbox.run, seq = ++inbox.loadSeq;
   inbox.buffer = inbox.buffer ?? [];
   reloadSoon.cancel();
@@ -144,8 +146,8 @@ async function load({ page = inbox.page, focus = false, announce = false } = {})
   }
   let answer, open;
   try {
-    answer = await api(BASE, { query: toQuery(inbox.filters, page) });
-    if (run === inbox.run && seq === inbox.loadSeq) open = await badgeCount(answer);
+    answer = await api(BASE, { query: toQuery(inbox.filters, page, { counts }) });
+    if (run === inbox.run && seq === inbox.loadSeq) open = await badgeCount(counts ? answer : { counts: inbox.counts });
   } catch (err) {
     if (run !== inbox.run || seq !== inbox.loadSeq) return;
     if (unauthorized(err)) return;
@@ -165,7 +167,7 @@ async function load({ page = inbox.page, focus = false, announce = false } = {})
   inbox.page = page;
   inbox.pages = pages;
   inbox.total = Number(answer.total) || 0;
-  inbox.counts = answer.counts && typeof answer.counts === 'object' ? answer.counts : {};
+  if (counts) inbox.counts = answer.counts && typeof answer.counts === 'object' ? answer.counts : {};
   inbox.incidentMinutes = Number(answer.incident_minutes) || 60;
   inbox.items = validItems(answer);
   inbox.fresh.clear();
@@ -370,7 +372,8 @@ function buildScreen() {
   dom.pager.setAttribute('aria-label', callbacks() ? 'Pages of callbacks' : 'Pages of alerts');
   for (const [b, step] of [[dom.previous, -1], [dom.next, 1]]) {
     b.type = 'button';
-    b.addEventListener('click', () => load({ page: inbox.page + step, focus: true }));
+    // Another page of the same filters: their counts are those already shown.
+    b.addEventListener('click', () => load({ page: inbox.page + step, focus: true, counts: false }));
   }
   dom.pager.append(dom.previous, dom.pageText, dom.next);
   dom.pager.hidden = true;

@@ -114,16 +114,23 @@ class AlertDesk:
         return q
 
     def page(
-        self, principal: Principal, q: inbox.InboxQuery, *, offset: int, limit: int
+        self,
+        principal: Principal,
+        q: inbox.InboxQuery,
+        *,
+        offset: int,
+        limit: int,
+        with_counts: bool = True,
     ) -> tuple[inbox.Page, dict[int, AlertView], dict[str, dict[str, int]]]:
-        """A page of the inbox, the alerts it shows (contacts masked), and the counts per filter."""
+        """A page of the inbox, the alerts it shows (contacts masked), and the counts per filter
+        (none unless `with_counts`)."""
         q = self.scope(principal, q)
         # The counts read other rows than the page: both at once, on two connections.
-        counting = self._readers.submit(self._counts, q)
+        counting = self._readers.submit(self._counts, q) if with_counts else None
         with self._engine.connect() as connection:
             found = inbox.page(connection, q, now=self._clock(), offset=offset, limit=limit)
         views = {v.id: v for v in alerting.load(self._engine, [i.alert_id for i in found.items])}
-        return found, views, counting.result()
+        return found, views, counting.result() if counting is not None else {}
 
     def _counts(self, q: inbox.InboxQuery) -> dict[str, dict[str, int]]:
         """The counts per filter, a unit's with everything below it."""

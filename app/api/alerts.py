@@ -143,6 +143,9 @@ async def inbox(
     older_than_minutes: Annotated[int | None, Query(ge=0, le=525_600)] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    counts: Annotated[
+        bool, Query(description="false: no `counts` (another page of the same filters).")
+    ] = True,
 ) -> Inbox:
     """What needs a human first, within the caller's units (a unit includes those below it):
     overdue, then the nearest deadline, then severity, newest first within equals. Unresolved
@@ -171,8 +174,8 @@ async def inbox(
             incident_over=query.incident_over if group else 0,
             created_before=created_before,
         )
-        found, views, counts = runtime.desk.page(
-            principal, query, offset=(page - 1) * limit, limit=limit
+        found, views, counted = runtime.desk.page(
+            principal, query, offset=(page - 1) * limit, limit=limit, with_counts=counts
         )
         items = [
             InboxItem(
@@ -190,7 +193,7 @@ async def inbox(
             total=found.total,
             page=page,
             pages=max(1, math.ceil(found.total / limit)),
-            counts=counts,
+            counts=counted,
             incident_minutes=runtime.settings.inbox_incident_minutes,
         )
 

@@ -4,7 +4,7 @@ and counts per filter, all in SQL so a page costs the same with 50 alerts or 50,
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -274,27 +274,28 @@ def _sort_key(order: Order, row: Any) -> tuple[Any, ...]:
     return (due is None, due or 0.0, -row.rank, -created, -row.id, row.id)
 
 
-FACETS = ("org_unit", "state", "severity", "rule", "touchpoint", "assignee")
+FACETS = ("state", "severity", "rule", "touchpoint", "assignee")
 
 
 def counts(connection: sa.Connection, q: InboxQuery) -> dict[str, dict[str, int]]:
     """For each filter, how many alerts each of its choices would match with the other filters
     as they are (so choosing one shows what it would give). The assignee's unassigned are "";
-    the units are those alerts belong to (each unit alone: the caller adds up subtrees).
+    the units are those alerts belong to, within the caller's scope (each unit alone: the
+    caller adds up subtrees).
 
-    One scan: the alerts of the caller's scope matching the search, grouped by the few
-    combinations of their values that occur; each filter's counts add up the groups the
-    others let through.
+    Two scans. The filters but the unit: the alerts of the units asked for, grouped by the few
+    combinations of their values that occur, each filter's counts adding up the groups the
+    others let through. The unit: the scope's alerts matching every other filter, by unit.
     """
     a = _ALERTS.c
     base = InboxQuery(
-        units=q.scope if q.scope is not None else q.units,
+        units=q.units,
         states=(),
         text=q.text,
         customers_only=q.customers_only,
         created_before=q.created_before,
     )
-    columns = (a.org_unit, a.state, a.severity, a.touchpoint, sa.func.coalesce(a.assignee, ""))
+    columns = (a.state, a.severity, a.touchpoint, sa.func.coalesce(a.assignee, ""))
     # The rules are a JSON list: grouped by its text, the same on SQLite and PostgreSQL.
     listed = sa.cast(a.rules, sa.Text)
     query = (
@@ -304,28 +305,37 @@ def counts(connection: sa.Connection, q: InboxQuery) -> dict[str, dict[str, int]
         .group_by(*columns, listed)
     )
     wanted = {
-        "org_unit": set(q.units) if q.units is not None else set(),
         "state": set(q.states),
         "severity": set(q.severities),
         "touchpoint": set(q.touchpoints),
         "assignee": set(q.assignees),
         "rule": set(q.rules),
     }
+    rules_of: dict[str, list[str]] = {}
     out: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
-    for unit, state, severity, touchpoint, assignee, rules, n in connection.execute(query):
+    for state, severity, touchpoint, assignee, rules, n in connection.execute(query):
+        if rules not in rules_of:
+            rules_of[rules] = json.loads(rules) if rules else []
         values = {
-            "org_unit": [unit],
             "state": [state],
             "severity": [severity],
             "touchpoint": [touchpoint or ""],
             "assignee": [assignee],
-            "rule": json.loads(rules) if rules else [],
+            "rule": rules_of[rules],
         }
         passes = {f: not wanted[f] or bool(wanted[f] & set(values[f])) for f in FACETS}
         for facet in FACETS:
             if all(passes[other] for other in FACETS if other != facet):
                 for value in values[facet]:
                     out[facet][value] = out[facet].get(value, 0) + n
+    in_scope = replace(q, units=q.scope if q.scope is not None else q.units)
+    by_unit = (
+        sa.select(a.org_unit, sa.func.count())
+        .select_from(_source(q))
+        .where(*_conditions(in_scope))
+        .group_by(a.org_unit)
+    )
+    out["org_unit"] = {unit: n for unit, n in connection.execute(by_unit)}
     return out
 
 
