@@ -8,7 +8,7 @@ they hold. Times are means of sums, each beside its count: a median cannot be su
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
@@ -106,6 +106,19 @@ def loop_increments(before: AlertClock | None, after: AlertClock) -> dict[int, d
         for hour, counts in change.items()
         if (kept := {name: value for name, value in counts.items() if value})
     }
+
+
+def loop_of(alerts: Iterable[tuple[str, AlertClock]]) -> dict[str, dict[int, dict[str, float]]]:
+    """What these alerts of these units, as they stand, add to the loop counts: by unit, then
+    by hour (what raising them adds, or what a count of alerts stored before adds)."""
+    out: dict[str, dict[int, dict[str, float]]] = {}
+    for unit, alert in alerts:
+        by_hour = out.setdefault(unit, {})
+        for hour, counts in loop_increments(None, alert).items():
+            into = by_hour.setdefault(hour, {})
+            for name, value in counts.items():
+                into[name] = into.get(name, 0) + value
+    return out
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from alerts.figures import (
     AlertClock,
     LoopCounts,
     loop_increments,
+    loop_of,
 )
 from app.core.events import AlertState, AlertView
 from app.core.writes import NewAlert
@@ -190,15 +191,9 @@ def add_to_loop(
 
 def raised_loop(alerts: Sequence[NewAlert]) -> dict[str, dict[int, dict[str, float]]]:
     """What newly raised alerts add to the loop counts, by unit and hour."""
-    out: dict[str, dict[int, dict[str, float]]] = {}
-    for alert in alerts:
-        clock = AlertClock(alert.created_at, alert.submitted_at, alert.detractor)
-        unit = out.setdefault(alert.org_unit, {})
-        for hour, counts in loop_increments(None, clock).items():
-            into = unit.setdefault(hour, {})
-            for name, value in counts.items():
-                into[name] = into.get(name, 0) + value
-    return out
+    return loop_of(
+        (a.org_unit, AlertClock(a.created_at, a.submitted_at, a.detractor)) for a in alerts
+    )
 
 
 def loop_counts(

@@ -91,7 +91,7 @@ _MINUTES = ("ack_minutes", "contact_minutes", "resolve_minutes")
 
 def _count_the_loop(connection: sa.Connection) -> None:
     """The loop counts of the alerts stored so far, as their steps would have added them."""
-    from alerts.figures import AlertClock, loop_increments
+    from alerts.figures import AlertClock, loop_of
 
     times = ("created_at", "response_submitted_at", "acknowledged_at", "first_contact_at")
     alerts = sa.table(
@@ -100,7 +100,6 @@ def _count_the_loop(connection: sa.Connection) -> None:
         sa.column("detractor", sa.Boolean()),
         sa.column("org_unit", sa.String()),
     )
-    totals: dict[tuple[str, int], dict[str, float]] = {}
     query = sa.select(
         alerts.c.org_unit,
         alerts.c.created_at,
@@ -110,15 +109,11 @@ def _count_the_loop(connection: sa.Connection) -> None:
         alerts.c.first_contact_at,
         alerts.c.resolved_at,
     )
-    for unit, *times in connection.execute(query):
-        clock = AlertClock(*times)
-        for hour, counts in loop_increments(None, clock).items():
-            into = totals.setdefault((unit, hour), {})
-            for name, value in counts.items():
-                into[name] = into.get(name, 0) + value
+    totals = loop_of((unit, AlertClock(*clock)) for unit, *clock in connection.execute(query))
     rows = [
         {"org_unit": unit, "hour": hour, **{n: counts.get(n, 0) for n in _COUNTS + _MINUTES}}
-        for (unit, hour), counts in totals.items()
+        for unit, by_hour in totals.items()
+        for hour, counts in by_hour.items()
     ]
     if rows:
         table = sa.table(
