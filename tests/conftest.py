@@ -91,6 +91,26 @@ def broker(embedded_broker: str, stack: Stack) -> str:
 BROKERS = {"embedded": "embedded_broker", "apache-kafka": "apache_kafka"}
 
 
+def broker_for(stack_name: str) -> str:
+    """The broker a Kafka-facing module meets on a stack: the embedded one with `make run`'s
+    SQLite and memory hub, Apache Kafka with production's PostgreSQL and Redis. Each broker is
+    met once, not with each database: how Kafka behaves is the broker's, how a response is
+    stored the database's, and the four pairings took minutes of every run."""
+    return "embedded" if stack_name == EMBEDDED_STACK.name else "apache-kafka"
+
+
+@pytest.fixture(scope="module")
+def broker_name(stack: Stack) -> str:
+    return broker_for(stack.name)
+
+
+@pytest.fixture(scope="module")
+def both_brokers(request: pytest.FixtureRequest, broker_name: str) -> str:
+    """The address of `broker_name`, started if need be."""
+    address: str = request.getfixturevalue(BROKERS[broker_name])
+    return address
+
+
 @pytest.fixture
 def app(broker: str, tmp_path: Path) -> Iterator[App]:
     instance = make_app(broker, tmp_path)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from app.db import directory, store
 from app.orgfile import read_units
+from tests.conftest import broker_for
 from tests.harness import EMBEDDED_STACK, ORG_TREE, RedisServer, Stack, use_stack
 from tests.pg import create_database
 
@@ -24,7 +25,13 @@ PRODUCTION_STACK = "postgresql+redis"
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "broker" in metafunc.fixturenames:
         stacks = [EMBEDDED_STACK.name, PRODUCTION_STACK]
-        metafunc.parametrize("stack", stacks, indirect=True, scope="session")
+        only = metafunc.definition.get_closest_marker("stacks")
+        if only is not None:
+            stacks = [s for s in stacks if s in only.args]
+        ids = stacks
+        if "both_brokers" in metafunc.fixturenames:
+            ids = [f"{s}+{broker_for(s)}" for s in stacks]
+        metafunc.parametrize("stack", stacks, ids=ids, indirect=True, scope="session")
 
 
 @pytest.fixture(scope="session", autouse=True)

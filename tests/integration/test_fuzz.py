@@ -16,6 +16,7 @@ from schemathesis import Case, CheckContext, Response, checks
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from tests.harness import PASSWORD, App, make_app
+from tests.integration.conftest import PRODUCTION_STACK
 
 pytestmark = pytest.mark.integration
 
@@ -123,7 +124,14 @@ def _validate(case: Case[Any], headers: dict[str, str] | None = None) -> None:
 
 schema = schemathesis.pytest.from_fixture("api")
 
+# The generated cases run on production's stack: PostgreSQL refuses more than SQLite does (a
+# string over its column's length, a time without its zone), and both stacks answer from the
+# same handlers. What SQLite refuses in its own way (an integer past 64 bits) is pinned below
+# and runs on both.
+ON_POSTGRESQL = pytest.mark.stacks(PRODUCTION_STACK)
 
+
+@ON_POSTGRESQL
 @schema.parametrize()
 @settings(max_examples=25, deadline=None)
 def test_admin_and_integrator_get_no_server_error_and_json_errors(
@@ -135,6 +143,7 @@ def test_admin_and_integrator_get_no_server_error_and_json_errors(
     _validate(case, fuzzed.logout_headers if case.path == LOGOUT else fuzzed.headers)
 
 
+@ON_POSTGRESQL
 @schema.parametrize()
 @settings(max_examples=10, deadline=None)
 def test_callers_without_valid_credentials_get_no_server_error_and_json_errors(

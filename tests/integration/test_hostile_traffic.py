@@ -14,8 +14,7 @@ from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 
 from app.db import store
-from tests.conftest import BROKERS
-from tests.harness import App, Stack, consume_all, make_app, response, wait_until
+from tests.harness import App, consume_all, make_app, response, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -45,17 +44,10 @@ POSTGRES_POISON = [
 ]
 
 
-@pytest.fixture(scope="module", params=list(BROKERS))
-def broker_name(request: pytest.FixtureRequest) -> str:
-    name: str = request.param
-    return name
-
-
 @pytest.fixture(scope="module")
-def broker(request: pytest.FixtureRequest, broker_name: str, stack: Stack) -> str:
-    """Every test here runs on the embedded broker and on Apache Kafka."""
-    address: str = request.getfixturevalue(BROKERS[broker_name])
-    return address
+def broker(both_brokers: str) -> str:
+    """Every test here runs on the embedded broker and on Apache Kafka (tests/conftest.py)."""
+    return both_brokers
 
 
 def refuse_poison(database_url: str) -> None:

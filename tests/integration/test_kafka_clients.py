@@ -16,16 +16,15 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer, Producer
 
-from tests.conftest import BROKERS
-from tests.harness import App, Stack, make_app, require, response, wait_until
+from tests.harness import App, make_app, require, response, wait_until
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module", params=list(BROKERS))
-def broker(request: pytest.FixtureRequest, stack: Stack) -> str:
-    address: str = request.getfixturevalue(BROKERS[request.param])
-    return address
+@pytest.fixture(scope="module")
+def broker(both_brokers: str) -> str:
+    """Every test here runs on the embedded broker and on Apache Kafka (tests/conftest.py)."""
+    return both_brokers
 
 
 def _stored(app: App, response_id: str) -> None:

@@ -10,17 +10,15 @@ from pathlib import Path
 import pytest
 
 from ingest.decode import MAX_DEPTH
-from tests.conftest import BROKERS
-from tests.harness import App, Cockpit, Stack, consume_all, make_app, produce, response, wait_until
+from tests.harness import App, Cockpit, consume_all, make_app, produce, response, wait_until
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module", params=list(BROKERS))
-def broker(request: pytest.FixtureRequest, stack: Stack) -> str:
-    """Every test here runs on the embedded broker and on Apache Kafka."""
-    address: str = request.getfixturevalue(BROKERS[request.param])
-    return address
+@pytest.fixture(scope="module")
+def broker(both_brokers: str) -> str:
+    """Every test here runs on the embedded broker and on Apache Kafka (tests/conftest.py)."""
+    return both_brokers
 
 
 async def test_produced_response_reaches_cockpit(app: App, cockpit: Cockpit, broker: str) -> None:

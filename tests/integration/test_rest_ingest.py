@@ -99,9 +99,9 @@ async def test_duplicate_response_id_is_stored_and_shown_once(app: App, cockpit:
     ],
 )
 def test_invalid_response_is_refused_naming_the_field(
-    app: App, change: dict[str, object], field: str
+    module_app: App, change: dict[str, object], field: str
 ) -> None:
-    with app.client() as client:
+    with module_app.client() as client:
         answer = client.post("/api/v1/responses", json=response(**change))
     assert answer.status_code == 422
     assert field in answer.json()["message"]
@@ -141,17 +141,17 @@ def test_what_a_database_cannot_store_is_refused_naming_the_field(
     assert answer.json()["message"].startswith(f"{field}: ")
 
 
-def test_missing_required_field_is_named(app: App) -> None:
+def test_missing_required_field_is_named(module_app: App) -> None:
     body = response()
     del body["org_unit"]
-    with app.client() as client:
+    with module_app.client() as client:
         answer = client.post("/api/v1/responses", json=body)
     assert answer.status_code == 422
     assert answer.json()["errors"] == [{"field": "org_unit", "message": "Field required"}]
 
 
-def test_malformed_json_is_refused_saying_where(app: App) -> None:
-    with app.client() as client:
+def test_malformed_json_is_refused_saying_where(module_app: App) -> None:
+    with module_app.client() as client:
         answer = client.post(
             "/api/v1/responses",
             content=b'{"response_id": "r-1",',
@@ -162,31 +162,41 @@ def test_malformed_json_is_refused_saying_where(app: App) -> None:
     assert answer.json()["message"].startswith("body: not valid JSON at character")
 
 
-def test_response_too_large_for_the_broker_is_refused_not_dead_lettered(app: App) -> None:
+def stored(app: App, *bodies: dict[str, object]) -> list[str]:
+    """Which of `bodies` are stored, by response id."""
+    ids = ", ".join(f"'{b['response_id']}'" for b in bodies)
+    return [r["response_id"] for r in app.rows(f"response_id IN ({ids})")]
+
+
+def nothing_stored_before(app: App, marker: dict[str, object], *bodies: dict[str, object]) -> None:
+    """Once `marker`, posted after `bodies` to the same unit, is stored, none of them is: they
+    would have been stored first, in order, had they been accepted."""
+    wait_until(lambda: bool(stored(app, marker)), message="the marker row")
+    assert stored(app, *bodies) == []
+
+
+def test_response_too_large_for_the_broker_is_refused_not_dead_lettered(module_app: App) -> None:
     bodies = [response(), response(metadata={"transcript": "x" * 70_000})]
-    with app.client() as client:
+    marker = response()
+    with module_app.client() as client:
         answer = client.post("/api/v1/responses:batch", json={"responses": bodies})
         assert answer.status_code == 413
         assert answer.json()["message"].startswith("responses.1: ")
-        marker = response()
         assert client.post("/api/v1/responses", json=marker).status_code == 202
-    wait_until(lambda: len(app.rows()) >= 1, message="the marker row")
-    assert [r["response_id"] for r in app.rows()] == [marker["response_id"]]
+    nothing_stored_before(module_app, marker, *bodies)
 
 
-def test_ingest_needs_a_known_api_key(app: App) -> None:
-    missing = httpx.post(app.url + "/api/v1/responses", json=response())
+def test_ingest_needs_a_known_api_key(module_app: App) -> None:
+    unsigned, forged, marker = response(), response(), response()
+    missing = httpx.post(module_app.url + "/api/v1/responses", json=unsigned)
     wrong = httpx.post(
-        app.url + "/api/v1/responses", json=response(), headers={"X-API-Key": "nope"}
+        module_app.url + "/api/v1/responses", json=forged, headers={"X-API-Key": "nope"}
     )
     assert (missing.status_code, wrong.status_code) == (401, 401)
     assert "X-API-Key" in missing.json()["message"]
-    # Stored in order with a keyed response sent after them, had they been accepted.
-    marker = response()
-    with app.client() as client:
+    with module_app.client() as client:
         assert client.post("/api/v1/responses", json=marker).status_code == 202
-    wait_until(lambda: len(app.rows()) >= 1, message="the marker row")
-    assert [r["response_id"] for r in app.rows()] == [marker["response_id"]]
+    nothing_stored_before(module_app, marker, unsigned, forged)
 
 
 async def test_batch_is_accepted_whole_and_each_response_shown(app: App, cockpit: Cockpit) -> None:
@@ -205,16 +215,17 @@ async def test_batch_is_accepted_whole_and_each_response_shown(app: App, cockpit
     wait_until(lambda: len(app.rows()) == 5, message="5 rows")
 
 
-def test_batch_with_one_invalid_response_is_refused_naming_index_and_field(app: App) -> None:
+def test_batch_with_one_invalid_response_is_refused_naming_index_and_field(
+    module_app: App,
+) -> None:
     bodies = [response(), response(score=42), response()]
-    with app.client() as client:
+    marker = response()
+    with module_app.client() as client:
         answer = client.post("/api/v1/responses:batch", json={"responses": bodies})
         assert answer.status_code == 422
         assert answer.json()["errors"][0]["field"] == "responses.1.score"
-        marker = response()
         assert client.post("/api/v1/responses", json=marker).status_code == 202
-    wait_until(lambda: len(app.rows()) >= 1, message="the marker row")
-    assert [r["response_id"] for r in app.rows()] == [marker["response_id"]]
+    nothing_stored_before(module_app, marker, *bodies)
 
 
 def test_batch_over_the_limit_is_refused(broker: str, tmp_path: Path) -> None:

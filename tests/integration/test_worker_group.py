@@ -21,12 +21,10 @@ from kafka.errors import KafkaError
 from websockets.asyncio.client import connect
 
 from app.db import store
-from tests.conftest import BROKERS
 from tests.harness import (
     App,
     Cockpit,
     RedisServer,
-    Stack,
     Worker,
     consume_all,
     make_app,
@@ -49,11 +47,10 @@ UNITS = [f"store-{i}" for i in range(8)] + [
 ]
 
 
-@pytest.fixture(scope="module", params=list(BROKERS))
-def broker(request: pytest.FixtureRequest, stack: Stack) -> str:
-    """Every test here runs on the embedded broker and on Apache Kafka."""
-    address: str = request.getfixturevalue(BROKERS[request.param])
-    return address
+@pytest.fixture(scope="module")
+def broker(both_brokers: str) -> str:
+    """Every test here runs on the embedded broker and on Apache Kafka (tests/conftest.py)."""
+    return both_brokers
 
 
 def member_prefix(worker: Worker) -> str:
