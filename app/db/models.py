@@ -244,6 +244,20 @@ class AuditRow(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
 
 
+INBOX_COLUMNS = [
+    "id",
+    "case_key",
+    "created_at",
+    "due_ack_at",
+    "due_resolve_at",
+    "severity",
+    "touchpoint",
+    "assignee",
+    "rules",
+    "response_id",
+]
+
+
 class AlertRow(SQLModel, table=True):
     """A customer (or a unit) someone must act on; `dedup_key` keeps one alert per thing."""
 
@@ -251,7 +265,10 @@ class AlertRow(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_alerts_org_unit_id", "org_unit", "id"),
         sa.Index("ix_alerts_state_due_ack", "state", "due_ack_at"),
-        sa.Index("ix_alerts_org_unit_state", "org_unit", "state"),
+        # The inbox reads its page and its counts from this index alone on PostgreSQL (an
+        # index-only scan, a sixth of the table): it carries every column they filter, group
+        # or sort by. SQLite has no INCLUDE and ignores it.
+        sa.Index("ix_alerts_inbox", "org_unit", "state", postgresql_include=INBOX_COLUMNS),
         sa.Index("ix_alerts_case_key", "case_key"),
         # The inbox finds the units raising a burst among the last hour's alerts.
         sa.Index("ix_alerts_created_at", "created_at"),
