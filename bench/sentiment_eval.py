@@ -5,10 +5,11 @@
 Per labelled set: accuracy, precision / recall / F1 of the negative class, macro-F1, ROC AUC and
 comments/s on one core (this process, one thread). The product runs exactly as `voc score` does:
 JSON lines in, JSON lines out (`sentiment.lines.score_lines`), without a score, so its flag is
-the comment's alone. Sets: the held-out quarter of each UCI set and of the team's English and
-French comments (the models never saw them), and all 14,640 airline tweets (never used for
-training or tuning). `--per-set N` takes N texts spread evenly through each (the subset
-`make test` checks).
+the comment's alone. Sets: the held-out quarter of each UCI set, of the team's English comments
+and of the French and Italian sets (the models never saw them), and all 14,640 airline tweets
+(never used for training or tuning). Italian has no TextBlob lexicon: its baselines are the
+English ones, as VADER is for French. `--per-set N` takes N texts spread evenly through each
+(the subset `make test` checks).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from sentiment.evaluation import (  # noqa: E402
     AIRLINE_FILE,
     ENGLISH_FILES,
     FRENCH_FILES,
+    ITALIAN_FILES,
     TEST_ONE_IN,
     UCI_FILES,
     Labelled,
@@ -65,14 +67,20 @@ def load_sets(data: Path, per_set: int | None = None) -> dict[str, list[Labelled
     sets["airline, neg vs rest (all)"] = read_airline(data / AIRLINE_FILE)
     sets[f"team english {held}"] = [r for p in ENGLISH_FILES for r in split(read_project(p))[1]]
     sets[f"french {held}"] = [r for p in FRENCH_FILES for r in split(read_project(p))[1]]
+    sets[f"italian {held}"] = [r for p in ITALIAN_FILES for r in split(read_project(p))[1]]
     if per_set is None:
         return sets
     # Evenly spaced through each file: the airline file is sorted by airline.
     return {name: rows[:: max(1, len(rows) // per_set)][:per_set] for name, rows in sets.items()}
 
 
+def language_of(set_name: str) -> str:
+    """The language of a set, by its name: the baselines' lexicon follows it."""
+    return "fr" if "french" in set_name else "it" if "italian" in set_name else "en"
+
+
 def textblob_scorer(language: str) -> Callable[[Sequence[str]], Scored]:
-    """Raw TextBlob (textblob-fr for French): flag when polarity < 0."""
+    """Raw TextBlob (textblob-fr for French, else the English lexicon): flag when polarity < 0."""
     if language == "fr":
         from textblob_fr import PatternAnalyzer as FrenchAnalyzer
 
@@ -164,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(header + f"{'recall':>6} {'F1':>6} {'mac-F1':>6} {'AUC':>6} {'texts/s':>8}")
     negativity: dict[str, tuple[list[float], list[bool]]] = {}
     for name, rows in sets.items():
-        for scorer_name, run in scorers(negative_from, "fr" if "french" in name else "en").items():
+        for scorer_name, run in scorers(negative_from, language_of(name)).items():
             r = evaluate(run, rows)
             m = r.metrics
             print(

@@ -17,10 +17,11 @@ UCI_FILES: dict[str, str] = {
 # Licensed CC BY-NC-SA: for measuring only, never for training or tuning anything that ships.
 AIRLINE_FILE = "airline_tweets.csv"
 # The project's own sets (bench/data/README.md): survey comments written by the team, in
-# English and French, and French translations of UCI lines.
+# English, French and Italian, and French and Italian translations of UCI lines.
 PROJECT_DATA = Path(__file__).resolve().parents[1] / "bench" / "data"
 ENGLISH_FILES = (PROJECT_DATA / "en_comments.tsv",)
 FRENCH_FILES = (PROJECT_DATA / "fr_comments.tsv", PROJECT_DATA / "fr_team_comments.tsv")
+ITALIAN_FILES = (PROJECT_DATA / "it_comments.tsv", PROJECT_DATA / "it_team_comments.tsv")
 
 # The split is a hash of the text, so it never depends on file order and never changes: one
 # text in 4 of every set is held out for testing and never trained or tuned on.

@@ -25,9 +25,15 @@ _TOKENS = {
     "en": re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.,;:!?]"),
     # French elides ("n'est", "l'attente", "j'ai"): the apostrophe separates two words.
     "fr": re.compile(r"[^\W_]+|[.,;:!?]"),
+    # Italian elides the same way ("l'ho", "c'è", "dell'operatore").
+    "it": re.compile(r"[^\W_]+|[.,;:!?]"),
 }
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 _SCOPE_ENDS = frozenset(".,;:!?")
+# Italian inflects by its final vowel ("deluso", "delusa", "delusi"): its word features drop it,
+# so that a few hundred comments teach one weight per word rather than one per form.
+_FOLDED = frozenset(["it"])
+_FINAL_VOWELS = frozenset("aeiouàèéìòù")
 
 _NEGATORS = {
     "en": frozenset(
@@ -60,10 +66,27 @@ _NEGATORS = {
     "fr": frozenset(
         ["ne", "n", "pas", "jamais", "rien", "aucun", "aucune", "sans", "ni", "personne", "guère"]
     ),
+    "it": frozenset(
+        [
+            "non",
+            "mai",
+            "nessuno",
+            "nessuna",
+            "nessun",
+            "niente",
+            "nulla",
+            "nemmeno",
+            "neanche",
+            "neppure",
+            "né",
+            "senza",
+        ]
+    ),
 }
 _CONTRASTS = {
     "en": frozenset(["but", "however", "though", "yet"]),
     "fr": frozenset(["mais", "cependant", "pourtant", "toutefois", "néanmoins"]),
+    "it": frozenset(["ma", "però", "tuttavia", "eppure", "invece"]),
 }
 # VADER's weights: a negated word keeps 74 % of its valence, turned round; TextBlob's pattern
 # analyzer halves it. Before a contrast a clause counts half, after it one and a half.
@@ -97,6 +120,7 @@ class Language:
     code: str
     tokens: re.Pattern[str]
     table: dict[str, _Word]
+    fold: bool = False
 
     @classmethod
     def load(cls, code: str) -> Language:
@@ -121,7 +145,7 @@ class Language:
             )
             for name in names | _CONTRASTS[code]
         }
-        return cls(code=code, tokens=tokens, table=table)
+        return cls(code=code, tokens=tokens, table=table, fold=code in _FOLDED)
 
 
 @dataclass(frozen=True)
@@ -145,6 +169,7 @@ def extract(text: str, lang: Language) -> Features:
         lowered = lowered.translate(_APOSTROPHES)
     tokens = lang.tokens.findall(lowered)
     table = lang.table
+    fold = lang.fold
     words: list[str] = []
     add = words.append
     phrases: list[str] = []
@@ -167,6 +192,8 @@ def extract(text: str, lang: Language) -> Features:
         info = table.get(token)
         if info is None:
             # Most words mean nothing to the lexicons: the short way round.
+            if fold and len(token) > 3 and token[-1] in _FINAL_VOWELS:
+                token = token[:-1]
             add("!" + token if negated else token)
             boost = 0.0
             if "'" in token and token.endswith("n't"):
@@ -180,7 +207,8 @@ def extract(text: str, lang: Language) -> Features:
             vader_after = 0.0
             blob_before += blob_after
             blob_after = []
-        add("!" + token if negated else token)
+        word = token[:-1] if fold and len(token) > 3 and token[-1] in _FINAL_VOWELS else token
+        add("!" + word if negated else word)
         if info.vader is not None:
             valence = info.vader
             if boost:

@@ -34,7 +34,8 @@ def _pattern(path: Path) -> dict[str, float]:
 
 @cache
 def textblob(language: str) -> dict[str, float]:
-    """TextBlob's pattern lexicon: polarity in [-1, 1] per word, for 'en' and 'fr'."""
+    """TextBlob's pattern lexicon: polarity in [-1, 1] per word, for 'en' and 'fr'; empty for
+    Italian, which has no such lexicon among the installed packages."""
     if language == "en":
         return _pattern(_package_file("textblob", "en/en-sentiment.xml"))
     if language == "fr":

@@ -40,12 +40,18 @@ def test_an_export_is_scored_line_for_line_in_order(tmp_path: Path) -> None:
         {"id": "c", "comment": "Colis jamais livré et aucune réponse du service client."},
         {"id": "d", "comment": "Il tecnico non è mai venuto.", "score": 1, "score_kind": "csat"},
         {"id": "e", "score": 6, "score_kind": "ces"},
+        {
+            "id": "f",
+            "comment": "Der Techniker ist nicht gekommen.",
+            "score": 1,
+            "score_kind": "csat",
+        },
     ]
     done = _score("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), tmp_path)
     assert done.returncode == 0, done.stderr
     out = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [o["id"] for o in out] == ["a", "b", "c", "d", "e"]
-    a, b, c, d, e = out
+    assert [o["id"] for o in out] == ["a", "b", "c", "d", "e", "f"]
+    a, b, c, d, e, f = out
     assert (a["language"], a["dissatisfied"], a["severity"]) == ("en", True, "high")
     assert (
         a["sentiment"] < 0
@@ -55,9 +61,12 @@ def test_an_export_is_scored_line_for_line_in_order(tmp_path: Path) -> None:
     assert b["sentiment"] > 0
     assert (c["language"], c["dissatisfied"]) == ("fr", True)
     assert "jamais livré" in [r["label"] for r in c["reasons"] if r["kind"] == "phrase"]
-    # Italian: not assessed (null, never 0.0); the score alone flags it.
-    assert (d["language"], d["sentiment"], d["severity"]) == ("it", None, "medium")
+    # Italian is read: the comment adds its own reasons to the score's.
+    assert (d["language"], d["dissatisfied"], d["severity"]) == ("it", True, "high")
+    assert d["sentiment"] < 0 and "mai venuto" in [r["label"] for r in d["reasons"]]
     assert e["language"] is None and e["sentiment"] is None and e["severity"] == "low"
+    # German: not assessed (null, never 0.0); the score alone flags it.
+    assert (f["language"], f["sentiment"], f["severity"]) == ("de", None, "medium")
 
 
 def test_bad_lines_are_answered_in_place_and_the_exit_status_says_so(tmp_path: Path) -> None:

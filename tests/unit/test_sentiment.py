@@ -23,6 +23,7 @@ from sentiment import CommentReader, CommentScorer, decide
 from sentiment.decision import SCORE_BANDS, Band, band_of
 from sentiment.evaluation import (
     FRENCH_FILES,
+    ITALIAN_FILES,
     Labelled,
     measure,
     read_project,
@@ -58,6 +59,15 @@ FRENCH_COMPLAINTS = [
     "Service horrible, personne ne rappelle jamais.",
 ]
 FRENCH_PRAISE = ["Conseiller très aimable, problème réglé en dix minutes, merci !"]
+ITALIAN_COMPLAINTS = [
+    "Ancora in attesa del tecnico da martedì, nessuno si è fatto vivo.",
+    "Tre chiamate al servizio clienti e nessuno mi ha mai richiamato.",
+    "Addebitato due volte lo stesso ordine, il rimborso non è ancora arrivato.",
+]
+ITALIAN_PRAISE = [
+    "Operatrice gentilissima, problema risolto in dieci minuti, grazie!",
+    "Niente da dire, consegna veloce e tutto perfetto.",
+]
 
 
 def response(
@@ -127,26 +137,42 @@ def test_complaint_phrases_are_reported(reader: CommentReader) -> None:
     assert {"charged twice", "no answer"} <= set(reading.phrases)
 
 
-@pytest.mark.parametrize("comment", FRENCH_COMPLAINTS)
-def test_french_complaints_read_as_negative(reader: CommentReader, comment: str) -> None:
+@pytest.mark.parametrize(
+    ("language", "comment"),
+    [("fr", c) for c in FRENCH_COMPLAINTS] + [("it", c) for c in ITALIAN_COMPLAINTS],
+)
+def test_french_and_italian_complaints_read_as_negative(
+    reader: CommentReader, language: str, comment: str
+) -> None:
     reading = reader.read(comment)
-    assert reading is not None and reading.language == "fr"
+    assert reading is not None and reading.language == language
     assert reading.negative, reading
 
 
-@pytest.mark.parametrize("comment", FRENCH_PRAISE)
-def test_french_praise_reads_as_not_negative(reader: CommentReader, comment: str) -> None:
+@pytest.mark.parametrize(
+    ("language", "comment"),
+    [("fr", c) for c in FRENCH_PRAISE] + [("it", c) for c in ITALIAN_PRAISE],
+)
+def test_french_and_italian_praise_reads_as_not_negative(
+    reader: CommentReader, language: str, comment: str
+) -> None:
     reading = reader.read(comment)
-    assert reading is not None and reading.language == "fr"
+    assert reading is not None and reading.language == language
     assert not reading.negative, reading
+
+
+def test_italian_complaint_phrases_are_reported(reader: CommentReader) -> None:
+    reading = reader.read(ITALIAN_COMPLAINTS[2])
+    assert reading is not None
+    assert {"addebitato due volte", "rimborso"} <= set(reading.phrases)
 
 
 @pytest.mark.parametrize(
     ("comment", "language"),
     [
         ("Der Techniker kam nie, ich warte seit drei Tagen auf einen Rückruf.", "de"),
-        ("Nessuno mi ha richiamato e il problema non è risolto.", "it"),
         ("El técnico nunca vino y nadie contesta el teléfono.", "es"),
+        ("O técnico nunca veio e ninguém atende o telefone.", "pt"),
     ],
 )
 def test_other_languages_are_not_assessed_never_neutral(
@@ -159,6 +185,44 @@ def test_other_languages_are_not_assessed_never_neutral(
 def test_a_reliable_detection_beats_the_declared_language(reader: CommentReader) -> None:
     reading = reader.read("Still waiting for the engineer to come back.", "fr-FR")
     assert reading is not None and reading.language == "en"
+
+
+@pytest.mark.parametrize(
+    ("comment", "language"),
+    [
+        ("Nadie me ha llamado.", "es"),
+        ("Le di cinco estrellas.", "es"),
+        ("Nada que decir, todo perfecto.", "es"),
+        ("El pedido llegó tarde y nadie responde.", "es"),
+        ("Ninguém me ligou de volta.", "pt"),
+        ("Não gostei do atendimento.", "pt"),
+        ("O pedido chegou atrasado e ninguém responde.", "pt"),
+        ("Niemand hat mich zurückgerufen.", "de"),
+        ("Die Lieferung kam zu spät und niemand antwortet.", "de"),
+        ("Nie wieder.", "de"),
+    ],
+)
+def test_spanish_portuguese_and_german_are_never_read_as_italian(
+    comment: str, language: str
+) -> None:
+    assert detect(comment) == language
+
+
+@pytest.mark.parametrize(
+    ("comment", "language"),
+    [
+        ("Warranty claim refused because I used non-approved detergent.", "en"),
+        ("The pizza at Il Fornaio was cold.", "en"),
+        ("Toujours en attente du technicien depuis mardi.", "fr"),
+        ("Chat rapida, risposta chiara e problema risolto.", "it"),
+        ("Il tecnico non si è presentato e non ha avvisato.", "it"),
+        ("Personale dell'ambulatorio gentilissimo con mia madre anziana.", "it"),
+    ],
+)
+def test_function_words_settle_what_cld2_would_call_english(comment: str, language: str) -> None:
+    # CLD2 falls back to English on some short Italian comments; their function words say
+    # Italian. A text with any English function word stays English.
+    assert detect(comment) == language
 
 
 def test_short_comments_fall_back_to_the_declared_language() -> None:
@@ -368,10 +432,13 @@ def test_praise_does_not_soften_a_very_low_csat(scorer: CommentScorer) -> None:
     assert (assessment.dissatisfied, assessment.severity) == (True, Severity.MEDIUM)
 
 
-def test_non_english_detractor_is_still_flagged_from_the_score(scorer: CommentScorer) -> None:
-    assessment = scorer.assess(response(ScoreKind.NPS, 2, "Nessuno mi ha richiamato, vergogna."))
+def test_unread_language_detractor_is_still_flagged_from_the_score(
+    scorer: CommentScorer,
+) -> None:
+    comment = "Nadie me ha devuelto la llamada, una vergüenza."
+    assessment = scorer.assess(response(ScoreKind.NPS, 2, comment))
     assert assessment.dissatisfied and assessment.polarity is None
-    assert assessment.comment_language == "it"
+    assert assessment.comment_language == "es"
 
 
 def test_the_assessment_round_trips_as_json(scorer: CommentScorer) -> None:
@@ -443,8 +510,22 @@ def test_uci_reader_takes_the_label_after_the_last_tab(tmp_path: Path) -> None:
         read_uci(path)
 
 
-@pytest.mark.parametrize("path", FRENCH_FILES, ids=lambda p: p.name)
-def test_the_french_sets_are_labelled_both_ways(path: Path) -> None:
+@pytest.mark.parametrize("path", FRENCH_FILES + ITALIAN_FILES, ids=lambda p: p.name)
+def test_the_french_and_italian_sets_are_labelled_both_ways(path: Path) -> None:
     rows = read_project(path)
     assert len(rows) >= 300
     assert 0.3 < sum(r.negative for r in rows) / len(rows) < 0.7
+
+
+def test_the_italian_sets_hold_no_duplicate_and_translate_distinct_uci_lines() -> None:
+    lines = [
+        line.split("\t")
+        for path in ITALIAN_FILES
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    texts = [text for text, _, _ in lines]
+    assert len(texts) == len(set(texts)) == 1100
+    translated = [origin for _, _, origin in lines if origin.startswith("uci_")]
+    assert len(translated) == len(set(translated)) == 200
+    # Lines = 7 (mod 15): none of the French set's multiples of 15 (and its 5 and 20).
+    assert all(int(origin.rsplit(":", 1)[1]) % 15 == 7 for origin in translated)
