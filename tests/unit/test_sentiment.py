@@ -22,6 +22,7 @@ from app.core.settings import Settings
 from sentiment import CommentReader, CommentScorer, decide
 from sentiment.decision import SCORE_BANDS, Band, band_of
 from sentiment.evaluation import (
+    ENGLISH_FILES,
     FRENCH_FILES,
     ITALIAN_FILES,
     Labelled,
@@ -524,7 +525,13 @@ def test_the_italian_sets_hold_no_duplicate_and_translate_distinct_uci_lines() -
         for line in path.read_text(encoding="utf-8").splitlines()
     ]
     texts = [text for text, _, _ in lines]
-    assert len(texts) == len(set(texts)) == 1100
+    assert len(texts) == len(set(texts)) == 1998
+    others = {
+        line.split("\t")[0]
+        for path in ENGLISH_FILES + FRENCH_FILES
+        for line in path.read_text(encoding="utf-8").splitlines()
+    }
+    assert not others & set(texts)
     translated = [origin for _, _, origin in lines if origin.startswith("uci_")]
     assert len(translated) == len(set(translated)) == 200
     # Lines = 7 (mod 15): none of the French set's multiples of 15 (and its 5 and 20).

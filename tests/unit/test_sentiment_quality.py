@@ -30,9 +30,9 @@ PER_SET = 150
 # margins of 0.10 to 0.30; less than this on 150 texts would be a regression, not noise.
 MARGIN = 0.05
 # Italian comments are read, not "not assessed": negative-class F1 on the whole held-out quarter
-# (286 comments). The product issue asks for 0.80; the shipped model measures 0.758
-# (docs/sentiment.md), so this floor guards that figure until the target is reached.
-ITALIAN_F1_FLOOR = 0.75
+# (487 comments). The product issue asks for 0.80 and the shipped model measures 0.809
+# (docs/sentiment.md): the requirement is held.
+ITALIAN_F1_FLOOR = 0.80
 
 
 @pytest.fixture(scope="module")
