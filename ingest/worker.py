@@ -48,9 +48,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_BACKOFF_S = 10.0
 PRUNE_EVERY_S = 300.0
-# Joining a group takes well under a second; a member still joining after this is stuck (seen
-# with kafka-python on a loaded broker): it starts over with a new consumer.
-JOIN_STUCK_S = 30.0
+# Joining a group takes well under a second, and a rebalance waits at most for the slowest
+# member's batch or a dead member's session (6 s); a member still joining after this is stuck
+# (seen with kafka-python on a loaded Apache Kafka: joined, then no heartbeat, dropped after
+# its session): it starts over with a new consumer. Every second of it is ingest standing still.
+JOIN_STUCK_S = 15.0
 UNAVAILABLE = (StoreUnavailable, BrokerUnavailable)
 
 

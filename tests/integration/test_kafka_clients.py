@@ -28,7 +28,11 @@ def broker(both_brokers: str) -> str:
 
 
 def _stored(app: App, response_id: str) -> None:
-    wait_until(lambda: bool(app.rows(f"response_id = '{response_id}'")), message=response_id)
+    # Long: a worker stuck joining its group (seen on a loaded Apache Kafka) starts over after
+    # ingest.worker.JOIN_STUCK_S.
+    wait_until(
+        lambda: bool(app.rows(f"response_id = '{response_id}'")), timeout_s=90, message=response_id
+    )
 
 
 def test_confluent_kafka_producer_responses_are_stored_in_order(
