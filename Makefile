@@ -29,12 +29,14 @@ $(STAMP): $(RUN_STAMP) requirements/dev.lock
 	$(INSTALL_SELF)
 	touch $(STAMP)
 
-# Re-resolve every pin to the newest releases pyproject.toml allows (Python 3.11).
+# Re-resolve every pin to the newest releases pyproject.toml allows (Python 3.11); with
+# `UPGRADE=` empty, add what pyproject.toml newly lists and keep every other pin.
+UPGRADE ?= --upgrade
 lock:
 	test -x $(LOCK_VENV)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_VENV) && \
 		$(LOCK_VENV)/bin/python -m pip install --quiet $(PIP_TOOLS); }
-	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile $(COMPILE) --upgrade -o requirements/run.lock pyproject.toml
-	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile $(COMPILE) --upgrade --extra dev -c requirements/run.lock \
+	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile $(COMPILE) $(UPGRADE) -o requirements/run.lock pyproject.toml
+	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile $(COMPILE) $(UPGRADE) --extra dev -c requirements/run.lock \
 		-o requirements/dev.lock pyproject.toml
 
 run: $(RUN_STAMP)
