@@ -20,7 +20,9 @@ from app.api.deps import (
 )
 from app.api.errors import SIGNED_IN, documented
 from app.core.access import Principal, Role
+from app.core.languages import Language, choose
 from app.db import directory
+from app.db.models import UserRow
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -39,6 +41,11 @@ class Me(BaseModel):
         default=False,
         description="Whether the alerts API answers this user: managers and admins, and frontline "
         "staff where they take callbacks (VOC_FRONTLINE_CALLBACKS).",
+    )
+    language: Language = Field(
+        default="en",
+        description="The language this user reads: their own choice (PUT /api/v1/me/language), "
+        "else the first their browser accepts (Accept-Language), else VOC_DEFAULT_LANGUAGE.",
     )
 
 
@@ -69,7 +76,8 @@ async def login(
     wait = runtime.login_limiter.take(client)
     if wait:
         raise _too_many("too many sign-in attempts from your address", wait)
-    signed_in = await run_in_threadpool(_sign_in, runtime, credentials, client)
+    accept_language = request.headers.get("accept-language")
+    signed_in = await run_in_threadpool(_sign_in, runtime, credentials, client, accept_language)
     response.set_cookie(
         SESSION_COOKIE,
         signed_in.token,
@@ -82,7 +90,9 @@ async def login(
     return signed_in
 
 
-def _sign_in(runtime: Runtime, credentials: Credentials, client: str) -> SignedIn:
+def _sign_in(
+    runtime: Runtime, credentials: Credentials, client: str, accept_language: str | None
+) -> SignedIn:
     """Check the password (argon2, ~0.1 s, so off the event loop) and open a session."""
     settings, engine = runtime.settings, runtime.engine
     username = credentials.username.strip().lower()
@@ -116,7 +126,7 @@ def _sign_in(runtime: Runtime, credentials: Credentials, client: str) -> SignedI
         engine, user.id, lifetime=timedelta(hours=settings.session_hours)
     )
     directory.audit(engine, actor=username, action="login.succeeded", client=client)
-    me = _me(runtime, directory.principal(user), user.display_name)
+    me = _me(runtime, directory.principal(user), user, accept_language)
     return SignedIn(**me.model_dump(), token=token, expires_at=expires)
 
 
@@ -140,16 +150,21 @@ def _sign_out(runtime: Runtime, token: str, client: str) -> None:
 
 
 @router.get("/me", responses=SIGNED_IN)
-async def me(principal: PrincipalDep, runtime: RuntimeDep) -> Me:
+async def me(request: Request, principal: PrincipalDep, runtime: RuntimeDep) -> Me:
     user = await run_in_threadpool(directory.get_user, runtime.engine, principal.username)
-    return _me(runtime, principal, user.display_name if user else principal.username)
+    return _me(runtime, principal, user, request.headers.get("accept-language"))
 
 
-def _me(runtime: Runtime, principal: Principal, display_name: str) -> Me:
+def _me(
+    runtime: Runtime, principal: Principal, user: UserRow | None, accept_language: str | None
+) -> Me:
     return Me(
         username=principal.username,
-        display_name=display_name,
+        display_name=user.display_name if user else principal.username,
         role=principal.role,
         org_units=list(principal.units),
         works_alerts=principal.reads_alerts(runtime.settings.frontline_callbacks),
+        language=choose(
+            user.language if user else None, accept_language, runtime.settings.default_language
+        ),
     )

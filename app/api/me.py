@@ -1,7 +1,10 @@
 """The signed-in user's own settings: their daily digest (whether they get it, at which local
-hour, in which timezone). Any role; each change is in the audit log."""
+hour, in which timezone) and the language they read. Any role; each change is in the audit
+log."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -11,6 +14,7 @@ from alerts import digest as words
 from app.api.deps import PrincipalDep, Runtime, RuntimeDep, client_address
 from app.api.errors import SIGNED_IN, documented
 from app.core.access import Principal
+from app.core.languages import NAMES, SHIPPED, Language, choose
 from app.core.settings import Settings
 from app.db import directory
 from app.db.models import UserRow
@@ -66,24 +70,39 @@ async def put_digest(
         user = _user(runtime, principal)
         if choice.enabled and not user.email:
             raise HTTPException(409, f"email: {NO_EMAIL}")
-        row = directory.update_user(
-            runtime.engine,
-            principal.username,
+        return _change(
+            runtime,
+            principal,
+            request,
+            "digest.changed",
+            choice.model_dump(),
             digest=choice.enabled,
             digest_hour=choice.hour,
             timezone=choice.timezone,
         )
-        directory.audit(
-            runtime.engine,
-            actor=principal.username,
-            action="digest.changed",
-            target=principal.username,
-            client=client_address(request),
-            **choice.model_dump(),
-        )
-        return row
 
     return _settings_of(await run_in_threadpool(save), runtime.settings)
+
+
+def _change(
+    runtime: Runtime,
+    principal: Principal,
+    request: Request,
+    action: str,
+    detail: dict[str, Any],
+    **changes: Any,
+) -> UserRow:
+    """Save the user's own change and audit it, with `detail` (what they chose)."""
+    row = directory.update_user(runtime.engine, principal.username, **changes)
+    directory.audit(
+        runtime.engine,
+        actor=principal.username,
+        action=action,
+        target=principal.username,
+        client=client_address(request),
+        **detail,
+    )
+    return row
 
 
 def _user(runtime: Runtime, principal: Principal) -> UserRow:
@@ -102,4 +121,57 @@ def _settings_of(user: UserRow, settings: Settings) -> DigestSettings:
         timezone=words.zone(user.timezone, settings.timezone).key,
         email=user.email,
         notice=f"{NO_EMAIL[0].upper()}{NO_EMAIL[1:]}." if enabled and not user.email else None,
+    )
+
+
+class LanguageChoice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    language: Language | None = Field(
+        description="en, fr or it; null: the browser's, else the organisation's."
+    )
+
+
+class Offered(BaseModel):
+    code: Language
+    name: str = Field(description="The language named in itself, e.g. Français.")
+
+
+class LanguageSettings(BaseModel):
+    language: Language = Field(description="The language this user reads now.")
+    chosen: Language | None = Field(
+        description="Their own choice; null: the browser's (Accept-Language), else "
+        "the organisation's (VOC_DEFAULT_LANGUAGE)."
+    )
+    offered: list[Offered]
+
+
+@router.get("/language")
+async def get_language(
+    request: Request, principal: PrincipalDep, runtime: RuntimeDep
+) -> LanguageSettings:
+    """The language the cockpit and this user's e-mails speak, and those it offers."""
+    user = await run_in_threadpool(_user, runtime, principal)
+    return _language_of(user, request, runtime.settings)
+
+
+@router.put("/language")
+async def put_language(
+    choice: LanguageChoice, request: Request, principal: PrincipalDep, runtime: RuntimeDep
+) -> LanguageSettings:
+    """Choose the language, or null to follow the browser."""
+
+    def save() -> UserRow:
+        chosen = {"language": choice.language}
+        return _change(runtime, principal, request, "language.changed", chosen, **chosen)
+
+    return _language_of(await run_in_threadpool(save), request, runtime.settings)
+
+
+def _language_of(user: UserRow, request: Request, settings: Settings) -> LanguageSettings:
+    own = user.language if user.language in SHIPPED else None
+    return LanguageSettings(
+        language=choose(own, request.headers.get("accept-language"), settings.default_language),
+        chosen=own,
+        offered=[Offered(code=code, name=NAMES[code]) for code in SHIPPED],
     )

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.core.events import Slug
+from app.core.languages import Language
 
 
 class Settings(BaseSettings):
@@ -173,6 +174,9 @@ class Settings(BaseSettings):
 
     # Calendar day used by the "today" barometer window (IANA name).
     timezone: str = "UTC"
+    # What a reader who chose no language, and whose browser asks for none the cockpit speaks,
+    # gets (app/core/languages.py).
+    default_language: Language = "en"
     log_level: str = "INFO"
     frontend_dir: Path = Path(__file__).resolve().parents[2] / "frontend"
 

@@ -198,6 +198,9 @@ class UserRow(SQLModel, table=True):
     digest: bool | None = None
     digest_hour: int = Field(default=7, ge=0, le=23, sa_column_kwargs={"server_default": "7"})
     timezone: str | None = Field(default=None, max_length=64)
+    # The language they read the cockpit and their e-mails in; None: their browser's, else
+    # VOC_DEFAULT_LANGUAGE.
+    language: str | None = Field(default=None, max_length=8)
 
 
 class SessionRow(SQLModel, table=True):

@@ -122,6 +122,8 @@ MATRIX: list[tuple[str, str, Any, tuple[int, ...]]] = [
     ("GET", "/api/v1/admin/audit", {}, (401, 401, 403, 403, 200)),
     ("GET", "/api/v1/me/digest", {}, (401, 401, 200, 200, 200)),
     ("PUT", "/api/v1/me/digest", {"enabled": False, "hour": 7}, (401, 401, 200, 200, 200)),
+    ("GET", "/api/v1/me/language", {}, (401, 401, 200, 200, 200)),
+    ("PUT", "/api/v1/me/language", {"language": None}, (401, 401, 200, 200, 200)),
 ]
 
 

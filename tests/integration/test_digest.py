@@ -1,6 +1,6 @@
 """The daily digest against a real SMTP relay, on SQLite and PostgreSQL: a day of responses,
 alerts and praise becomes one e-mail per user at their local hour, never two, whatever the
-number of instances; and the `/api/v1/me/digest` endpoints of a running app."""
+number of instances; and the `/api/v1/me` endpoints of a running app (the digest, the language)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -25,7 +26,7 @@ from app.db import batches, directory
 from app.db.models import AlertRow, PraiseRow
 from app.digests import MAX_TRIES, DigestSender, Round, claim, prune
 from ingest.pipeline import counted_of
-from tests.harness import App, Clock, response
+from tests.harness import PASSWORD, App, Clock, response
 from tests.servers import Relay, free_port
 
 pytestmark = pytest.mark.integration
@@ -514,3 +515,44 @@ def test_a_frontline_user_opts_in_at_their_hour_and_the_change_is_audited(me_app
     mine = [e for e in trail["items"] if e["actor"] == username]
     assert mine[0]["detail"] == chosen
     assert mine[0]["target"] == username
+
+
+FRENCH_BROWSER = {"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.8"}
+
+
+def test_a_user_reads_in_their_browsers_language_until_they_choose_one(me_app: App) -> None:
+    me_app.add_user("lucia.reader", "frontline", ["store-12"])
+    credentials = {"username": "lucia.reader", "password": PASSWORD}
+    signed_in = httpx.post(
+        me_app.url + "/api/v1/auth/login", json=credentials, headers=FRENCH_BROWSER
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    assert signed_in.json()["language"] == "fr"
+    auth = {"Authorization": f"Bearer {signed_in.json()['token']}"}
+    with httpx.Client(base_url=me_app.url, headers=auth, timeout=15) as reader:
+        # No browser preference: the organisation's language (VOC_DEFAULT_LANGUAGE, English).
+        assert reader.get("/api/v1/auth/me").json()["language"] == "en"
+        got = reader.get("/api/v1/me/language", headers=FRENCH_BROWSER).json()
+        assert (got["language"], got["chosen"]) == ("fr", None)
+        assert got["offered"] == [
+            {"code": "en", "name": "English"},
+            {"code": "fr", "name": "Français"},
+            {"code": "it", "name": "Italiano"},
+        ]
+
+        chosen = reader.put("/api/v1/me/language", json={"language": "it"}, headers=FRENCH_BROWSER)
+        assert chosen.status_code == 200, chosen.text
+        assert (chosen.json()["language"], chosen.json()["chosen"]) == ("it", "it")
+        # Their choice wins over the French browser, on every device they sign in from.
+        assert reader.get("/api/v1/auth/me", headers=FRENCH_BROWSER).json()["language"] == "it"
+
+        unknown = reader.put("/api/v1/me/language", json={"language": "de"})
+        assert unknown.status_code == 422
+        assert [e["field"] for e in unknown.json()["errors"]] == ["language"]
+
+        cleared = reader.put("/api/v1/me/language", json={"language": None}, headers=FRENCH_BROWSER)
+        assert (cleared.json()["language"], cleared.json()["chosen"]) == ("fr", None)
+    with me_app.as_user("admin") as admin:
+        trail = admin.get("/api/v1/admin/audit", params={"action": "language.changed"}).json()
+    mine = [e["detail"]["language"] for e in trail["items"] if e["actor"] == "lucia.reader"]
+    assert mine == [None, "it"]
