@@ -16,7 +16,7 @@ LOCKED := $(BIN)/python -m pip install --quiet --require-hashes --no-deps -r
 COMPILE := --quiet --generate-hashes --allow-unsafe --strip-extras --all-build-deps \
 	--no-emit-find-links --extra postgres
 
-.PHONY: run test lint unit integration services bench bench-company clean lock
+.PHONY: run test lint unit integration services bench bench-company clean lock i18n
 
 $(RUN_STAMP): requirements/run.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,12 @@ integration: $(STAMP) services
 # Two processes, each test module whole in one of them (its module-scoped app is started once).
 test: $(STAMP) services lint
 	VOC_REQUIRE_SERVICES=1 $(BIN)/pytest -n 2 --dist loadscope
+
+# Collect the messages of the code into app/locales/messages.pot and add the new ones, untranslated,
+# to each language's catalogue (app/locales/<language>.po); tests/unit/test_catalogues.py names
+# those still to translate.
+i18n: $(STAMP)
+	$(BIN)/python -m app.locales.extract
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_throughput.py

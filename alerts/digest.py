@@ -1,6 +1,6 @@
 """The daily digest: what it holds, who is due for it and when, which touchpoint broke the
-corridor, and its words (subject, plain text and HTML). Pure: app/digests.py reads the
-database, claims the day and sends."""
+corridor, and its words in the reader's language (subject, plain text and HTML). Pure:
+app/digests.py reads the database, claims the day and sends."""
 
 from __future__ import annotations
 
@@ -13,8 +13,12 @@ from typing import Literal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_date
+
 from app.core.access import Role
 from app.core.barometer import Counts, nps
+from app.core.i18n import Texts, texts
+from app.core.languages import Language
 
 # "The touchpoint that broke the corridor": the journey touchpoint whose NPS yesterday fell
 # furthest below its NPS over the 7 days, counting only touchpoints with at least
@@ -84,8 +88,8 @@ class Digest:
 
     display_name: str
     email: str
-    # The units it covers, in words ("North", "Store 12, Store 14").
-    scope: str
+    # The names of the units it covers ("North"; "Store 12", "Store 14").
+    scope: tuple[str, ...]
     day: date
     hour: int
     timezone: str
@@ -96,6 +100,8 @@ class Digest:
     broken: Broken | None
     comments: tuple[Comment, ...]
     cockpit: str | None
+    # The language it is written in: the user's own choice, else the organisation's.
+    language: Language = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,28 +196,48 @@ def response_link(public_url: str | None, response_id: str) -> str | None:
     return f"{public_url.rstrip('/')}/?response={quote(response_id, safe='')}"
 
 
-def scope_label(unit_names: Sequence[str]) -> str:
+def scope_label(unit_names: Sequence[str], words: Texts) -> str:
     names = [" ".join(n.split()) for n in unit_names]
     if not names:
-        return "no units"
+        return words.t("no units")
     if len(names) <= 3:
         return ", ".join(names)
-    return f"{', '.join(names[:2])} and {len(names) - 2} more units"
-
-
-def render(digest: Digest) -> Rendered:
-    d = digest
-    when = f"{d.day:%A} {d.day.day} {d.day:%B %Y}"
-    subject = f"Daily digest for {d.scope}, {when}: {_headline(d.nps_day)}"
-    return Rendered(
-        subject=" ".join(subject.split()),
-        text=_text(d, when),
-        html=_html(d, when, subject),
+    more = len(names) - 2
+    return words.tn(
+        "{units} and {n} more unit", "{units} and {n} more units", more, units=", ".join(names[:2])
     )
 
 
-def _headline(figure: Nps) -> str:
-    return "no NPS answers" if figure.value is None else f"NPS {_nps(figure)}"
+def heading_day(day: date, words: Texts) -> str:
+    """Sunday 6 December 2026; dimanche 6 décembre 2026; domenica 6 dicembre 2026."""
+    # One pattern, the names the locale's: it is how French and Italian write a day in full,
+    # and English as the digest always did (CLDR's full English date is American).
+    return format_date(day, "EEEE d MMMM y", locale=words.language)
+
+
+def render(digest: Digest) -> Rendered:
+    """The digest in its language (`Digest.language`)."""
+    d = digest
+    words = texts(d.language)
+    scope = scope_label(d.scope, words)
+    when = heading_day(d.day, words)
+    subject = words.t(
+        "Daily digest for {scope}, {day}: {headline}",
+        scope=scope,
+        day=when,
+        headline=_headline(d.nps_day, words),
+    )
+    return Rendered(
+        subject=" ".join(subject.split()),
+        text=_text(d, words, scope, when),
+        html=_html(d, words, scope, when, subject),
+    )
+
+
+def _headline(figure: Nps, words: Texts) -> str:
+    if figure.value is None:
+        return words.t("no NPS answers")
+    return words.t("NPS {figure}", figure=_nps(figure, words))
 
 
 def _signed(value: float) -> str:
@@ -220,51 +246,66 @@ def _signed(value: float) -> str:
     return "0" if whole == 0 else f"{whole:+d}"
 
 
-def _many(count: int, what: str) -> str:
-    return f"{count} {what}{'s' if count != 1 else ''}"
-
-
-def _answers(count: int) -> str:
-    return _many(count, "answer")
-
-
-def _nps(figure: Nps) -> str:
+def _nps(figure: Nps, words: Texts) -> str:
     """`+12 on 34 answers`: the count always beside the figure, no figure without answers."""
     if figure.value is None:
-        return "no answers"
-    return f"{_signed(figure.value)} on {_answers(figure.answers)}"
-
-
-def _nps_detail(figure: Nps) -> str:
-    if figure.value is None:
-        return "no answers"
-    promoters, detractors = (
-        _many(figure.promoters, "promoter"),
-        _many(figure.detractors, "detractor"),
+        return words.t("no answers")
+    return words.tn(
+        "{nps} on {n} answer", "{nps} on {n} answers", figure.answers, nps=_signed(figure.value)
     )
-    return f"{_nps(figure)} ({promoters}, {detractors})"
 
 
-def _facts(d: Digest) -> list[tuple[str, str]]:
-    a = d.alerts
-    broken = "no touchpoint fell " + (
-        f"{CORRIDOR_MIN_FALL:.0f} points below its 7 days on {CORRIDOR_MIN_ANSWERS} answers or more"
+def _nps_detail(figure: Nps, words: Texts) -> str:
+    if figure.value is None:
+        return words.t("no answers")
+    return words.t(
+        "{figure} ({promoters}, {detractors})",
+        figure=_nps(figure, words),
+        promoters=words.tn("{n} promoter", "{n} promoters", figure.promoters),
+        detractors=words.tn("{n} detractor", "{n} detractors", figure.detractors),
+    )
+
+
+def _facts(d: Digest, words: Texts) -> list[tuple[str, str]]:
+    a, t, tn = d.alerts, words.t, words.tn
+    broken = t(
+        "no touchpoint fell {points} points below its 7 days on {answers} answers or more",
+        points=words.number(CORRIDOR_MIN_FALL),
+        answers=words.number(CORRIDOR_MIN_ANSWERS),
     )
     if d.broken is not None:
         b = d.broken
-        broken = f"{b.touchpoint}: NPS {_nps(b.day)}, against {_nps(b.week)} over 7 days"
+        broken = t(
+            "{touchpoint}: NPS {day}, against {week} over 7 days",
+            touchpoint=b.touchpoint,
+            day=_nps(b.day, words),
+            week=_nps(b.week, words),
+        )
+    alerts = t(
+        "{opened}, {closed}; {overdue}",
+        opened=tn("{n} opened", "{n} opened", a.opened),
+        closed=tn("{n} closed", "{n} closed", a.closed),
+        overdue=tn("{n} overdue now", "{n} overdue now", a.overdue),
+    )
     return [
-        ("NPS yesterday", _nps_detail(d.nps_day)),
-        ("NPS over 7 days", _nps_detail(d.nps_week)),
-        ("Alerts yesterday", f"{a.opened} opened, {a.closed} closed; {a.overdue} overdue now"),
-        ("Praise yesterday", str(d.praise)),
-        ("Where the corridor broke", broken),
+        (t("NPS yesterday"), _nps_detail(d.nps_day, words)),
+        (t("NPS over 7 days"), _nps_detail(d.nps_week, words)),
+        (t("Alerts yesterday"), alerts),
+        (t("Praise yesterday"), words.number(d.praise)),
+        (t("Where the corridor broke"), broken),
     ]
 
 
-def _about(c: Comment) -> str:
-    label = "Worst" if c.kind == "worst" else "Best"
-    return f"{label}: {c.score_kind.upper()} {c.score} at {c.unit_name}, {c.touchpoint}"
+def _about(c: Comment, words: Texts) -> str:
+    said = {
+        "kind": c.score_kind.upper(),
+        "score": words.number(c.score),
+        "unit": c.unit_name,
+        "touchpoint": c.touchpoint,
+    }
+    if c.kind == "worst":
+        return words.t("Worst: {kind} {score} at {unit}, {touchpoint}", **said)
+    return words.t("Best: {kind} {score} at {unit}, {touchpoint}", **said)
 
 
 def _excerpt(text: str) -> str:
@@ -272,52 +313,64 @@ def _excerpt(text: str) -> str:
     return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1].rstrip() + "…"
 
 
-def _footer(d: Digest) -> str:
-    return (
-        f"Sent every day at {d.hour:02d}:00 ({d.timezone}) to {d.email}. Change the hour or "
-        "stop it in the cockpit (PUT /api/v1/me/digest)."
+def _footer(d: Digest, words: Texts) -> str:
+    hour = format(d.hour, "02d") + ":00"
+    return words.t(
+        "Sent every day at {hour} ({timezone}) to {email}. Change the hour or stop it in the "
+        "cockpit (PUT /api/v1/me/digest).",
+        hour=hour,
+        timezone=d.timezone,
+        email=d.email,
     )
 
 
-def _text(d: Digest, when: str) -> str:
-    lines = [f"Hello {d.display_name},", "", f"{d.scope}, {when}", ""]
-    lines += [f"{label}: {value}" for label, value in _facts(d)]
-    lines += ["", "Comments that matter"]
+def _text(d: Digest, words: Texts, scope: str, when: str) -> str:
+    t = words.t
+    lines = [t("Hello {name},", name=d.display_name), "", f"{scope}, {when}", ""]
+    lines += [t("{label}: {value}", label=label, value=value) for label, value in _facts(d, words)]
+    lines += ["", t("Comments that matter")]
     if not d.comments:
-        lines.append("No comment yesterday.")
+        lines.append(t("No comment yesterday."))
     for c in d.comments:
-        lines += [_about(c), f"  “{_excerpt(c.text)}”"]
+        lines += [_about(c, words), f"  \u201c{_excerpt(c.text)}\u201d"]
         if c.link:
-            lines.append(f"  Open it: {c.link}")
+            lines.append("  " + t("Open it: {link}", link=c.link))
     if d.cockpit:
-        lines += ["", f"Open the cockpit: {d.cockpit}"]
-    lines += ["", _footer(d)]
+        lines += ["", t("Open the cockpit: {link}", link=d.cockpit)]
+    lines += ["", _footer(d, words)]
     return "\n".join(lines) + "\n"
 
 
-def _html(d: Digest, when: str, subject: str) -> str:
-    e = html.escape
+def _html(d: Digest, words: Texts, scope: str, when: str, subject: str) -> str:
+    e, t = html.escape, words.t
     rows = "".join(
         f'<tr><th scope="row" style="text-align:left;padding:2px 12px 2px 0">{e(label)}</th>'
         f"<td>{e(value)}</td></tr>"
-        for label, value in _facts(d)
+        for label, value in _facts(d, words)
     )
+    open_it = e(t("Open it in the cockpit"))
     items = []
     for c in d.comments:
-        link = f'<br><a href="{e(c.link)}">Open it in the cockpit</a>' if c.link else ""
+        link = f'<br><a href="{e(c.link)}">{open_it}</a>' if c.link else ""
         items.append(
-            f"<li><strong>{e(_about(c))}</strong><br><q>{e(_excerpt(c.text))}</q>{link}</li>"
+            f"<li><strong>{e(_about(c, words))}</strong><br><q>{e(_excerpt(c.text))}</q>{link}</li>"
         )
-    comments = f"<ul>{''.join(items)}</ul>" if items else "<p>No comment yesterday.</p>"
-    cockpit = f'<p><a href="{e(d.cockpit)}">Open the cockpit</a></p>' if d.cockpit else ""
+    none = e(t("No comment yesterday."))
+    comments = f"<ul>{''.join(items)}</ul>" if items else f"<p>{none}</p>"
+    cockpit = ""
+    if d.cockpit:
+        label = e(t("Open the cockpit"))
+        cockpit = f'<p><a href="{e(d.cockpit)}">{label}</a></p>'
+    hello = e(t("Hello {name},", name=d.display_name))
+    matter = e(t("Comments that matter"))
     return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html><html lang="{words.language}"><head><meta charset="utf-8">'
         f"<title>{e(subject)}</title></head>"
         '<body style="font-family:system-ui,sans-serif;line-height:1.4;color:#1a1a1a">'
-        f"<p>Hello {e(d.display_name)},</p>"
-        f'<h1 style="font-size:1.25em">{e(d.scope)}, {e(when)}</h1>'
+        f"<p>{hello}</p>"
+        f'<h1 style="font-size:1.25em">{e(scope)}, {e(when)}</h1>'
         f'<table role="presentation">{rows}</table>'
-        f'<h2 style="font-size:1.1em">Comments that matter</h2>{comments}{cockpit}'
-        f'<p style="color:#555;font-size:0.9em">{e(_footer(d))}</p>'
+        f'<h2 style="font-size:1.1em">{matter}</h2>{comments}{cockpit}'
+        f'<p style="color:#555;font-size:0.9em">{e(_footer(d, words))}</p>'
         "</body></html>\n"
     )

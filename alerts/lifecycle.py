@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from app.core.errors import VocError
+from app.core.errors import Refusal
 from app.core.events import AlertState, Severity
+from app.core.i18n import N_
 
 # Forward moves may skip steps (a manager who calls at once resolves an open alert); a resolved
 # or closed alert can be reopened.
@@ -20,7 +21,7 @@ MOVES: dict[AlertState, frozenset[AlertState]] = {
 }
 
 
-class InvalidTransition(VocError):
+class InvalidTransition(Refusal):
     """A move the closed loop does not allow, or one missing what it needs."""
 
 
@@ -34,12 +35,19 @@ def check_move(
 ) -> None:
     if to not in MOVES[current]:
         allowed = ", ".join(sorted(MOVES[current])) or "none"
-        raise InvalidTransition(f"to: cannot go from {current} to {to}; from {current}: {allowed}")
+        raise InvalidTransition(
+            N_("to: cannot go from {current} to {to}; from {current}: {allowed}"),
+            current=current.value,
+            to=to.value,
+            allowed=allowed,
+        )
     if to is AlertState.RESOLVED:
         if not note or not note.strip():
-            raise InvalidTransition("note: say how it was resolved")
+            raise InvalidTransition(N_("note: say how it was resolved"))
         if root_cause not in root_causes:
-            raise InvalidTransition(f"root_cause: one of {', '.join(root_causes)}")
+            raise InvalidTransition(
+                N_("root_cause: one of {causes}"), causes=", ".join(root_causes)
+            )
 
 
 def acknowledged(state: AlertState) -> bool:

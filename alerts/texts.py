@@ -1,86 +1,103 @@
-"""What alerts say to people: rule titles and the lines that explain an alert. The one place
-these words live: e-mails, webhooks and the digest read them here, the page gets them from
-`GET /api/v1/alerts/rules` and renders codes with them. Pure."""
+"""What an alert says to people: its title and the lines that explain it, as phrases each reader
+gets in their own language (`Texts.say`). The rules' titles and reasons are said in
+app/core/explain.py; this module puts an alert's together for e-mails and webhooks. Pure."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from alerts.rules import RuleBook
-from app.core.events import AlertView, ReasonKind
-
-# The shipped rules (alerts/rules.yaml) in plain words; another rule is named by its description.
-TITLES = {
-    "detractor-negative-comment": "Detractor with a negative comment",
-    "csat-dissatisfied": "Dissatisfied customer (CSAT)",
-    "ces-high-effort": "High customer effort",
-    "churn-language": "Customer talks of leaving",
-    "repeat-dissatisfied": "Customer dissatisfied again",
-    "unit-nps-drop": "NPS drop",
-}
+from app.core import explain
+from app.core.events import AlertView, Reason, ReasonKind
+from app.core.i18n import Param, Phrase, phrase, texts
 
 
-def title(rule_id: str, book: RuleBook | None = None) -> str:
-    if rule_id in TITLES:
-        return TITLES[rule_id]
+def title(rule_id: str, book: RuleBook | None = None) -> Phrase:
+    """A rule's title; a rule of another book is named by its description."""
+    description = None
     if book is not None:
-        for rule in book.rules:
-            if rule.id == rule_id and rule.description:
-                return rule.description
-    return rule_id.replace("-", " ").capitalize()
+        description = next((r.description for r in book.rules if r.id == rule_id), None)
+    return explain.title(rule_id, description)
 
 
-def titles(book: RuleBook) -> dict[str, str]:
-    """Each rule of the book by its title."""
-    return {rule.id: title(rule.id, book) for rule in book.rules}
-
-
-def alert_title(alert: AlertView, unit_name: str, book: RuleBook | None = None) -> str:
+def alert_title(alert: AlertView, unit_name: str, book: RuleBook | None = None) -> Phrase:
+    """E.g. "Detractor with a negative comment at Lyon Part-Dieu"."""
     rule = alert.rules[0] if alert.rules else "alert"
-    return f"{title(rule, book)} at {unit_name}"
+    return phrase("{rule} at {unit}", rule=title(rule, book), unit=unit_name)
 
 
-def why(rule_id: str, reasons: Mapping[str, Any]) -> str:
-    """One rule's reasons in words, e.g. `NPS 2 (at most 6), negative comment 93 %`."""
-    parts = []
-    if "score" in reasons:
-        kind = str(reasons.get("score_kind", "")).upper()
-        bound = ""
-        if "at_most" in reasons:
-            bound = f" (at most {reasons['at_most']})"
-        elif "at_least" in reasons:
-            bound = f" (at least {reasons['at_least']})"
-        parts.append(f"{kind} {reasons['score']}{bound}".strip())
-    if reasons.get("probability") is not None:
-        parts.append(f"negative comment {round(100 * float(reasons['probability']))} %")
-    if reasons.get("phrases"):
-        parts.append("says " + ", ".join(f"“{p}”" for p in reasons["phrases"]))
-    if reasons.get("matched"):
-        parts.append("says " + ", ".join(f"“{p}”" for p in reasons["matched"]))
-    if reasons.get("earlier"):
-        n = len(reasons["earlier"])
-        parts.append(f"{n} earlier time{'s' if n > 1 else ''} in {reasons.get('within_days')} days")
-    if "drop" in reasons:
-        parts.append(
-            f"NPS {reasons['hour_nps']:+.0f} in the last hour on {reasons['hour_responses']} "
-            f"answers against {reasons['week_nps']:+.0f} over 7 days on "
-            f"{reasons['week_responses']}"
-        )
-    return f"{title(rule_id)}: " + ", ".join(parts) if parts else title(rule_id)
-
-
-def lines(alert: AlertView) -> list[str]:
+def lines(alert: AlertView, book: RuleBook | None = None) -> list[Phrase]:
     """What a notification says below its title: the answer, the comment, why."""
-    out = []
+    out: list[Phrase] = []
     if alert.response is not None:
         r = alert.response
-        out.append(f"{r.score_kind.value.upper()} {r.score} · {r.touchpoint} · {r.channel.value}")
+        # Codes and a number, the same in every language: not a message to translate.
+        out.append(
+            Phrase(
+                "{kind} {score} · {touchpoint} · {channel}",
+                {
+                    "kind": r.score_kind.value.upper(),
+                    "score": r.score,
+                    "touchpoint": r.touchpoint,
+                    "channel": r.channel.value,
+                },
+            )
+        )
         if r.comment:
-            out.append(f"“{r.comment}”")
+            out.append(Phrase("\u201c{comment}\u201d", {"comment": r.comment}))
         if r.reasons:
             # The sentiment stage's reasons, as the cockpit shows them: phrases in quotes.
-            labels = (f"“{x.label}”" if x.kind is ReasonKind.PHRASE else x.label for x in r.reasons)
-            out.append("Why: " + "; ".join(labels))
-    out += [why(rule_id, reasons) for rule_id, reasons in alert.reasons.items()]
+            out.append(phrase("Why: {reasons}", reasons=listed([reason(x) for x in r.reasons])))
+    for rule_id, found in alert.reasons.items():
+        said = explain.reasons(found)
+        named = title(rule_id, book)
+        out.append(
+            phrase("{rule}: {reasons}", rule=named, reasons=listed(said, ", ")) if said else named
+        )
     return out
+
+
+def reason(given: Reason) -> Phrase | str:
+    """A sentiment reason to word: its phrase, else (a reason stored before phrases were kept)
+    its English label; a matched phrase is the customer's own words, quoted as written."""
+    if given.kind is ReasonKind.PHRASE:
+        return f"\u201c{given.label}\u201d"
+    said = from_wire(given.words) if given.words else None
+    if said is None:
+        return given.label
+    try:
+        texts("en").say(said)
+    except (KeyError, IndexError, ValueError):  # a placeholder without its value
+        return given.label
+    return said
+
+
+def listed(parts: Sequence[Phrase | str], separator: str = "; ") -> Phrase:
+    """Several phrases on one line, each worded in the reader's language: a list, not a
+    sentence, so the separator is not translated and the parts keep their order."""
+    names = [f"part{i}" for i in range(len(parts))]
+    template = separator.join("{" + name + "}" for name in names)
+    return Phrase(template, dict(zip(names, parts, strict=True)))
+
+
+def from_wire(wire: Mapping[str, Any]) -> Phrase | None:
+    """A phrase back from its JSON (`Phrase.wire`); None when it is not one."""
+    message, given = wire.get("message"), wire.get("params", {})
+    if not isinstance(message, str) or not isinstance(given, Mapping):
+        return None
+    params: dict[str, Param] = {}
+    for name, value in given.items():
+        if isinstance(value, Mapping):
+            nested = from_wire(value)
+            if nested is None:
+                return None
+            params[str(name)] = nested
+        elif value is None or isinstance(value, str | int | float):
+            params[str(name)] = value
+        else:
+            return None
+    plural, n = wire.get("plural"), wire.get("n")
+    if isinstance(plural, str) and isinstance(n, int):
+        return Phrase(message, params, plural, n)
+    return Phrase(message, params)

@@ -26,6 +26,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from app import demo, directory_cli, logs
 from app.core.events import HubEvent, SurveyResponse
+from app.core.languages import NAMES
 from app.core.settings import Settings
 
 log = logging.getLogger("voc")
@@ -249,7 +250,11 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
         print(f"Integrator key: {key}", flush=True)
         print(f"Kafka: 127.0.0.1:{broker_port}", flush=True)
         for user in users:
-            print(f"Demo user: {user.role.value} {user.username} {user.password}", flush=True)
+            print(
+                f"Demo user: {user.role.value} {user.username} {user.password} "
+                f"({NAMES[user.language]})",
+                flush=True,
+            )
         if args.rate > 0:
             demo_args = (url, key, args.rate, demo_stop)
             threading.Thread(target=demo.run, args=demo_args, daemon=True).start()

@@ -36,7 +36,6 @@ import yaml
 from app.demo import (
     COMPLAINTS,
     FIRST_NAMES,
-    LANGUAGE_HINTS,
     LAST_NAMES,
     NEUTRAL,
     PRAISE,
@@ -407,14 +406,11 @@ def _hour_slots(end: datetime, days: float) -> list[tuple[str, int, float]]:
     return slots
 
 
-def _language(text: str) -> str:
-    return next((lang for prefix, lang in LANGUAGE_HINTS.items() if text.startswith(prefix)), "en")
-
-
 def _comment_pool(mood: str) -> tuple[list[str], list[tuple[str, str]]]:
     """The English sentences of a mood, and the others with their language."""
     demo = {"unhappy": COMPLAINTS, "neutral": NEUTRAL, "happy": PRAISE}[mood]
-    sentences = [(text, _language(text)) for text in demo if text] + list(MORE[mood])
+    sentences = [(text, lang) for lang, texts in demo.items() for text in texts if text]
+    sentences += list(MORE[mood])
     return [t for t, lang in sentences if lang == "en"], [s for s in sentences if s[1] != "en"]
 
 

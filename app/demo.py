@@ -33,62 +33,80 @@ TOUCHPOINTS = ["purchase", "delivery", "installation", "support", "billing"]
 # A few stores clearly worse at one touchpoint, so the cockpit has a broken corridor to show.
 WEAK_SPOTS = {("lyon-02", "delivery"): 0.45, ("lille-03", "installation"): 0.4}
 
-PRAISE = [
-    "The advisor took the time to explain every option, great service.",
-    "Delivered on time and the driver was very friendly.",
-    "Quick and easy, exactly what I needed.",
-    "Installation was clean and the technician explained everything.",
-    "Super helpful staff in store, thank you!",
-    "Très bon accueil en magasin, merci.",
-    "Servizio eccellente, consegna puntuale.",
-    "Sehr freundliche Beratung, gerne wieder.",
-    "The app made paying my bill painless.",
-    "Problem solved in one call, impressive.",
-]
+# What customers write, by language: the demo company serves French, Italian and English speakers
+# (its Nice store mostly Italian ones), and a few German tourists the scorer does not read.
+PRAISE = {
+    "en": [
+        "The advisor took the time to explain every option, great service.",
+        "Delivered on time and the driver was very friendly.",
+        "Quick and easy, exactly what I needed.",
+        "Installation was clean and the technician explained everything.",
+        "Super helpful staff in store, thank you!",
+        "The app made paying my bill painless.",
+        "Problem solved in one call, impressive.",
+    ],
+    "fr": [
+        "Très bon accueil en magasin, merci.",
+        "Livreur ponctuel et très aimable, rien à redire.",
+        "Le conseiller a pris le temps de tout m'expliquer, parfait.",
+        "Installation propre et rapide, technicien au top.",
+        "Problème réglé en un seul appel, bravo.",
+    ],
+    "it": [
+        "Servizio eccellente, consegna puntuale.",
+        "Personale gentilissimo e molto competente, grazie!",
+        "Installazione veloce e pulita, tecnico bravissimo.",
+        "Problema risolto con una sola telefonata, complimenti.",
+    ],
+    "de": ["Sehr freundliche Beratung, gerne wieder."],
+}
 # Who customers name when they praise someone (the response's `staff` field).
 STAFF = ["Marie", "Julien", "Sofia", "Luca", "Amira", "Tom"]
-NEUTRAL = [
-    "Fine overall, a bit of a queue at the till.",
-    "Delivery was ok but the slot was wide.",
-    "Average experience, nothing special.",
-    "It works, though the invoice is hard to read.",
-    "Correct, sans plus.",
-    "",
-]
-COMPLAINTS = [
-    "Still waiting for the engineer, third time I call.",
-    "The delivery never arrived and nobody called me back.",
-    "Terrible service, I was put on hold for 40 minutes.",
-    "I was charged twice and support keeps sending me to another department.",
-    "The installer left a mess and the box does not work.",
-    "Rude staff, I will not come back.",
-    "Third time I call about the same invoice.",
-    "Livraison en retard de trois jours, aucune excuse.",
-    "Nessuno mi ha richiamato, pessimo servizio.",
-    "Der Techniker ist nicht gekommen.",
-    "Waiting since Monday for a callback.",
-    "The product broke after two days and the refund is taking forever.",
-]
-LANGUAGE_HINTS = {
-    "Très": "fr",
-    "Correct": "fr",
-    "Livraison": "fr",
-    "Servizio": "it",
-    "Nessuno": "it",
-    "Sehr": "de",
-    "Der ": "de",
+NEUTRAL = {
+    "en": [
+        "Fine overall, a bit of a queue at the till.",
+        "Delivery was ok but the slot was wide.",
+        "Average experience, nothing special.",
+        "It works, though the invoice is hard to read.",
+    ],
+    "fr": ["Correct, sans plus.", "Livraison correcte mais créneau trop large."],
+    "it": ["Nella media, niente di speciale.", "Tutto ok, un po' di coda alla cassa."],
+    "de": [],
 }
+COMPLAINTS = {
+    "en": [
+        "Still waiting for the engineer, third time I call.",
+        "The delivery never arrived and nobody called me back.",
+        "Terrible service, I was put on hold for 40 minutes.",
+        "I was charged twice and support keeps sending me to another department.",
+        "The installer left a mess and the box does not work.",
+        "Rude staff, I will not come back.",
+        "Third time I call about the same invoice.",
+        "Waiting since Monday for a callback.",
+        "The product broke after two days and the refund is taking forever.",
+    ],
+    "fr": [
+        "Livraison en retard de trois jours, aucune excuse.",
+        "Personne ne m'a rappelé, je vais changer d'opérateur.",
+        "Facturé deux fois et le service client ne répond pas.",
+        "Le technicien n'est jamais venu, journée de congé perdue.",
+    ],
+    "it": [
+        "Nessuno mi ha richiamato, pessimo servizio.",
+        "Consegna in ritardo di una settimana e nessuna spiegazione.",
+        "Addebito doppio in fattura, il servizio clienti non risponde.",
+        "Il tecnico non si è presentato, giornata persa.",
+    ],
+    "de": ["Der Techniker ist nicht gekommen."],
+}
+# The language a store's customers write in, by weight (en, fr, it, de).
+LANGUAGES = ("en", "fr", "it", "de")
+SPOKEN = {"nice-11": (2, 3, 6, 0)}
+SPOKEN_ELSEWHERE = (4, 5, 2, 0.3)
 
 
 FIRST_NAMES = ["Camille", "Louis", "Emma", "Hugo", "Chloé", "Nathan", "Léa", "Jules", "Inès"]
 LAST_NAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Petit", "Durand", "Moreau"]
-
-
-def _language(comment: str) -> str:
-    for prefix, language in LANGUAGE_HINTS.items():
-        if comment.startswith(prefix):
-            return language
-    return "en"
 
 
 def _mood(rng: random.Random, store: str, touchpoint: str) -> str:
@@ -121,8 +139,9 @@ def generate(rng: random.Random, now: datetime) -> SurveyResponse:
     touchpoint = rng.choice(TOUCHPOINTS)
     mood = _mood(rng, store, touchpoint)
     kind = rng.choices(list(ScoreKind), weights=[6, 3, 1])[0]
-    pool = {"unhappy": COMPLAINTS, "neutral": NEUTRAL, "happy": PRAISE}[mood]
-    comment = rng.choice(pool) if rng.random() < 0.85 else ""
+    language = rng.choices(LANGUAGES, weights=SPOKEN.get(store, SPOKEN_ELSEWHERE))[0]
+    pool = {"unhappy": COMPLAINTS, "neutral": NEUTRAL, "happy": PRAISE}[mood][language]
+    comment = rng.choice(pool) if pool and rng.random() < 0.85 else ""
     staff = [rng.choice(STAFF)] if mood == "happy" and comment and rng.random() < 0.5 else []
     channel = Channel.STORE if touchpoint == "purchase" and rng.random() < 0.6 else None
     customer = rng.randint(1, 5000)
@@ -133,7 +152,7 @@ def generate(rng: random.Random, now: datetime) -> SurveyResponse:
         score=_score(rng, kind, mood),
         score_kind=kind,
         comment=comment or None,
-        language=_language(comment) if comment else None,
+        language=language if comment else None,
         channel=channel or rng.choice(list(Channel)),
         touchpoint=touchpoint,
         org_unit=_unit(store, touchpoint),

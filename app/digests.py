@@ -22,6 +22,7 @@ from alerts.notify import EmailNotifier
 from alerts.notify.retry import Attempt
 from app.core.barometer import PROMOTER_FROM, Counts
 from app.core.events import ScoreKind
+from app.core.languages import choose
 from app.core.org import OrgTree
 from app.core.settings import Settings
 from app.db import aggregates, alerting, directory
@@ -86,7 +87,7 @@ def gather(
     return words.Digest(
         display_name=user.display_name,
         email=user.email or "",
-        scope=words.scope_label([_name(tree, u) for u in tops]),
+        scope=tuple(_name(tree, u) for u in tops),
         day=day,
         hour=user.digest_hour,
         timezone=tz.key,
@@ -97,6 +98,9 @@ def gather(
         broken=words.broken_touchpoint(day_counts, week_counts, settings.journey),
         comments=_comments(connection, tree, units, start, end, settings.public_url),
         cockpit=f"{settings.public_url.rstrip('/')}/" if settings.public_url else None,
+        # Mail is sent with no browser to ask: the user's own choice, else the language their
+        # browser asked for at their last sign-in, else the organisation's.
+        language=choose(user.language, user.browser_language, settings.default_language),
     )
 
 
@@ -263,8 +267,8 @@ def _claimed(engine: sa.Engine, wanted: Collection[tuple[int, str]]) -> set[tupl
 
 
 def message(digest: words.Digest, sender: str, now: datetime) -> EmailMessage:
-    """The e-mail: plain text, and HTML as its alternative. ValueError for an address that
-    cannot go in a header."""
+    """The e-mail, in the digest's language: plain text, and HTML as its alternative.
+    ValueError for an address that cannot go in a header."""
     rendered = words.render(digest)
     mail = EmailMessage()
     mail["From"] = sender
@@ -277,6 +281,8 @@ def message(digest: words.Digest, sender: str, now: datetime) -> EmailMessage:
     mail["Auto-Submitted"] = "auto-generated"
     mail.set_content(rendered.text)
     mail.add_alternative(rendered.html, subtype="html")
+    # After the content: setting it clears the Content-* headers.
+    mail["Content-Language"] = digest.language
     return mail
 
 

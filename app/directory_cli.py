@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.core.access import InvalidAssignment, Role, check_assignment
+from app.core.languages import Language
 from app.core.org import TreeError
 from app.core.settings import Settings
 
@@ -204,26 +205,28 @@ class DemoUser:
     display_name: str
     password: str
     password_hash: str
+    language: Language
 
 
 def demo_users() -> list[DemoUser]:
-    """One user per role of the demo tree, with fresh random passwords, hashed (~0.1 s each):
-    `voc run` makes them while the API starts, and saves them once it is up."""
+    """One user per role of the demo tree and one per language the cockpit speaks, with fresh
+    random passwords, hashed (~0.1 s each): `voc run` makes them while the API starts, and saves
+    them once it is up."""
     import secrets
 
     from app import security
 
-    demo = [
-        (Role.ADMIN, "admin", (), "Demo admin"),
-        (Role.MANAGER, "south.manager", ("south",), "Manager, South region"),
-        (Role.FRONTLINE, "lyon.staff", ("lyon-02",), "Lyon store staff"),
+    demo: list[tuple[Role, str, tuple[str, ...], str, Language]] = [
+        (Role.ADMIN, "admin", (), "Demo admin", "en"),
+        (Role.MANAGER, "south.manager", ("south",), "Responsable région Sud", "fr"),
+        (Role.FRONTLINE, "lyon.staff", ("lyon-02",), "Équipe du magasin de Lyon", "fr"),
+        (Role.FRONTLINE, "nice.staff", ("nice-11",), "Personale del negozio di Nizza", "it"),
     ]
     users = []
-    for role, username, units, name in demo:
+    for role, username, units, name, language in demo:
         password = secrets.token_urlsafe(9)
-        users.append(
-            DemoUser(role, username, units, name, password, security.hash_password(password))
-        )
+        hashed = security.hash_password(password)
+        users.append(DemoUser(role, username, units, name, password, hashed, language))
     return users
 
 
@@ -238,4 +241,5 @@ def save_demo_users(engine: sa.Engine, users: list[DemoUser]) -> None:
             role=user.role,
             units=user.units,
             display_name=user.display_name,
+            language=user.language,
         )

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from alerts.rules import DEFAULT_RULES, load_rules
 from app.alertdesk.desk import AlertDesk
-from app.api import admin, alerts, auth, errors, ingest, me, ops, praise, read, ws
+from app.api import admin, alerts, auth, catalogues, errors, ingest, me, ops, praise, read, ws
 from app.api.deps import Runtime
 from app.api.live import LiveBarometers, rollup
 from app.api.middleware import BodyLimit, SecurityHeaders
@@ -158,6 +158,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(ingest.router)
     app.include_router(read.router)
     app.include_router(ops.router)
+    app.include_router(catalogues.router)
     frontend = settings.frontend_dir
     # The page and the installable app's files, revalidated at every load so a deploy shows at
     # once. The service worker is at the root, not under /static: it controls only the paths

@@ -18,6 +18,7 @@ from alerts.notify import (
     WebhookNotifier,
 )
 from app.core.events import AlertView, Severity
+from app.core.languages import Language, choose
 from app.core.settings import Settings
 from app.db import alerting, directory
 
@@ -52,13 +53,22 @@ class AlertNotifier:
         if self._dispatcher is None:
             return
         managers = directory.managers_of(self._engine, units)
+        default = self._settings.default_language
+        # An e-mail is sent with no browser to ask: a recipient reads their own choice, else the
+        # language their browser asked for at their last sign-in, else the organisation's.
+        # Webhooks (a team's channel, an integration) speak the organisation's.
+        languages = {
+            m.email: choose(m.language, m.browser_language, default) for m in managers if m.email
+        }
         self._dispatcher.submit(
             _notification(
                 alert,
                 unit_name=self._unit_name(alert.org_unit),
-                recipients=tuple(sorted({m.email for m in managers if m.email})),
+                recipients=tuple(sorted(languages)),
                 link=self._link(alert),
                 escalated=escalated,
+                language=default,
+                languages=languages,
             )
         )
 
@@ -125,6 +135,8 @@ def _notification(
     recipients: tuple[str, ...],
     link: str | None,
     escalated: bool,
+    language: Language,
+    languages: dict[str, Language],
 ) -> Notification:
     severity = alert.severity if alert.severity is not Severity.NONE else Severity.LOW
     return Notification(
@@ -134,8 +146,10 @@ def _notification(
         org_unit=alert.org_unit,
         unit_name=unit_name,
         title=texts.alert_title(alert, unit_name),
-        text="\n".join(texts.lines(alert)),
+        lines=tuple(texts.lines(alert)),
         link=link,
         recipients=recipients,
         escalated=escalated,
+        language=language,
+        languages=languages,
     )

@@ -2,6 +2,7 @@
 
 python docs/screenshots.py [--out DIR]
     # cockpit-feed, -barometer, -journey, -praise, -callbacks, -callback-taken, -alerts, -wide .png
+    # in English, cockpit-fr-feed.png (the Lyon staff's own French) and cockpit-it-barometer.png
 """
 
 from __future__ import annotations
@@ -32,19 +33,32 @@ WARM_UP_S = 25
 
 
 def demo_users(lines: list[str]) -> dict[str, tuple[str, str]]:
+    """Each demo user's username and password, by username."""
     users = {}
     for line in lines:
         if line.startswith("Demo user: "):
-            _, _, role, username, password = line.split()
-            users[role] = (username, password)
+            _, _, _, username, password, _ = line.split()
+            users[username] = (username, password)
     return users
 
 
 async def sign_in(page: Page, url: str, username: str, password: str) -> None:
     await page.goto(url)
-    await page.get_by_label("Username").fill(username)
-    await page.get_by_label("Password").fill(password)
-    await page.get_by_label("Password").press("Enter")
+    await page.locator("#signin-username").fill(username)
+    await page.locator("#signin-password").fill(password)
+    await page.locator("#signin-password").press("Enter")
+    await page.wait_for_selector("#feed li[data-response-id]", timeout=60_000)
+
+
+async def speak(page: Page, language: str) -> None:
+    """The signed-in user chooses `language`, as on the settings' language menu; then a reload."""
+    await page.evaluate(
+        """(language) => fetch('/api/v1/me/language', {
+             method: 'PUT', body: JSON.stringify({language}),
+             headers: {'Content-Type': 'application/json'}})""",
+        language,
+    )
+    await page.reload()
     await page.wait_for_selector("#feed li[data-response-id]", timeout=60_000)
 
 
@@ -54,8 +68,12 @@ async def shoot(url: str, users: dict[str, tuple[str, str]], out: Path) -> None:
             executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS
         )
         phone = await browser.new_page(viewport=PHONE, device_scale_factor=1)
-        await sign_in(phone, url, *users["frontline"])
+        await sign_in(phone, url, *users["lyon.staff"])
         await asyncio.sleep(WARM_UP_S)
+        # The Lyon staff member reads French, their own choice; the other shots are in English.
+        await phone.screenshot(path=out / "cockpit-fr-feed.png")
+        await speak(phone, "en")
+        await asyncio.sleep(1)
         await phone.screenshot(path=out / "cockpit-feed.png")
         for screen in ("barometer", "journey", "praise"):
             await phone.locator(f"#tab-{screen}").click()
@@ -70,16 +88,24 @@ async def shoot(url: str, users: dict[str, tuple[str, str]], out: Path) -> None:
         await phone.wait_for_selector("a[href^='tel:']", timeout=30_000)
         await asyncio.sleep(1)
         await phone.screenshot(path=out / "cockpit-callback-taken.png")
+        await speak(phone, "fr")
+        nice = await browser.new_page(viewport=PHONE, device_scale_factor=1)
+        await sign_in(nice, url, *users["nice.staff"])
+        await nice.locator("#tab-barometer").click()
+        await asyncio.sleep(1)
+        await nice.screenshot(path=out / "cockpit-it-barometer.png")
         manager = await browser.new_page(viewport=PHONE, device_scale_factor=1)
-        await sign_in(manager, url, *users["manager"])
+        await sign_in(manager, url, *users["south.manager"])
+        await speak(manager, "en")
         await manager.locator("#tab-alerts").click()
         await manager.wait_for_selector(".alert-card", timeout=60_000)
         await asyncio.sleep(1)
         await manager.screenshot(path=out / "cockpit-alerts.png")
         wide = await browser.new_page(viewport=DESKTOP, device_scale_factor=1)
-        await sign_in(wide, url, *users["manager"])
+        await sign_in(wide, url, *users["south.manager"])
         await asyncio.sleep(5)
         await wide.screenshot(path=out / "cockpit-wide.png")
+        await speak(manager, "fr")
         await browser.close()
 
 
@@ -104,7 +130,7 @@ def main() -> None:
     try:
         # `voc run` prints the cockpit's address, the key, the broker, then one line per user.
         lines = [run.stdout.readline().strip()]
-        while len(demo_users(lines)) < 3:
+        while len(demo_users(lines)) < 4:
             lines.append(run.stdout.readline().strip())
         url = lines[0].removeprefix("Cockpit: ")
         asyncio.run(shoot(url, demo_users(lines), out))

@@ -3,6 +3,7 @@
 // request under way, an alert the server sent again and an alert that is gone is the controller's
 // (alerts.js), given once to `showRequestsWith`.
 
+import { t } from './i18n.js';
 import { HttpError, api } from './session.js';
 import { BASE, inbox, sentence, unauthorized } from './alert-state.js';
 
@@ -37,7 +38,7 @@ async function postTake(path) {
     if (typeof who?.username !== 'string') throw err;
     const name = who.display_name || who.username;
     inbox.people.set(who.username, name);
-    throw Object.assign(new HttpError(409, `${name} took this callback`, err.body), { takenBy: who });
+    throw Object.assign(new HttpError(409, t('{name} took this callback.', { name }), err.body), { takenBy: who });
   }
 }
 
@@ -71,15 +72,18 @@ async function send(node, busyKey, path, body, post = (url) => api(url, { method
 
 function showCardError(id, err) {
   const node = inbox.nodes.get(id);
-  const message = err instanceof HttpError ? err.message : `Could not reach the server (${err.message}); try again.`;
+  const message = err instanceof HttpError
+    ? err.message
+    : t('Could not reach the server ({error}); try again.', { error: err.message });
   if (err.status === 404) {
     inbox.alerts.delete(id);
-    inbox.ctx.notify(`Alert ${id}: ${message}`);
+    inbox.ctx.notify(t('Alert {id}: {error}', { id, error: message }));
     shown.gone(id);
     return;
   }
   const said = sentence(message);
-  if (node) node.error.textContent = err.status === 409 && !err.takenBy ? `${said} It is shown as it is now.` : said;
+  const stale = err.status === 409 && !err.takenBy;
+  if (node) node.error.textContent = stale ? t('{error} It is shown as it is now.', { error: said }) : said;
   if (err.status === 409) refreshAlert(id); // changed meanwhile: show what it is now
 }
 

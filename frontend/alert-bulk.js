@@ -2,12 +2,13 @@
 // or every alert the filters match (sent as the filter, so the server picks them, at most 1,000), then
 // acknowledges or assigns them in one request and reads what was done and what was skipped, and why.
 
-import { el, plural } from './dom.js';
+import { el } from './dom.js';
+import { formatList, formatNumber, t, tn } from './i18n.js';
 import { api } from './session.js';
 import { fillAssignees } from './alert-forms.js';
 import { field } from './alert-fields.js';
 import { matchingAlerts, toSelection } from './alert-query.js';
-import { BASE, inbox, personName, unauthorized } from './alert-state.js';
+import { BASE, BUSY, inbox, personName, unauthorized } from './alert-state.js';
 
 const BULK_MAX = 1000;
 const bar = { dom: null, onDone: () => {}, say: () => {} };
@@ -17,21 +18,21 @@ export function buildBulk({ onDone, say }) {
   Object.assign(bar, { onDone, say });
   const box = el('div', 'alerts-bulk');
   box.setAttribute('role', 'group');
-  box.setAttribute('aria-label', 'Act on several alerts');
+  box.setAttribute('aria-label', t('Act on several alerts'));
   const page = el('label', 'alert-select page');
   const pageBox = Object.assign(el('input'), { type: 'checkbox' });
   pageBox.addEventListener('change', () => selectPage(pageBox.checked));
-  page.append(pageBox, el('span', null, 'Select this page'));
+  page.append(pageBox, el('span', null, t('Select this page')));
   const all = button('', 'quiet', () => {
     inbox.selection.all = true;
     showSelection();
   });
   const count = el('p', 'alerts-bulk-count');
   const actions = el('div', 'alerts-bulk-actions');
-  const acknowledge = button('Acknowledge', 'primary', () => run('acknowledge'));
-  const assign = button('Assign…', '', () => toggleAssign());
+  const acknowledge = button(t('Acknowledge'), 'primary', () => run('acknowledge'));
+  const assign = button(t('Assign…'), '', () => toggleAssign());
   assign.setAttribute('aria-controls', 'alerts-bulk-assign');
-  const clear = button('Clear the selection', 'quiet', () => {
+  const clear = button(t('Clear the selection'), 'quiet', () => {
     clearSelection();
     pageBox.focus();
   });
@@ -76,12 +77,12 @@ export function showSelection() {
   pageBox.indeterminate = picked.length > 0 && picked.length < cards.length;
   pageBox.disabled = cards.length === 0;
   all.hidden = inbox.selection.all || m === 0;
-  all.textContent = `Select all ${m} matching`;
+  all.textContent = tn('Select all {n} matching', 'Select all {n} matching', m);
   if (inbox.selection.all) {
     count.textContent = m > BULK_MAX
-      ? `The first ${BULK_MAX} of ${m} matching alerts selected`
-      : `All ${plural(m, 'matching alert')} selected`;
-  } else count.textContent = n ? `${plural(n, 'alert')} selected` : '';
+      ? t('The first {max} of {n} matching alerts selected', { max: formatNumber(BULK_MAX), n: formatNumber(m) })
+      : tn('All {n} matching alert selected', 'All {n} matching alerts selected', m);
+  } else count.textContent = n ? tn('{n} alert selected', '{n} alerts selected', n) : '';
   actions.hidden = n === 0;
   if (n === 0 && !panel.hidden) closeAssign();
   for (const node of cards) {
@@ -133,13 +134,13 @@ function openAssign() {
   const first = selectedIds()[0] ?? inbox.items.find((i) => i.kind !== 'incident')?.alert.id ?? inbox.items[0]?.alert.id;
   const who = el('select', 'alert-input');
   const form = el('form', 'alert-form');
-  form.setAttribute('aria-label', 'Assign the selected alerts');
-  const submit = button('Assign', 'primary', () => {});
+  form.setAttribute('aria-label', t('Assign the selected alerts'));
+  const submit = button(t('Assign'), 'primary', () => {});
   submit.type = 'submit';
-  const cancel = button('Cancel', '', () => closeAssign(true));
+  const cancel = button(t('Cancel'), '', () => closeAssign(true));
   const row = el('div', 'alert-form-buttons');
   row.append(submit, cancel);
-  form.append(field('alerts-bulk-assignee', 'Assign to', who), row);
+  form.append(field('alerts-bulk-assignee', t('Assign to'), who), row);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     if (who.value) run('assign', who.value);
@@ -152,7 +153,7 @@ function openAssign() {
   const meFirst = () => {
     const mine = [...who.options].find((o) => o.value === me);
     if (mine) {
-      mine.textContent = 'Me';
+      mine.textContent = t('Me');
       who.insertBefore(mine, who.options[1] ?? null);
     }
     who.value = '';
@@ -180,13 +181,14 @@ async function run(action, username = null) {
   const runId = inbox.run;
   box.setAttribute('aria-busy', 'true');
   for (const b of box.querySelectorAll('button, input, select')) b.disabled = true;
-  result.textContent = action === 'acknowledge' ? 'Acknowledging…' : 'Assigning…';
+  const busy = action === 'acknowledge' ? BUSY.acknowledged : BUSY.assign;
+  result.textContent = t(busy);
   let answer;
   try {
     answer = await api(`${BASE}/bulk`, { method: 'POST', body });
   } catch (err) {
     if (runId !== inbox.run || unauthorized(err)) return;
-    result.textContent = `Nothing changed: ${err.message}.`;
+    result.textContent = t('Nothing changed: {error}.', { error: err.message });
     return;
   } finally {
     if (runId === inbox.run) {
@@ -203,21 +205,28 @@ async function run(action, username = null) {
   bar.onDone();
 }
 
-// "12 acknowledged, 2 skipped: already acknowledged"; several reasons are counted one by one.
+// "12 acknowledged, 2 skipped: already acknowledged"; several reasons (the server's words) are
+// counted one by one.
 function outcome(action, answer, username, all) {
   const done = Array.isArray(answer?.done) ? answer.done.length : 0;
   const skipped = Array.isArray(answer?.skipped) ? answer.skipped : [];
-  const verb = action === 'acknowledge' ? 'acknowledged' : `assigned to ${personName(username)}`;
-  let text = `${done} ${verb}`;
+  let text = action === 'acknowledge'
+    ? tn('{n} acknowledged', '{n} acknowledged', done)
+    : tn('{n} assigned to {name}', '{n} assigned to {name}', done, { name: personName(username) });
   if (skipped.length) {
     const reasons = new Map();
     for (const s of skipped) {
-      const reason = String(s?.reason ?? 'not changed').replace(/^alert \d+: /, '').replace(/_/g, ' ');
+      const reason = String(s?.reason ?? t('not changed')).replace(/^alert \d+: /, '').replace(/_/g, ' ');
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
     }
-    const why = reasons.size === 1 ? [...reasons.keys()][0] : [...reasons].map(([r, n]) => `${n} ${r}`).join(', ');
-    text += `, ${skipped.length} skipped: ${why}`;
+    const why = reasons.size === 1
+      ? [...reasons.keys()][0]
+      : formatList([...reasons].map(([r, n]) => `${formatNumber(n)} ${r}`));
+    text = tn('{done}, {n} skipped: {why}', '{done}, {n} skipped: {why}', skipped.length, { done: text, why });
   }
-  if (all && Number(answer?.matched) >= BULK_MAX) text += ` (the first ${BULK_MAX} matching; do it again for the rest)`;
+  if (all && Number(answer?.matched) >= BULK_MAX) {
+    const max = formatNumber(BULK_MAX);
+    text = t('{result} (the first {max} matching; do it again for the rest)', { result: text, max });
+  }
   return text;
 }

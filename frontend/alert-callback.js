@@ -3,8 +3,9 @@
 // from answers that reveal it to this user (taking it, or GET /alerts/{id}), never from live events.
 
 import { contactLine, el } from './dom.js';
+import { t } from './i18n.js';
 import { field, fillRootCauses, panelForm } from './alert-fields.js';
-import { BUSY, OUTCOME, UNRESOLVED, assigneeName, inbox } from './alert-state.js';
+import { BUSY, OUTCOME, UNRESOLVED, assigneeName, inbox, outcomeName } from './alert-state.js';
 
 export const isMine = (v) => Boolean(v.assignee) && v.assignee === inbox.ctx.user?.username;
 export const mayTake = (v) => !v.assignee && UNRESOLVED.includes(v.state) && Boolean(v.response_id);
@@ -19,16 +20,16 @@ export function keepContact(v) {
 export function callbackLines(v) {
   const lines = [];
   if (isMine(v) && UNRESOLVED.includes(v.state)) {
-    lines.push(el('p', 'alert-calling mine', 'You are calling this customer'));
+    lines.push(el('p', 'alert-calling mine', t('You are calling this customer')));
     if (inbox.contacts.has(v.id)) lines.push(contactLine(inbox.contacts.get(v.id), { prefix: 'alert-', mailLink: true }));
-    else lines.push(el('p', 'alert-muted', 'Loading the contact…'));
+    else lines.push(el('p', 'alert-muted', t('Loading the contact…')));
   } else if (v.assignee && UNRESOLVED.includes(v.state)) {
-    lines.push(el('p', 'alert-calling', `${assigneeName(v)} is calling`));
+    lines.push(el('p', 'alert-calling', t('{name} is calling', { name: assigneeName(v) })));
   } else if (mayTake(v)) {
-    lines.push(el('p', 'alert-muted', 'The contact shows once you take the callback.'));
+    lines.push(el('p', 'alert-muted', t('The contact shows once you take the callback.')));
   }
   if (v.contact_outcome && v.contact_outcome !== 'resolved') {
-    lines.push(el('p', 'alert-outcome', `Last call: ${OUTCOME[v.contact_outcome] ?? v.contact_outcome}`));
+    lines.push(el('p', 'alert-outcome', t('Last call: {outcome}', { outcome: outcomeName(v.contact_outcome) })));
   }
   return lines;
 }
@@ -53,11 +54,11 @@ export function syncOutcomeForm(node, onSubmit) {
 function outcomeForm(node, onSubmit) {
   const id = node.view.id;
   const group = el('fieldset', 'alert-outcomes');
-  group.append(el('legend', 'alert-label', 'How did the call go?'));
-  const radios = Object.entries(OUTCOME).map(([value, text]) => {
+  group.append(el('legend', 'alert-label', t('How did the call go?')));
+  const radios = Object.keys(OUTCOME).map((value) => {
     const label = el('label', 'alert-outcome-option');
     const input = Object.assign(el('input'), { type: 'radio', name: `alert-${id}-outcome`, value });
-    label.append(input, el('span', null, text));
+    label.append(input, el('span', null, outcomeName(value)));
     group.append(label);
     return input;
   });
@@ -65,9 +66,9 @@ function outcomeForm(node, onSubmit) {
   const note = el('textarea', 'alert-input');
   note.maxLength = 1000;
   note.rows = 2;
-  note.placeholder = 'What the customer said, what you did';
+  note.placeholder = t('What the customer said, what you did');
   const cause = el('select', 'alert-input');
-  const causeField = field(`alert-${id}-call-cause`, 'Root cause', cause);
+  const causeField = field(`alert-${id}-call-cause`, t('Root cause'), cause);
   causeField.hidden = true;
   let causesAsked = false;
   group.addEventListener('change', () => {
@@ -85,13 +86,13 @@ function outcomeForm(node, onSubmit) {
     removeAttribute() {},
   };
   const form = panelForm({
-    label: 'How the call went',
-    fields: [group, field(`alert-${id}-call-note`, 'Short note', note), causeField],
+    label: t('How the call went'),
+    fields: [group, field(`alert-${id}-call-note`, t('Short note'), note), causeField],
     required: () => (chosen() === 'resolved'
-      ? [[outcome, 'Say how the call went.'], [cause, 'Choose a root cause.'], [note, 'Say how it was resolved.']]
-      : [[outcome, 'Say how the call went.']]),
-    idle: 'Save the call',
-    busy: BUSY.contact,
+      ? [[outcome, t('Say how the call went.')], [cause, t('Choose a root cause.')], [note, t('Say how it was resolved.')]]
+      : [[outcome, t('Say how the call went.')]]),
+    idle: t('Save the call'),
+    busy: t(BUSY.contact),
     onSubmit: () => onSubmit({
       outcome: chosen(), note: note.value.trim() || null, ...(chosen() === 'resolved' ? { root_cause: cause.value } : {}),
     }),

@@ -1,12 +1,15 @@
 // One alert's card: its summary (severity, state, unit, the reasons in words, the comment, a case's
 // size, who is calling), the SLA countdown, the action buttons that fit its state and, for managers,
 // the box that selects it for a bulk action. What a button does is the caller's: the card only says
-// which was pressed (`onAction(node, action, value)`).
+// which was pressed (`onAction(node, action, value)`). The reasons are the server's phrases (each
+// alert's `why`), worded in the reader's language.
 
-import { count, el, num, own, plural, quoted, setTime, span, timeOf, whyLine } from './dom.js';
+import { count, el, num, own, setTime, timeOf, whyLine } from './dom.js';
+import { N_, duration, formatNumber, say, t, tn } from './i18n.js';
 import { callbackLines, mayTake } from './alert-callback.js';
 import {
-  BUSY, OUTCOME, SEVERITY, STATE, UNRESOLVED, assigneeName, callbacks, humanize, inbox, ruleName, severityOf,
+  BUSY, UNRESOLVED, assigneeName, callbacks, inbox, outcomeName, rootCauseName, ruleName, severityName, severityOf,
+  stateName,
 } from './alert-state.js';
 
 /** A new card for `v`, held in `inbox.nodes`; `item`: the inbox line it heads (kind, count). */
@@ -32,7 +35,7 @@ export function createCard(v, onAction, item = { kind: 'alert', count: 1 }) {
     const box = Object.assign(el('input'), { type: 'checkbox' });
     box.setAttribute('aria-describedby', `alert-${v.id}-title`);
     box.addEventListener('change', () => node.onAction(node, 'select', box.checked));
-    node.pick.append(box, el('span', null, 'Select'));
+    node.pick.append(box, el('span', null, t('Select')));
     li.append(node.pick);
   }
   li.append(node.summary, node.actions, node.error, node.panel, node.details);
@@ -63,24 +66,29 @@ export function renderSummary(node) {
 function summaryParts(v, item) {
   const sev = severityOf(v);
   const tags = el('p', 'alert-tags');
-  tags.append(el('span', `alert-sev sev-${sev}`, SEVERITY[sev]),
-    el('span', `alert-state state-${v.state}`, own(STATE, v.state) ?? humanize(v.state)));
+  tags.append(el('span', `alert-sev sev-${sev}`, severityName(v)),
+    el('span', `alert-state state-${v.state}`, stateName(v.state)));
   const escalations = count(v.escalations);
-  if (escalations) tags.append(el('span', 'alert-escalated', escalations > 1 ? `Escalated ×${escalations}` : 'Escalated'));
+  if (escalations) {
+    const text = escalations > 1 ? t('Escalated ×{n}', { n: formatNumber(escalations) }) : t('Escalated');
+    tags.append(el('span', 'alert-escalated', text));
+  }
 
   const title = el('h3', 'alert-title');
   title.id = `alert-${v.id}-title`;
   const unit = el('span', 'alert-unit', inbox.ctx.unitName(v.org_unit));
   unit.title = v.org_unit;
-  title.append(el('span', 'alerts-sr', `${SEVERITY[sev]} alert: `), unit,
-    el('span', 'alert-touchpoint', v.touchpoint ? ` · ${v.touchpoint}` : ' · whole unit'));
+  title.append(el('span', 'alerts-sr', `${t('{severity} alert:', { severity: severityName(v) })} `), unit,
+    el('span', 'alert-touchpoint', ` · ${v.touchpoint || t('whole unit')}`));
 
   const reasons = el('ul', 'alert-reasons');
-  reasons.setAttribute('aria-label', 'Why');
-  for (const [rule, why] of Object.entries(v.reasons ?? {})) {
+  reasons.setAttribute('aria-label', t('Why'));
+  const why = v.why && typeof v.why === 'object' ? v.why : {};
+  for (const rule of new Set([...Object.keys(v.reasons ?? {}), ...Object.keys(why)])) {
     const item = el('li', 'alert-reason');
     item.append(el('span', 'alert-rule', ruleName(rule)));
-    const detail = reasonDetail(why ?? {});
+    const found = own(why, rule);
+    const detail = (Array.isArray(found) ? found : []).map(say).filter(Boolean).join('; ');
     if (detail) item.append(el('span', 'alert-reason-detail', ` — ${detail}`));
     reasons.append(item);
   }
@@ -90,7 +98,7 @@ function summaryParts(v, item) {
   if (r) {
     const why = whyLine(r.reasons);
     if (why) parts.push(why);
-    const quote = r.comment ? el('blockquote', 'alert-comment', r.comment) : el('p', 'alert-comment none', 'No comment');
+    const quote = r.comment ? el('blockquote', 'alert-comment', r.comment) : el('p', 'alert-comment none', t('No comment'));
     const lang = [r.comment_language, r.language].find((x) => typeof x === 'string' && x);
     if (r.comment && lang) quote.lang = lang;
     parts.push(quote);
@@ -98,20 +106,21 @@ function summaryParts(v, item) {
   const meta = el('p', 'alert-meta');
   const raised = el('time', 'alert-age');
   setTime(raised, v.created_at);
-  meta.append(el('span', null, 'raised '), raised);
+  meta.append(...around(t('raised {when}'), raised));
   if (r && num(r.score) != null) {
-    meta.append(el('span', 'alert-sep', ' · '), el('span', null, `${String(r.score_kind ?? 'nps').toUpperCase()} ${r.score}`));
+    const score = `${String(r.score_kind ?? 'nps').toUpperCase()} ${formatNumber(r.score, 2)}`;
+    meta.append(el('span', 'alert-sep', ' · '), el('span', null, score));
   }
   if (r?.channel) meta.append(el('span', 'alert-sep', ' · '), el('span', null, r.channel));
   parts.push(meta, el('p', 'alert-sla'));
   if (item.kind === 'case' && item.count > 1) {
-    parts.push(el('p', 'alert-case', `${item.count} alerts from this customer`));
+    parts.push(el('p', 'alert-case', tn('{n} alert from this customer', '{n} alerts from this customer', item.count)));
   }
   if (callbacks()) parts.push(...callbackLines(v));
   else {
-    if (v.assignee) parts.push(el('p', 'alert-assignee', `Assigned to ${assigneeName(v)}`));
+    if (v.assignee) parts.push(el('p', 'alert-assignee', t('Assigned to {name}', { name: assigneeName(v) })));
     if (v.contact_outcome && v.contact_outcome !== 'resolved') {
-      parts.push(el('p', 'alert-outcome', `Last call: ${OUTCOME[v.contact_outcome] ?? v.contact_outcome}`));
+      parts.push(el('p', 'alert-outcome', t('Last call: {outcome}', { outcome: outcomeName(v.contact_outcome) })));
     }
   }
   if (v.state === 'resolved' || v.root_cause || v.resolution_note) parts.push(resolution(v));
@@ -121,56 +130,52 @@ function summaryParts(v, item) {
 function resolution(v) {
   const box = el('div', 'alert-resolution');
   const head = el('p', 'alert-resolved');
-  head.append(el('span', null, v.root_cause ? `Root cause: ${humanize(v.root_cause)}` : 'Resolved'));
+  const cause = v.root_cause ? t('Root cause: {cause}', { cause: rootCauseName(v.root_cause) }) : t('Resolved');
+  head.append(el('span', null, cause));
   if (v.resolved_at) {
     const when = el('time');
     setTime(when, v.resolved_at);
-    head.append(el('span', 'alert-sep', ' · resolved '), when);
+    head.append(el('span', 'alert-sep', ' · '), ...around(t('resolved {when}'), when));
   }
   box.append(head);
   if (v.resolution_note) box.append(el('p', 'alert-note', v.resolution_note));
   return box;
 }
 
-const phrases = (list) => (Array.isArray(list) ? list.filter((m) => typeof m === 'string' && m).map(quoted) : []);
-
-// What a rule found, in words: the score, the comment's tone, the phrases, the earlier answers, the drop.
-function reasonDetail(why) {
-  const bits = [];
-  const kind = String(why.score_kind ?? '').toUpperCase();
-  if (num(why.score) != null) bits.push(`${kind || 'score'} ${why.score}`);
-  // A model is never certain: 0.998 reads "over 99%", as the server's reasons put it.
-  const percent = (p) => (p > 0.99 ? 'over 99%' : `${Math.round(p * 100)}%`);
-  if (num(why.probability) != null) bits.push(`negative comment ${percent(why.probability)}`);
-  if (num(why.polarity) != null) bits.push(`comment tone ${why.polarity.toFixed(2)}`); // alerts raised before probability
-  if (phrases(why.phrases).length) bits.push(phrases(why.phrases).join(', '));
-  if (phrases(why.matched).length) bits.push(`said ${phrases(why.matched).join(', ')}`);
-  if (Array.isArray(why.earlier)) {
-    const days = num(why.within_days);
-    bits.push(`${plural(why.earlier.length, 'earlier dissatisfied answer')}${days ? ` in ${days} days` : ''}`);
-  }
-  if (num(why.drop) != null) {
-    const nps = (x) => (num(x) == null ? '—' : String(Math.round(x)));
-    bits.push(`NPS ${nps(why.hour_nps)} last hour (${count(why.hour_responses)} answers) vs ${nps(why.week_nps)} ` +
-      `over 7 days, ${Math.round(why.drop)} points down`);
-  }
-  return bits.join('; ');
+// A sentence with a node in it ("raised {when}"): the words either side as spans, in the order the
+// reader's language puts them.
+function around(sentence, node) {
+  const [before, after = ''] = sentence.split('{when}');
+  return [...(before ? [el('span', null, before)] : []), node, ...(after ? [el('span', null, after)] : [])];
 }
 
-// "Acknowledge within 14 min" while open ("Take within" for frontline staff, whose taking it is the
-// acknowledgement); then the time left to resolve; urgent when overdue.
+// What the SLA line says at each stage: open ("Take it" for frontline staff, whose taking it is the
+// acknowledgement), then under way.
+const SLA = {
+  acknowledge: {
+    none: N_('No deadline to acknowledge'), overdue: N_('Acknowledgement overdue by {time}'),
+    within: N_('Acknowledge within {time}'),
+  },
+  take: {
+    none: N_('No deadline to take it'), overdue: N_('Callback overdue by {time}'), within: N_('Take it within {time}'),
+  },
+  resolve: {
+    none: N_('No deadline to resolve'), overdue: N_('Resolution overdue by {time}'), within: N_('Resolve within {time}'),
+  },
+};
+
+// "Acknowledge within 14 min" while open, then the time left to resolve; urgent when overdue.
 function slaOf(v, now = Date.now()) {
   const open = v.state === 'open';
   if (!UNRESOLVED.includes(v.state)) return null;
-  const [verb, noun] = !open ? ['Resolve', 'Resolution']
-    : callbacks() ? ['Take it', 'Callback'] : ['Acknowledge', 'Acknowledgement'];
+  const said = SLA[!open ? 'resolve' : callbacks() ? 'take' : 'acknowledge'];
   const due = timeOf(open ? v.due_ack_at : v.due_resolve_at);
-  if (!due) return { text: `No deadline to ${verb.toLowerCase()}`, urgency: 'none' };
+  if (!due) return { text: t(said.none), urgency: 'none' };
   const left = due - now;
-  if (left < 0) return { text: `${noun} overdue by ${span(left)}`, urgency: 'overdue' };
+  if (left < 0) return { text: t(said.overdue, { time: duration(left) }), urgency: 'overdue' };
   const whole = due - timeOf(v.created_at);
   const soon = left < 5 * 60000 || (whole > 0 && left < whole / 4);
-  return { text: `${verb} within ${span(left)}`, urgency: soon ? 'soon' : 'ok' };
+  return { text: t(said.within, { time: duration(left) }), urgency: soon ? 'soon' : 'ok' };
 }
 
 export function updateSla(node) {
@@ -199,16 +204,18 @@ export function renderActions(node) {
   const focused = node.actions.contains(active) ? active.dataset.action : active === node.li ? node.refocus : null;
   const buttons = [];
   if (callbacks()) {
-    if (mayTake(v)) buttons.push(button("I'll call", 'take', 'alerts-button primary big'));
+    if (mayTake(v)) buttons.push(button(t("I'll call"), 'take', 'alerts-button primary big'));
   } else {
-    if (v.state === 'open') buttons.push(button('Acknowledge', 'acknowledged', 'alerts-button primary'));
+    if (v.state === 'open') buttons.push(button(t('Acknowledge'), 'acknowledged', 'alerts-button primary'));
     if (UNRESOLVED.includes(v.state)) {
       const resolveKind = v.state === 'open' ? 'alerts-button' : 'alerts-button primary';
-      buttons.push(button('Resolve', 'resolve', resolveKind), button('Assign', 'assign'));
+      buttons.push(button(t('Resolve'), 'resolve', resolveKind), button(t('Assign'), 'assign'));
     }
-    if (v.state === 'resolved') buttons.push(button('Close', 'closed', 'alerts-button primary'), button('Reopen', 'open'));
+    if (v.state === 'resolved') {
+      buttons.push(button(t('Close'), 'closed', 'alerts-button primary'), button(t('Reopen'), 'open'));
+    }
   }
-  buttons.push(button('Details', 'details', 'alerts-button quiet'));
+  buttons.push(button(t('Details'), 'details', 'alerts-button quiet'));
   for (const b of buttons) {
     const a = b.dataset.action;
     if (a === 'resolve' || a === 'assign') {
@@ -220,7 +227,7 @@ export function renderActions(node) {
       b.setAttribute('aria-controls', node.details.id);
     }
     if (busy && a !== 'details') b.disabled = true;
-    if (busy === a) b.textContent = own(BUSY, a) ?? 'Working…';
+    if (busy === a) b.textContent = own(BUSY, a) ? t(BUSY[a]) : t('Working…');
     b.setAttribute('aria-describedby', `alert-${v.id}-title`);
     b.addEventListener('click', () => node.onAction(node, a));
   }

@@ -3,18 +3,26 @@
 // history.
 
 import { contactLine, el, own, quoted, setTime, timeOf } from './dom.js';
+import { N_, formatDate, formatNumber, t } from './i18n.js';
 import { api } from './session.js';
 import { renderActions } from './alert-card.js';
 import {
-  BASE, OUTCOME, SEVERITY, STATE, callbacks, humanize, inbox, isAlert, personName, ruleName, severityOf, unauthorized,
+  BASE, callbacks, humanize, inbox, isAlert, outcomeName, personName, rootCauseName, ruleName, severityName, stateName,
+  unauthorized,
 } from './alert-state.js';
+
+// The steps of an alert's history that say no more than their name (app/alertdesk, app/notifications.py).
+const STEP = {
+  escalated: N_('escalated'), notified: N_('notified'), notify_failed: N_('notification failed'),
+  reopened: N_('reopened'), assigned: N_('assigned'), taken: N_('taken'), contacted: N_('called'),
+};
 
 /** Shows the details, loaded again; `quiet` keeps what is shown until they arrive. */
 export async function openDetails(node, quiet = false) {
   const id = node.view.id, run = inbox.run;
   inbox.ui.set(id, { ...(inbox.ui.get(id) ?? {}), details: true });
   node.details.hidden = false;
-  if (!quiet) node.details.replaceChildren(el('p', 'alert-muted', 'Loading details…'));
+  if (!quiet) node.details.replaceChildren(el('p', 'alert-muted', t('Loading details…')));
   renderActions(node);
   try {
     const detail = await api(`${BASE}/${id}`);
@@ -22,7 +30,7 @@ export async function openDetails(node, quiet = false) {
     renderDetails(node, detail);
   } catch (err) {
     if (run !== inbox.run || unauthorized(err)) return;
-    node.details.replaceChildren(el('p', 'alert-error', `Could not load the details (${err.message}).`));
+    node.details.replaceChildren(el('p', 'alert-error', t('Could not load the details ({error}).', { error: err.message })));
   }
 }
 
@@ -43,28 +51,32 @@ export function renderDetails(node, detail) {
   const others = (Array.isArray(detail.case) ? detail.case : []).filter(isAlert);
   if (others.length) parts.push(...caseList(node, others));
   const steps = Array.isArray(detail.history) ? detail.history : [];
-  const heading = el('h4', 'alert-history-title', 'History');
+  const heading = el('h4', 'alert-history-title', t('History'));
   const list = el('ol', 'alert-history');
   for (const step of steps) {
     const item = el('li');
     const when = el('time', 'alert-muted');
-    const t = timeOf(step.at);
-    when.dateTime = t ? new Date(t).toISOString() : '';
-    when.textContent = t ? new Date(t).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }) : '—';
-    item.append(when, el('span', null, ` ${step.actor ?? 'system'} · ${stepText(step)}`));
+    const at = timeOf(step.at);
+    when.dateTime = at ? new Date(at).toISOString() : '';
+    when.textContent = at ? formatDate(at, { dateStyle: 'short', timeStyle: 'short' }) : '—';
+    const actor = step.actor && step.actor !== 'system' ? step.actor : t('system'); // the server's own steps
+    item.append(when, el('span', null, ` ${actor} · ${stepText(step)}`));
     const d = step.detail ?? {};
-    if (typeof d.root_cause === 'string') item.append(el('span', null, ` · root cause: ${humanize(d.root_cause)}`));
+    if (typeof d.root_cause === 'string') {
+      item.append(el('span', null, ` · ${t('root cause: {cause}', { cause: rootCauseName(d.root_cause) })}`));
+    }
     if (typeof d.note === 'string' && d.note) item.append(el('p', 'alert-note', d.note));
     list.append(item);
   }
-  if (!steps.length) list.append(el('li', 'alert-muted', 'No changes yet.'));
+  if (!steps.length) list.append(el('li', 'alert-muted', t('No changes yet.')));
   parts.push(heading, list);
   node.details.replaceChildren(...parts);
 }
 
 // The customer's other alerts of the case, oldest first: what they said each time and where it stands.
 function caseList(node, others) {
-  const heading = el('h4', 'alert-history-title', `This customer's other alerts (${others.length})`);
+  const title = t("This customer's other alerts ({n})", { n: formatNumber(others.length) });
+  const heading = el('h4', 'alert-history-title', title);
   heading.id = `alert-${node.view.id}-case`;
   const list = el('ol', 'alert-case-list');
   list.setAttribute('aria-labelledby', heading.id);
@@ -74,7 +86,7 @@ function caseList(node, others) {
     const when = el('time', 'alert-muted');
     setTime(when, v.created_at);
     const rules = (Array.isArray(v.rules) ? v.rules : []).map(ruleName).join(', ');
-    item.append(when, el('span', null, ` · ${SEVERITY[severityOf(v)]} · ${own(STATE, v.state) ?? v.state}`));
+    item.append(when, el('span', null, ` · ${severityName(v)} · ${stateName(v.state)}`));
     if (rules) item.append(el('span', 'alert-muted', ` · ${rules}`));
     if (v.response?.comment) item.append(el('p', 'alert-note', quoted(v.response.comment)));
     list.append(item);
@@ -84,13 +96,19 @@ function caseList(node, others) {
 
 function stepText(step) {
   const d = step.detail ?? {};
-  if (step.action === 'assigned' && typeof d.assignee === 'string') return `assigned to ${personName(d.assignee)}`;
-  if (step.action === 'taken' && typeof d.assignee === 'string') return `taken by ${personName(d.assignee)}`;
+  if (step.action === 'assigned' && typeof d.assignee === 'string') {
+    return t('assigned to {name}', { name: personName(d.assignee) });
+  }
+  if (step.action === 'taken' && typeof d.assignee === 'string') {
+    return t('taken by {name}', { name: personName(d.assignee) });
+  }
   if (step.action === 'contacted' && typeof d.outcome === 'string') {
-    return `call: ${(own(OUTCOME, d.outcome) ?? humanize(d.outcome)).toLowerCase()}`;
+    return t('call: {outcome}', { outcome: outcomeName(d.outcome).toLocaleLowerCase() });
   }
   if (step.to_state && step.from_state && step.from_state !== step.to_state) {
-    return `${own(STATE, step.from_state) ?? step.from_state} → ${own(STATE, step.to_state) ?? step.to_state}`;
+    return `${stateName(step.from_state)} → ${stateName(step.to_state)}`;
   }
-  return humanize(step.action ?? 'changed').toLowerCase();
+  const named = own(STEP, step.action);
+  if (named) return t(named);
+  return step.action ? humanize(step.action).toLocaleLowerCase() : t('changed');
 }

@@ -2,8 +2,9 @@
 // select's choices (waiting while they load) and the root causes a resolution names, loaded once.
 
 import { el } from './dom.js';
+import { t } from './i18n.js';
 import { api } from './session.js';
-import { BASE, humanize, inbox, unauthorized } from './alert-state.js';
+import { BASE, inbox, rootCauseName, unauthorized } from './alert-state.js';
 
 export function field(id, labelText, control) {
   const box = el('div', 'alert-field');
@@ -18,7 +19,7 @@ export const choice = (text, value = '') => Object.assign(el('option', null, tex
 
 // A select waiting for its choices stays disabled, even when the card's request ends.
 export function waitForChoices(select) {
-  select.replaceChildren(choice('Loading…'));
+  select.replaceChildren(choice(t('Loading…')));
   select.disabled = true;
   select.dataset.waiting = 'true';
 }
@@ -29,21 +30,35 @@ export function showChoices(select, options, enabled) {
   select.disabled = !enabled;
 }
 
+/** The root causes a resolution may name and their names (GET /alerts/root-causes), asked once. */
+export async function loadRootCauses() {
+  if (!inbox.rootCauses) {
+    const run = inbox.run;
+    const answer = await api(`${BASE}/root-causes`);
+    if (run !== inbox.run) return { ids: [], names: {} };
+    inbox.rootCauses = {
+      ids: Array.isArray(answer?.root_causes) ? answer.root_causes.filter((c) => typeof c === 'string') : [],
+      names: answer?.names && typeof answer.names === 'object' ? answer.names : {},
+    };
+  }
+  return inbox.rootCauses;
+}
+
 /** Fills `select` with the root causes; `failed(message)` says why it could not. */
 export async function fillRootCauses(select, failed) {
   const run = inbox.run;
   waitForChoices(select);
+  let causes;
   try {
-    inbox.rootCauses = inbox.rootCauses ?? (await api(`${BASE}/root-causes`)).root_causes;
+    causes = (await loadRootCauses()).ids;
   } catch (err) {
     if (run !== inbox.run || unauthorized(err)) return;
-    select.replaceChildren(choice('Could not load the root causes'));
-    failed(`Could not load the root causes (${err.message}); close the form and try again.`);
+    select.replaceChildren(choice(t('Could not load the root causes')));
+    failed(t('Could not load the root causes ({error}); close the form and try again.', { error: err.message }));
     return;
   }
   if (run !== inbox.run) return;
-  const causes = Array.isArray(inbox.rootCauses) ? inbox.rootCauses : [];
-  showChoices(select, [choice('Choose a root cause'), ...causes.map((c) => choice(humanize(c), c))], true);
+  showChoices(select, [choice(t('Choose a root cause')), ...causes.map((c) => choice(rootCauseName(c), c))], true);
 }
 
 /** The first empty control of `required` ([control, what to say]) is marked, said and focused. */
@@ -71,7 +86,7 @@ export function panelForm({ label, fields, required, idle, busy, onSubmit, onCan
   submit.dataset.busy = busy;
   row.append(submit);
   if (onCancel) {
-    const cancel = el('button', 'alerts-button', 'Cancel');
+    const cancel = el('button', 'alerts-button', t('Cancel'));
     cancel.type = 'button';
     cancel.addEventListener('click', onCancel);
     row.append(cancel);

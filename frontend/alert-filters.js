@@ -3,11 +3,16 @@
 // for frontline staff a three-way switch (all, to call, mine). The counts are the server's.
 
 import { el } from './dom.js';
+import { N_, formatNumber, t, tn } from './i18n.js';
 import { ORDERS, SEARCH_MIN, STATES, describe } from './alert-query.js';
-import { SEVERITY, UNRESOLVED, humanize, inbox } from './alert-state.js';
+import { SEVERITY, UNRESOLVED, humanize, inbox, ruleName } from './alert-state.js';
 
 const SEARCH_WAIT_MS = 400;
-const CALLBACK_SHOW = [['', 'All'], ['unassigned', 'To call'], ['mine', 'Mine']];
+const CALLBACK_SHOW = [['', N_('All')], ['unassigned', N_('To call')], ['mine', N_('Mine')]];
+const FIELDS = [
+  ['org_unit', N_('Unit')], ['state', N_('State')], ['severity', N_('Severity')], ['rule', N_('Rule')],
+  ['touchpoint', N_('Touchpoint')], ['assignee', N_('Assigned to')], ['order', N_('Order')],
+];
 
 const controls = { selects: new Map(), search: null, summary: null, radios: new Map() };
 
@@ -21,18 +26,20 @@ export function buildFilters(onChange) {
 function managerFilters(onChange) {
   const form = el('form', 'alerts-filters');
   form.setAttribute('role', 'search');
-  form.setAttribute('aria-label', 'Filter alerts');
+  form.setAttribute('aria-label', t('Filter alerts'));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     applySearch(onChange);
   });
 
   const searchBox = el('div', 'alerts-search');
-  const label = Object.assign(el('label', 'alert-label', 'Search comments'), { htmlFor: 'alerts-q' });
+  const label = Object.assign(el('label', 'alert-label', t('Search comments')), { htmlFor: 'alerts-q' });
   const input = Object.assign(el('input', 'alert-input'), {
     id: 'alerts-q', type: 'search', maxLength: 200, autocomplete: 'off', enterKeyHint: 'search',
   });
-  const hint = Object.assign(el('p', 'alerts-hint', `At least ${SEARCH_MIN} letters`), { id: 'alerts-q-hint' });
+  const hint = Object.assign(el('p', 'alerts-hint', tn('At least {n} letter', 'At least {n} letters', SEARCH_MIN)), {
+    id: 'alerts-q-hint',
+  });
   input.setAttribute('aria-describedby', hint.id);
   let timer = 0;
   input.addEventListener('input', () => {
@@ -43,12 +50,11 @@ function managerFilters(onChange) {
   searchBox.append(label, input, hint);
 
   const more = el('details', 'alerts-more');
-  const summary = el('summary', 'alerts-more-summary', 'Filters ');
+  const summary = el('summary', 'alerts-more-summary', `${t('Filters')} `);
   controls.summary = el('span', 'alerts-active');
   summary.append(controls.summary);
   const fields = el('div', 'alerts-fields');
-  for (const [name, text] of [['org_unit', 'Unit'], ['state', 'State'], ['severity', 'Severity'], ['rule', 'Rule'],
-    ['touchpoint', 'Touchpoint'], ['assignee', 'Assigned to'], ['order', 'Order']]) {
+  for (const [name, text] of FIELDS) {
     const select = el('select', 'alert-input');
     select.id = `alerts-f-${name}`;
     select.name = name;
@@ -58,7 +64,7 @@ function managerFilters(onChange) {
     });
     controls.selects.set(name, select);
     const box = el('div', 'alert-field');
-    box.append(Object.assign(el('label', 'alert-label', text), { htmlFor: select.id }), select);
+    box.append(Object.assign(el('label', 'alert-label', t(text)), { htmlFor: select.id }), select);
     fields.append(box);
   }
   more.append(summary, fields);
@@ -77,7 +83,7 @@ function applySearch(onChange) {
 
 function callbackSwitch(onChange) {
   const box = el('fieldset', 'alerts-filter');
-  box.append(el('legend', 'alerts-sr', 'Show callbacks'));
+  box.append(el('legend', 'alerts-sr', t('Show callbacks')));
   for (const [value, text] of CALLBACK_SHOW) {
     const label = el('label', 'alerts-filter-option');
     const input = Object.assign(el('input'), {
@@ -89,7 +95,7 @@ function callbackSwitch(onChange) {
       inbox.filters.assignee = value;
       onChange();
     });
-    label.append(input, el('span', null, text), n);
+    label.append(input, el('span', null, t(text)), n);
     controls.radios.set(value, n);
     box.append(label);
   }
@@ -97,7 +103,7 @@ function callbackSwitch(onChange) {
 }
 
 const option = (value, text, selected) => Object.assign(el('option', null, text), { value, selected });
-const counted = (text, n) => (n == null ? text : `${text} · ${n}`);
+const counted = (text, n) => (n == null ? text : `${text} · ${formatNumber(n)}`);
 
 /** The controls show `inbox.filters` and, beside each choice, the server's count. */
 export function renderFilters() {
@@ -106,28 +112,28 @@ export function renderFilters() {
   if (inbox.mode === 'callbacks') {
     const all = Object.values(counts.assignee ?? {}).reduce((a, b) => a + (Number(b) || 0), 0);
     const shown = { '': all, unassigned: n('assignee', ''), mine: n('assignee', inbox.ctx.user?.username) };
-    for (const [value, node] of controls.radios) node.textContent = inbox.loaded ? String(shown[value] ?? 0) : '';
+    for (const [value, node] of controls.radios) node.textContent = inbox.loaded ? formatNumber(shown[value] ?? 0) : '';
     return;
   }
   const fill = (name, options) => controls.selects.get(name)?.replaceChildren(...options);
   fill('org_unit', unitOptions(f.org_unit, (id) => n('org_unit', id)));
   const todo = UNRESOLVED.reduce((sum, s) => sum + (n('state', s) ?? 0), 0);
-  fill('state', STATES.map(([value, text]) => option(value, counted(text, value === 'todo' ? (inbox.loaded ? todo : null)
+  fill('state', STATES.map(([value, text]) => option(value, counted(t(text), value === 'todo' ? (inbox.loaded ? todo : null)
     : n('state', value)), value === f.state)));
-  fill('severity', [option('', 'Any severity', !f.severity),
-    ...['high', 'medium', 'low'].map((s) => option(s, counted(SEVERITY[s], n('severity', s)), s === f.severity))]);
+  fill('severity', [option('', t('Any severity'), !f.severity),
+    ...['high', 'medium', 'low'].map((s) => option(s, counted(t(SEVERITY[s]), n('severity', s)), s === f.severity))]);
   const rules = [...inbox.ruleText.keys()];
   if (f.rule && !rules.includes(f.rule)) rules.push(f.rule);
-  fill('rule', [option('', 'Any rule', !f.rule),
-    ...rules.map((r) => option(r, counted(inbox.ruleText.get(r) ?? humanize(r), n('rule', r)), r === f.rule))]);
+  fill('rule', [option('', t('Any rule'), !f.rule),
+    ...rules.map((r) => option(r, counted(ruleName(r), n('rule', r)), r === f.rule))]);
   const touchpoints = Object.keys(counts.touchpoint ?? {}).filter(Boolean);
   if (f.touchpoint && !touchpoints.includes(f.touchpoint)) touchpoints.push(f.touchpoint);
-  fill('touchpoint', [option('', 'Any touchpoint', !f.touchpoint),
+  fill('touchpoint', [option('', t('Any touchpoint'), !f.touchpoint),
     ...touchpoints.sort().map((tp) => option(tp, counted(humanize(tp), n('touchpoint', tp)), tp === f.touchpoint))]);
-  fill('assignee', [option('', 'Anyone', !f.assignee),
-    option('mine', counted('Me', n('assignee', inbox.ctx.user?.username)), f.assignee === 'mine'),
-    option('unassigned', counted('Nobody yet', n('assignee', '')), f.assignee === 'unassigned')]);
-  fill('order', ORDERS.map(([value, text]) => option(value, text, value === f.order)));
+  fill('assignee', [option('', t('Anyone'), !f.assignee),
+    option('mine', counted(t('Me'), n('assignee', inbox.ctx.user?.username)), f.assignee === 'mine'),
+    option('unassigned', counted(t('Nobody yet'), n('assignee', '')), f.assignee === 'unassigned')]);
+  fill('order', ORDERS.map(([value, text]) => option(value, t(text), value === f.order)));
   if (controls.search && document.activeElement !== controls.search) controls.search.value = f.q;
   if (controls.summary) controls.summary.textContent = describe(f);
 }
@@ -139,7 +145,8 @@ function unitOptions(chosen, countOf) {
   const watched = orgUnits.length ? new Set(orgUnits.flatMap((id) => [...below(id)])) : null;
   const byId = new Map(units.map((u) => [u.id, u]));
   const depth = (u) => (byId.has(u.parent) ? 1 + depth(byId.get(u.parent)) : 0);
-  const options = [option('', inbox.ctx.user?.role === 'admin' && !orgUnits.length ? 'All units' : 'All my units', !chosen)];
+  const every = inbox.ctx.user?.role === 'admin' && !orgUnits.length ? t('All units') : t('All my units');
+  const options = [option('', every, !chosen)];
   for (const u of units) {
     if (watched && !watched.has(u.id)) continue;
     options.push(option(u.id, counted(`${'\u00a0\u00a0'.repeat(depth(u))}${u.name}`, countOf(u.id)), u.id === chosen));

@@ -2,12 +2,13 @@
 // (to whom), with their choices loaded from the server. What a filled-in form does is the caller's.
 
 import { el, own } from './dom.js';
+import { N_, t } from './i18n.js';
 import { api } from './session.js';
 import { renderActions, renderSummary } from './alert-card.js';
 import { choice, field, fillRootCauses, panelForm, showChoices, waitForChoices } from './alert-fields.js';
 import { BASE, BUSY, inbox, unauthorized } from './alert-state.js';
 
-const ROLE = { manager: 'Manager', admin: 'Admin', frontline: 'Frontline' };
+const ROLE = { manager: N_('Manager'), admin: N_('Admin'), frontline: N_('Frontline') };
 
 /**
  * Opens the `kind` form ('resolve' or 'assign') in the card's panel; `onSubmit` gets what it says once
@@ -53,14 +54,14 @@ function resolveForm(node, onSubmit) {
   note.required = true;
   note.maxLength = 4000;
   note.rows = 3;
-  note.placeholder = 'Called the customer back; what was done';
+  note.placeholder = t('Called the customer back; what was done');
   fillRootCauses(cause, (message) => { node.error.textContent = message; });
   return panelForm({
-    label: 'Resolve the alert',
-    fields: [field(`alert-${id}-cause`, 'Root cause', cause), field(`alert-${id}-note`, 'What was done', note)],
-    required: [[cause, 'Choose a root cause.'], [note, 'Say how it was resolved.']],
-    idle: 'Resolve alert',
-    busy: BUSY.resolved,
+    label: t('Resolve the alert'),
+    fields: [field(`alert-${id}-cause`, t('Root cause'), cause), field(`alert-${id}-note`, t('What was done'), note)],
+    required: [[cause, t('Choose a root cause.')], [note, t('Say how it was resolved.')]],
+    idle: t('Resolve alert'),
+    busy: t(BUSY.resolved),
     onSubmit: () => onSubmit({ root_cause: cause.value, note: note.value.trim() }),
     onCancel: () => closePanel(node, true),
   });
@@ -73,11 +74,11 @@ function assignForm(node, onSubmit) {
     if (inbox.nodes.get(node.view.id) === node) renderSummary(node);
   });
   return panelForm({
-    label: 'Assign the alert',
-    fields: [field(`alert-${node.view.id}-assignee`, 'Assign to', who)],
-    required: [[who, 'Choose who takes this alert.']],
-    idle: 'Assign',
-    busy: BUSY.assign,
+    label: t('Assign the alert'),
+    fields: [field(`alert-${node.view.id}-assignee`, t('Assign to'), who)],
+    required: [[who, t('Choose who takes this alert.')]],
+    idle: t('Assign'),
+    busy: t(BUSY.assign),
     onSubmit: () => onSubmit({ username: who.value }),
     onCancel: () => closePanel(node, true),
   });
@@ -93,17 +94,19 @@ export async function fillAssignees(v, select, failed) {
     people = Array.isArray(answer?.assignees) ? answer.assignees : [];
   } catch (err) {
     if (run !== inbox.run || unauthorized(err)) return;
-    select.replaceChildren(choice('Could not load who may take it'));
-    failed(`Could not load who may take this alert (${err.message}).`);
+    select.replaceChildren(choice(t('Could not load who may take it')));
+    failed(t('Could not load who may take this alert ({error}).', { error: err.message }));
     return;
   }
   if (run !== inbox.run) return;
   for (const p of people) inbox.people.set(p.username, p.display_name || p.username);
   const options = people.map((p) => {
-    const me = p.username === inbox.ctx.user?.username ? ' (you)' : '';
-    const text = `${p.display_name || p.username}${me} · ${own(ROLE, p.role) ?? p.role}`;
+    const name = p.display_name || p.username;
+    const who = p.username === inbox.ctx.user?.username ? t('{name} (you)', { name }) : name;
+    const role = own(ROLE, p.role);
+    const text = `${who} · ${role ? t(role) : p.role}`;
     return Object.assign(choice(text, p.username), { selected: p.username === v.assignee });
   });
-  const prompt = people.length ? 'Choose someone' : 'Nobody may take this alert';
+  const prompt = people.length ? t('Choose someone') : t('Nobody may take this alert');
   showChoices(select, [choice(prompt), ...options], people.length > 0);
 }

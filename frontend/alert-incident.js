@@ -3,7 +3,8 @@
 // alerts, ungrouped); the banner above that list leads back to the inbox as it was.
 
 import { el, quoted } from './dom.js';
-import { SEVERITY, inbox, ruleName, severityOf } from './alert-state.js';
+import { formatNumber, t, tn } from './i18n.js';
+import { inbox, ruleName, severityName, severityOf } from './alert-state.js';
 
 const slug = (text) => String(text).replace(/[^a-z0-9-]/gi, '-');
 
@@ -20,17 +21,20 @@ export function incidentCard(item, onOpen) {
   li.setAttribute('aria-labelledby', titleId);
 
   const tags = el('p', 'alert-tags');
-  tags.append(el('span', 'alert-incident-tag', 'Incident'),
-    el('span', `alert-sev sev-${severityOf(v)}`, `${SEVERITY[severityOf(v)]} at worst`));
+  tags.append(el('span', 'alert-incident-tag', t('Incident')),
+    el('span', `alert-sev sev-${severityOf(v)}`, t('{severity} at worst', { severity: severityName(v) })));
   const minutes = inbox.incidentMinutes ?? 60;
-  const within = minutes === 60 ? 'the last hour' : `the last ${minutes} minutes`;
-  const title = el('h3', 'alert-title', `${inbox.ctx.unitName(unit)}: ${item.count} alerts in ${within}`);
+  const name = inbox.ctx.unitName(unit);
+  const title = el('h3', 'alert-title', minutes === 60
+    ? tn('{unit}: {n} alert in the last hour', '{unit}: {n} alerts in the last hour', item.count, { unit: name })
+    : tn('{unit}: {n} alert in the last {minutes} minutes', '{unit}: {n} alerts in the last {minutes} minutes', item.count,
+      { unit: name, minutes: formatNumber(minutes) }));
   title.id = titleId;
   const worst = el('p', 'alert-incident-worst');
-  const rule = Array.isArray(v.rules) && v.rules.length ? ruleName(v.rules[0]) : 'Alert';
-  worst.append(el('span', 'alert-rule', `Most pressing: ${rule}`));
+  const rule = Array.isArray(v.rules) && v.rules.length ? ruleName(v.rules[0]) : t('Alert');
+  worst.append(el('span', 'alert-rule', t('Most pressing: {rule}', { rule })));
   if (v.response?.comment) worst.append(el('span', 'alert-reason-detail', ` — ${quoted(v.response.comment)}`));
-  const open = el('button', 'alerts-button primary', `Show the ${item.count} alerts`);
+  const open = el('button', 'alerts-button primary', tn('Show the {n} alert', 'Show the {n} alerts', item.count));
   open.type = 'button';
   open.dataset.action = 'incident';
   open.setAttribute('aria-describedby', titleId);
@@ -45,9 +49,9 @@ export function incidentCard(item, onOpen) {
 export function incidentBanner(incident, onBack) {
   const box = el('div', 'alerts-incident');
   const text = el('p', 'alerts-incident-text');
-  text.append(el('strong', null, `${inbox.ctx.unitName(incident.unit)}: `),
-    el('span', null, 'every alert of the unit, one by one.'));
-  const back = el('button', 'alerts-button', 'Back to the inbox');
+  text.append(el('strong', null, `${t('{unit}:', { unit: inbox.ctx.unitName(incident.unit) })} `),
+    el('span', null, t('every alert of the unit, one by one.')));
+  const back = el('button', 'alerts-button', t('Back to the inbox'));
   back.type = 'button';
   back.addEventListener('click', onBack);
   box.append(text, back);

@@ -2,12 +2,19 @@
 // incident as one line), the line that says how many match, the pager, the "N new alerts · show"
 // button that keeps live alerts from moving the list under the user's finger, and the tab's badge.
 
-import { $, el, plural } from './dom.js';
+import { $, el } from './dom.js';
+import { formatNumber, t, tn } from './i18n.js';
 import { matchingAlerts, narrowed } from './alert-query.js';
 import { callbacks, inbox } from './alert-state.js';
 
-const STATE_WORDS = {
-  todo: 'to do', open: 'open', acknowledged: 'acknowledged', in_progress: 'in progress', resolved: 'resolved', closed: 'closed',
+// "60 alerts to do": whole messages, as the state agrees with the count in French and Italian.
+const MATCHING = {
+  todo: (n) => tn('{n} alert to do', '{n} alerts to do', n),
+  open: (n) => tn('{n} alert open', '{n} alerts open', n),
+  acknowledged: (n) => tn('{n} alert acknowledged', '{n} alerts acknowledged', n),
+  in_progress: (n) => tn('{n} alert in progress', '{n} alerts in progress', n),
+  resolved: (n) => tn('{n} alert resolved', '{n} alerts resolved', n),
+  closed: (n) => tn('{n} alert closed', '{n} alerts closed', n),
 };
 
 /**
@@ -80,9 +87,13 @@ export function renderSummaryLine() {
     return;
   }
   const n = matchingAlerts(inbox.counts, inbox.filters);
-  const noun = callbacks() ? 'callback' : 'alert';
-  const words = [`${plural(n, noun)} ${STATE_WORDS[inbox.filters.state] ?? ''}`.trim()];
-  if (inbox.total !== n) words.push(`${plural(inbox.total, 'line')}, cases and incidents grouped`);
+  const state = inbox.filters.state;
+  // Callbacks are always those to do: the screen has no other states.
+  const words = [callbacks() ? tn('{n} callback to do', '{n} callbacks to do', n)
+    : Object.hasOwn(MATCHING, state) ? MATCHING[state](n) : tn('{n} alert', '{n} alerts', n)];
+  if (inbox.total !== n) {
+    words.push(tn('{n} line, cases and incidents grouped', '{n} lines, cases and incidents grouped', inbox.total));
+  }
   line.textContent = words.join(' · ');
 }
 
@@ -92,9 +103,10 @@ function renderEmpty() {
   let text = '';
   if (!inbox.items.length) {
     const f = inbox.filters;
-    if (callbacks()) text = f.assignee === 'mine' ? 'You are calling nobody back right now.' : 'No callbacks waiting in your units.';
-    else if (narrowed(f) || f.state !== 'todo') text = 'No alerts match these filters.';
-    else text = 'No open alerts in your units.';
+    if (callbacks()) {
+      text = f.assignee === 'mine' ? t('You are calling nobody back right now.') : t('No callbacks waiting in your units.');
+    } else if (narrowed(f) || f.state !== 'todo') text = t('No alerts match these filters.');
+    else text = t('No open alerts in your units.');
   }
   box.replaceChildren(...(text ? [el('p', 'alerts-empty', text)] : []));
 }
@@ -102,7 +114,7 @@ function renderEmpty() {
 function renderPager() {
   const { pager, pageText, previous, next } = inbox.dom;
   pager.hidden = !inbox.loaded || inbox.pages <= 1;
-  pageText.textContent = `Page ${inbox.page} of ${inbox.pages}`;
+  pageText.textContent = t('Page {page} of {pages}', { page: formatNumber(inbox.page), pages: formatNumber(inbox.pages) });
   previous.disabled = inbox.page <= 1;
   next.disabled = inbox.page >= inbox.pages;
 }
@@ -113,7 +125,8 @@ export function renderFresh() {
   if (!button) return;
   const n = inbox.fresh.size;
   button.hidden = n === 0;
-  button.textContent = `${plural(n, `new ${callbacks() ? 'callback' : 'alert'}`)} · show`;
+  button.textContent = callbacks() ? tn('{n} new callback · show', '{n} new callbacks · show', n)
+    : tn('{n} new alert · show', '{n} new alerts · show', n);
 }
 
 /** The tab's badge: open alerts, or for frontline staff the callbacks nobody took yet. */
@@ -121,11 +134,13 @@ export function updateBadge(n) {
   const badge = $('alerts-badge');
   const tab = $('tab-alerts');
   if (badge) {
-    badge.textContent = n ? String(n) : '';
+    badge.textContent = n ? formatNumber(n) : '';
     badge.hidden = !n;
     badge.setAttribute('aria-hidden', 'true'); // the tab's label says it
   }
   if (!tab || !inbox.running) return;
-  if (callbacks()) tab.setAttribute('aria-label', n ? `Callbacks, ${n} to call` : 'Callbacks, none to call');
-  else tab.setAttribute('aria-label', n ? `Alerts, ${n} open` : 'Alerts, none open');
+  if (callbacks()) {
+    const label = n ? tn('Callbacks, {n} to call', 'Callbacks, {n} to call', n) : t('Callbacks, none to call');
+    tab.setAttribute('aria-label', label);
+  } else tab.setAttribute('aria-label', n ? tn('Alerts, {n} open', 'Alerts, {n} open', n) : t('Alerts, none open'));
 }

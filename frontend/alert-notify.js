@@ -2,7 +2,8 @@
 // (or callback), and the control that asks the browser's permission for them.
 
 import { el } from './dom.js';
-import { SEVERITY, callbacks, inbox, ruleName, severityOf } from './alert-state.js';
+import { t } from './i18n.js';
+import { callbacks, inbox, ruleName, severityName } from './alert-state.js';
 
 // Where a click on a notification leads; the service worker opens it (sw.js, notificationclick).
 const INBOX_URL = '/#alerts';
@@ -15,15 +16,20 @@ export function say(text) {
 }
 
 export function announceNew(v) {
-  const sev = SEVERITY[severityOf(v)];
-  const unit = inbox.ctx.unitName(v.org_unit);
-  const what = callbacks() ? 'callback' : `${sev.toLowerCase()} alert`;
-  say(`New ${what}: ${unit}${v.touchpoint ? `, ${v.touchpoint}` : ''}.`);
+  const severity = severityName(v);
+  const unit = inbox.ctx.unitName(v.org_unit), touchpoint = v.touchpoint;
+  if (callbacks()) {
+    say(touchpoint ? t('New callback: {unit}, {touchpoint}.', { unit, touchpoint }) : t('New callback: {unit}.', { unit }));
+  } else {
+    const params = { severity: severity.toLocaleLowerCase(), unit, touchpoint };
+    say(touchpoint ? t('New {severity} alert: {unit}, {touchpoint}.', params) : t('New {severity} alert: {unit}.', params));
+  }
   const N = window.Notification;
   if (typeof N !== 'function' || N.permission !== 'granted') return;
   const reasons = Object.keys(v.reasons ?? {}).map(ruleName).join('; ');
-  const body = v.response?.comment || reasons || 'A customer needs a call back.';
-  notify(`${callbacks() ? 'Callback' : `${sev} alert`} · ${unit}`, { body, tag: `alert-${v.id}` });
+  const body = v.response?.comment || reasons || t('A customer needs a call back.');
+  const title = callbacks() ? t('Callback · {unit}', { unit }) : t('{severity} alert · {unit}', { severity, unit });
+  notify(title, { body, tag: `alert-${v.id}` });
 }
 
 // Android Chrome refuses `new Notification` from a page: a notification goes through the service
@@ -57,7 +63,7 @@ export function renderNotifyControl(box) {
   if (box.dataset.permission === state) return;
   box.dataset.permission = state;
   if (state === 'default') {
-    const ask = el('button', 'alerts-button quiet', 'Turn on alert notifications');
+    const ask = el('button', 'alerts-button quiet', t('Turn on alert notifications'));
     ask.type = 'button';
     ask.dataset.action = 'notify';
     ask.addEventListener('click', async () => {
@@ -67,9 +73,9 @@ export function renderNotifyControl(box) {
     });
     box.replaceChildren(ask);
   } else if (state === 'denied') {
-    box.replaceChildren(el('p', 'alert-muted', 'Alert notifications are off in the browser settings.'));
+    box.replaceChildren(el('p', 'alert-muted', t('Alert notifications are off in the browser settings.')));
   } else if (state === 'unsupported') {
-    box.replaceChildren(el('p', 'alert-muted', 'This browser does not show alert notifications.'));
+    box.replaceChildren(el('p', 'alert-muted', t('This browser does not show alert notifications.')));
   } else {
     box.replaceChildren();
   }

@@ -2,16 +2,17 @@
 // `filter`), whether a live alert falls under them, and how they read in a line. The server does the
 // filtering, searching and paging; the page only asks.
 
-import { PAGE_SIZE, UNRESOLVED, callbacks, inbox } from './alert-state.js';
+import { N_, t } from './i18n.js';
+import { PAGE_SIZE, STATE, UNRESOLVED, callbacks, inbox, ruleName } from './alert-state.js';
 
+// Labels are messages, shown with t().
 export const ORDERS = [
-  ['urgency', 'Most urgent first'], ['newest', 'Newest first'], ['oldest', 'Oldest first'], ['severity', 'Most severe first'],
+  ['urgency', N_('Most urgent first')], ['newest', N_('Newest first')], ['oldest', N_('Oldest first')],
+  ['severity', N_('Most severe first')],
 ];
 // 'todo' stands for the unresolved states, as the server's default.
-export const STATES = [
-  ['todo', 'To do'], ['open', 'Open'], ['acknowledged', 'Acknowledged'], ['in_progress', 'In progress'],
-  ['resolved', 'Resolved'], ['closed', 'Closed'],
-];
+export const STATES = [['todo', N_('To do')], ...Object.entries(STATE)];
+const SEVERITY_WORDS = { high: N_('high severity'), medium: N_('medium severity'), low: N_('low severity') };
 export const SEARCH_MIN = 2;
 
 export function defaultFilters() {
@@ -74,13 +75,17 @@ export function matches(v, f) {
 /** The filters in force, in words, for the closed filter box's summary. */
 export function describe(f) {
   const words = [];
+  const label = (table, key) => {
+    const found = table.find(([v]) => v === key)?.[1];
+    return found ? t(found) : key;
+  };
   if (f.org_unit) words.push(inbox.ctx.unitName(f.org_unit));
-  if (f.state !== 'todo') words.push(STATES.find(([v]) => v === f.state)?.[1] ?? f.state);
-  if (f.severity) words.push(`${f.severity} severity`);
-  if (f.rule) words.push(inbox.ruleText.get(f.rule) ?? f.rule);
+  if (f.state !== 'todo') words.push(label(STATES, f.state));
+  if (f.severity) words.push(SEVERITY_WORDS[f.severity] ? t(SEVERITY_WORDS[f.severity]) : f.severity);
+  if (f.rule) words.push(ruleName(f.rule));
   if (f.touchpoint) words.push(f.touchpoint);
-  if (f.assignee === 'mine') words.push('mine');
-  if (f.assignee === 'unassigned') words.push('unassigned');
-  if (f.order !== 'urgency') words.push(ORDERS.find(([v]) => v === f.order)?.[1].toLowerCase() ?? f.order);
-  return words.length ? words.join(' · ') : 'none';
+  if (f.assignee === 'mine') words.push(t('mine'));
+  if (f.assignee === 'unassigned') words.push(t('unassigned'));
+  if (f.order !== 'urgency') words.push(label(ORDERS, f.order).toLocaleLowerCase());
+  return words.length ? words.join(' · ') : t('none');
 }

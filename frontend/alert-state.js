@@ -1,22 +1,28 @@
 // What the alerts screen holds while it runs (the page of the inbox shown, its cards, what each card
 // shows open, the selection), the words for severities and states, and the few helpers every alerts
-// module shares. Rule titles come from the server (GET /alerts/rules), never from the page.
+// module shares. Rule titles and root causes' names come from the server (GET /alerts/rules and
+// /alerts/root-causes) as English messages the page shows in its reader's language.
 
 import { own } from './dom.js';
+import { N_, t } from './i18n.js';
 import { HttpError } from './session.js';
 
 export const BASE = '/api/v1/alerts';
 export const PAGE_SIZE = 25;
 export const UNRESOLVED = ['open', 'acknowledged', 'in_progress'];
 const SEVERITY_RANK = { none: 0, low: 1, medium: 2, high: 3 };
-export const SEVERITY = { none: 'No severity', low: 'Low', medium: 'Medium', high: 'High' };
+// The same names as the server's (app/core/explain.py), shown with t().
+export const SEVERITY = { none: N_('No severity'), low: N_('Low'), medium: N_('Medium'), high: N_('High') };
 export const STATE = {
-  open: 'Open', acknowledged: 'Acknowledged', in_progress: 'In progress', resolved: 'Resolved', closed: 'Closed',
+  open: N_('Open'), acknowledged: N_('Acknowledged'), in_progress: N_('In progress'), resolved: N_('Resolved'),
+  closed: N_('Closed'),
 };
-export const OUTCOME = { reached: 'Reached the customer', no_answer: 'No answer', resolved: 'Resolved on the call' };
+export const OUTCOME = {
+  reached: N_('Reached the customer'), no_answer: N_('No answer'), resolved: N_('Resolved on the call'),
+};
 export const BUSY = {
-  acknowledged: 'Acknowledging…', resolved: 'Resolving…', assign: 'Assigning…', closed: 'Closing…', open: 'Reopening…',
-  take: 'Taking it…', contact: 'Saving…',
+  acknowledged: N_('Acknowledging…'), resolved: N_('Resolving…'), assign: N_('Assigning…'), closed: N_('Closing…'),
+  open: N_('Reopening…'), take: N_('Taking it…'), contact: N_('Saving…'),
 };
 
 // `run` counts starts and stops: an answer that arrives after the user signed out is dropped.
@@ -25,7 +31,8 @@ export const BUSY = {
 // `alerts`: the alerts shown, by id; `nodes`: their cards; `ui`: per alert, which form is open and
 // whether its details are; `busy`: the request under way per card; `fresh`: new alerts waiting
 // behind the "show" button; `contacts`: customers' contacts revealed to this user (a callback they
-// took), which live events, always masked, never overwrite; `selection`: the bulk selection.
+// took), which live events, always masked, never overwrite; `selection`: the bulk selection;
+// `rootCauses`: those a resolution may name, with their names ({ids, names}), once loaded.
 export const inbox = {
   run: 0, running: false, mode: 'manager', ctx: null, dom: null, tick: null, figuresTimer: null, figuresLast: 0,
   filters: null, page: 1, pages: 1, total: 0, counts: {}, items: [], incident: null, pinned: null, figuresUnit: undefined,
@@ -35,6 +42,8 @@ export const inbox = {
 };
 
 export const severityOf = (v) => (own(SEVERITY_RANK, v.severity) != null ? v.severity : 'none');
+/** An alert's severity, in words. */
+export const severityName = (v) => t(SEVERITY[severityOf(v)]);
 export const isAlert = (v) => v && typeof v === 'object' && Number.isInteger(v.id) && typeof v.state === 'string';
 export const callbacks = () => inbox.mode === 'callbacks';
 
@@ -43,14 +52,32 @@ export const humanize = (slug) => {
   return text.charAt(0).toUpperCase() + text.slice(1);
 };
 
-/** A rule's title, as the server words it; its id in words until the titles have loaded. */
+// A value of one of the tables above, in words; an unknown one as the server sent it, in words.
+const named = (table, key) => {
+  const message = own(table, key);
+  return message ? t(message) : humanize(key ?? '');
+};
+export const stateName = (state) => named(STATE, state);
+export const outcomeName = (outcome) => named(OUTCOME, outcome);
+
+/**
+ * A rule's title, as the server words it (a shipped rule's an English message of the catalogue,
+ * another's its description, which t() shows as written); its id in words until the titles load.
+ */
 export function ruleName(rule) {
-  return inbox.ruleText.get(rule) || humanize(rule);
+  const title = inbox.ruleText.get(rule);
+  return title ? t(title) : humanize(rule);
+}
+
+/** A root cause's name: the server's (an English message), else its id in words. */
+export function rootCauseName(cause) {
+  const name = own(inbox.rootCauses?.names ?? {}, cause);
+  return typeof name === 'string' && name ? t(name) : humanize(cause);
 }
 
 /** 'you', or the person's name when the page learnt it, else their username. */
 export function personName(username) {
-  if (username === inbox.ctx?.user?.username) return 'you';
+  if (username === inbox.ctx?.user?.username) return t('you');
   return inbox.people.get(username) ?? username;
 }
 

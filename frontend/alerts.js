@@ -4,13 +4,15 @@
 // page, applies live events without moving the list under the user's finger, and wires the other
 // alert-*.js modules. Server text (comments, notes, names) reaches the DOM only via textContent.
 
-import { $, debounced, el, own, relTime } from './dom.js';
+import { $, debounced, el, own } from './dom.js';
+import { N_, relativeTime, t } from './i18n.js';
 import { api } from './session.js';
 import { assign, recordCall, showRequestsWith, take, transition } from './alert-actions.js';
 import { buildBulk, clearSelection, showSelection, toggleCard } from './alert-bulk.js';
 import { isMine, keepContact, resetOutcomeForm, syncOutcomeForm } from './alert-callback.js';
 import { createCard, renderActions, renderSummary, updateCard, updateSla } from './alert-card.js';
 import { closeDetails, openDetails, renderDetails } from './alert-details.js';
+import { loadRootCauses } from './alert-fields.js';
 import { buildFilters, renderFilters } from './alert-filters.js';
 import { fetchFigures, requestFigures } from './alert-figures.js';
 import { closePanel, openPanel, setPanelBusy } from './alert-forms.js';
@@ -19,7 +21,7 @@ import { dropCard, renderFresh, renderPage, renderSummaryLine, updateBadge } fro
 import { announceNew, renderNotifyControl, say } from './alert-notify.js';
 import { defaultFilters, matches, narrowed, toQuery } from './alert-query.js';
 import {
-  BASE, OUTCOME, STATE, UNRESOLVED, callbacks, inbox, isAlert, personName, unauthorized,
+  BASE, UNRESOLVED, callbacks, inbox, isAlert, outcomeName, personName, stateName, unauthorized,
 } from './alert-state.js';
 
 const TICK_MS = 30000;
@@ -50,10 +52,15 @@ export function startAlerts({
   inbox.filters = defaultFilters();
   if (user?.username) inbox.people.set(user.username, user.display_name || user.username);
   const title = $('alerts-title');
-  if (title) title.textContent = callbacks() ? 'Callbacks' : 'Alerts';
+  if (title) {
+    const name = callbacks() ? N_('Callbacks') : N_('Alerts');
+    title.textContent = t(name);
+    if ('i18n' in title.dataset) title.dataset.i18n = name; // the page shown in another language keeps it
+  }
   inbox.dom = buildScreen();
   inbox.tick = setInterval(onTick, TICK_MS);
   loadRules(); // the inbox itself loads on reloadAlerts(), once the page's comments are in
+  loadCauseNames();
 }
 
 export function stopAlerts() {
@@ -152,7 +159,9 @@ async function load({ page = inbox.page, focus = false, announce = false, counts
     if (run !== inbox.run || seq !== inbox.loadSeq) return;
     if (unauthorized(err)) return;
     inbox.dom.list.setAttribute('aria-busy', 'false');
-    setStatus('error', `Could not load the ${callbacks() ? 'callbacks' : 'alerts'} (${err.message}).`);
+    const error = err.message;
+    setStatus('error', callbacks() ? t('Could not load the callbacks ({error}).', { error })
+      : t('Could not load the alerts ({error}).', { error }));
     flush();
     return;
   }
@@ -284,7 +293,7 @@ async function revealAlert(id) {
       detail = await api(`${BASE}/${id}`);
     } catch (err) {
       if (run !== inbox.run || unauthorized(err)) return;
-      inbox.ctx.notify(`Alert ${id} cannot be shown: ${err.message.replace(/\.$/, '')}.`);
+      inbox.ctx.notify(t('Alert {id} cannot be shown: {error}.', { id, error: err.message.replace(/\.$/, '') }));
       return;
     }
     if (run !== inbox.run || !isAlert(detail?.alert)) return;
@@ -320,6 +329,19 @@ async function loadRules() {
   }
 }
 
+// The root causes' names, for the resolutions the cards show (their ids in words until they load).
+async function loadCauseNames() {
+  const run = inbox.run;
+  try {
+    await loadRootCauses();
+  } catch (err) {
+    if (run === inbox.run) unauthorized(err);
+    return;
+  }
+  if (run !== inbox.run) return;
+  for (const node of inbox.nodes.values()) renderSummary(node);
+}
+
 function buildScreen() {
   const root = $('alerts-root');
   const dom = {
@@ -335,8 +357,8 @@ function buildScreen() {
     list: el('ul', 'alerts-list'),
     pager: el('nav', 'alerts-pager'),
     pageText: el('p', 'alerts-page'),
-    previous: el('button', 'alerts-button', 'Previous'),
-    next: el('button', 'alerts-button', 'Next'),
+    previous: el('button', 'alerts-button', t('Previous')),
+    next: el('button', 'alerts-button', t('Next')),
     loop: el('section', 'alerts-loop'),
     loopNote: el('p', 'loop-note'),
     loopBody: el('div', 'loop-body'),
@@ -345,7 +367,7 @@ function buildScreen() {
   dom.live.setAttribute('aria-live', 'polite');
   dom.summary.id = 'alerts-summary';
   dom.summary.tabIndex = -1;
-  dom.list.setAttribute('aria-label', callbacks() ? 'Callbacks, most urgent first' : 'Alerts');
+  dom.list.setAttribute('aria-label', callbacks() ? t('Callbacks, most urgent first') : t('Alerts'));
   dom.list.setAttribute('aria-busy', 'true');
   dom.fresh.type = 'button';
   dom.fresh.hidden = true;
@@ -354,9 +376,9 @@ function buildScreen() {
     load({ page: 1, focus: true });
   });
 
-  const pinnedTitle = el('h3', 'alerts-pinned-title', 'The alert your link opened');
+  const pinnedTitle = el('h3', 'alerts-pinned-title', t('The alert your link opened'));
   pinnedTitle.id = 'alerts-pinned-title';
-  const dismiss = el('button', 'alerts-button quiet', 'Dismiss');
+  const dismiss = el('button', 'alerts-button quiet', t('Dismiss'));
   dismiss.type = 'button';
   dismiss.addEventListener('click', () => {
     const id = inbox.pinned;
@@ -369,7 +391,7 @@ function buildScreen() {
   dom.pinned.append(pinnedHead, dom.pinnedList);
   dom.pinned.hidden = true;
 
-  dom.pager.setAttribute('aria-label', callbacks() ? 'Pages of callbacks' : 'Pages of alerts');
+  dom.pager.setAttribute('aria-label', callbacks() ? t('Pages of callbacks') : t('Pages of alerts'));
   for (const [b, step] of [[dom.previous, -1], [dom.next, 1]]) {
     b.type = 'button';
     // Another page of the same filters: their counts are those already shown.
@@ -384,11 +406,11 @@ function buildScreen() {
   }
   parts.push(dom.status, dom.pinned, dom.list, dom.pager);
   if (!callbacks()) {
-    const loopTitle = el('h3', 'loop-title', 'Closing the loop');
+    const loopTitle = el('h3', 'loop-title', t('Closing the loop'));
     loopTitle.id = 'alerts-loop-title';
     dom.loop.setAttribute('aria-labelledby', loopTitle.id);
     dom.loop.append(loopTitle, dom.loopNote, dom.loopBody);
-    dom.loopNote.textContent = 'Loading the figures…';
+    dom.loopNote.textContent = t('Loading the figures…');
     parts.push(dom.loop);
   }
   root.replaceChildren(...parts);
@@ -400,10 +422,10 @@ function setStatus(kind, text = '') {
   const box = inbox.dom.status;
   box.dataset.kind = kind;
   if (kind === 'loading') {
-    box.replaceChildren(el('p', 'alerts-loading', callbacks() ? 'Loading callbacks…' : 'Loading alerts…'));
+    box.replaceChildren(el('p', 'alerts-loading', callbacks() ? t('Loading callbacks…') : t('Loading alerts…')));
   }
   else if (kind === 'error') {
-    const retry = el('button', 'alerts-button', 'Try again');
+    const retry = el('button', 'alerts-button', t('Try again'));
     retry.type = 'button';
     retry.addEventListener('click', () => { setStatus('loading'); load(); });
     box.replaceChildren(el('p', 'alerts-error-text', text), retry);
@@ -415,7 +437,7 @@ function onTick() {
   for (const node of inbox.nodes.values()) {
     updateSla(node);
     for (const time of node.li.querySelectorAll('time[data-ts]')) {
-      if (time.dataset.ts) time.textContent = relTime(Number(time.dataset.ts));
+      if (time.dataset.ts) time.textContent = relativeTime(Number(time.dataset.ts));
     }
   }
   renderNotifyControl(inbox.dom.notify);
@@ -470,12 +492,13 @@ async function move(node, body, busyKey) {
   const detail = await transition(node, body, busyKey);
   if (!detail) return;
   const state = detail.alert?.state;
-  done(node, detail, `Alert ${own(STATE, state)?.toLowerCase() ?? state}: ${inbox.ctx.unitName(detail.alert?.org_unit)}.`);
+  const unit = inbox.ctx.unitName(detail.alert?.org_unit);
+  done(node, detail, t('Alert {state}: {unit}.', { state: stateName(state).toLocaleLowerCase(), unit }));
 }
 
 async function give(node, username) {
   const detail = await assign(node, username);
-  if (detail) done(node, detail, `Alert assigned to ${personName(username)}.`);
+  if (detail) done(node, detail, t('Alert assigned to {name}.', { name: personName(username) }));
 }
 
 function done(node, detail, sentence) {
@@ -489,7 +512,7 @@ async function takeIt(node) {
   if (!detail) return;
   keepContact(detail.alert);
   applyDetail(detail, { own: true });
-  say('The callback is yours: the customer’s contact is on the card.');
+  say(t('The callback is yours: the customer’s contact is on the card.'));
   const current = inbox.nodes.get(node.view.id);
   (current?.summary.querySelector('a[href^="tel:"], a[href^="mailto:"]') ?? current?.panel.querySelector('input'))?.focus();
 }
@@ -500,7 +523,7 @@ async function call(node, filled) {
   applyDetail(detail, { own: true });
   const current = inbox.nodes.get(node.view.id);
   if (current && isMine(current.view) && UNRESOLVED.includes(current.view.state)) resetOutcomeForm(current);
-  say(`Call recorded: ${(OUTCOME[filled.outcome] ?? filled.outcome).toLowerCase()}.`);
+  say(t('Call recorded: {outcome}.', { outcome: outcomeName(filled.outcome).toLocaleLowerCase() }));
 }
 
 const needsContact = (v) => isMine(v) && UNRESOLVED.includes(v.state) && !inbox.contacts.has(v.id);
@@ -516,7 +539,7 @@ async function loadContact(id) {
   } catch (err) {
     if (run !== inbox.run || unauthorized(err)) return;
     inbox.contacts.delete(id);
-    inbox.nodes.get(id)?.error.replaceChildren(`Could not load the contact (${err.message}).`);
+    inbox.nodes.get(id)?.error.replaceChildren(t('Could not load the contact ({error}).', { error: err.message }));
     return;
   }
   const node = inbox.nodes.get(id);

@@ -1,10 +1,39 @@
 // The barometer screen: NPS as a gauge from −100 to +100 with its promoter/passive/detractor split,
 // CSAT, CES and volume for the chosen period, a trend, and the parent unit's figures beside them.
 
-import { $, SMALL_SAMPLE, count, el, npsBand, npsText, num, plural, sampleSize, setTime, svgEl, timeOf } from './dom.js';
+import { $, SMALL_SAMPLE, count, el, npsBand, npsText, num, sampleSize, setTime, svgEl, timeOf } from './dom.js';
+import { N_, formatNumber, formatPercent, t, tn } from './i18n.js';
 
-const PERIOD = { hour: 'last hour', today: 'today', '7d': '7 days' };
 const HOUR_MS = 3600_000;
+// What each period's figures are called, whole sentences for the translators (words are looked up
+// when shown: the catalogue loads after this module).
+const PERIOD = {
+  hour: {
+    title: N_('Barometer · last hour'),
+    none: N_('No NPS answers in the last hour'),
+    from: (n) => tn('from {n} NPS answer in the last hour', 'from {n} NPS answers in the last hour', n),
+    trend: N_('NPS per minute, last hour'),
+    since: N_('60 min ago'),
+    described: N_('NPS per minute over the last hour: {answers} in {slots}; bars show responses per minute.'),
+  },
+  today: {
+    title: N_('Barometer · today'),
+    none: N_('No NPS answers today'),
+    from: (n) => tn('from {n} NPS answer today', 'from {n} NPS answers today', n),
+    trend: N_('NPS per hour, today'),
+    since: N_('midnight'),
+    described: N_('NPS per hour since midnight: {answers} in {slots}; bars show responses per hour.'),
+  },
+  '7d': {
+    title: N_('Barometer · 7 days'),
+    none: N_('No NPS answers in 7 days'),
+    from: (n) => tn('from {n} NPS answer in 7 days', 'from {n} NPS answers in 7 days', n),
+    trend: N_('NPS per hour, 7 days'),
+    since: N_('7 days ago'),
+    described: N_('NPS per hour over 7 days: {answers} in {slots}; bars show responses per hour.'),
+  },
+};
+const periodOf = (name) => PERIOD[name] ?? PERIOD.today;
 
 // `snap`: the newest snapshot shown, read from the API or pushed by it for the page's scope.
 const baro = { snap: null };
@@ -25,11 +54,16 @@ export function applySnapshot(snap) {
 export function resetBarometer() {
   baro.snap = null;
   $('nps-value').textContent = '—';
-  $('nps-count').textContent = 'No NPS answers yet';
+  $('nps-count').textContent = t('No NPS answers yet');
   $('nps-small').hidden = true;
   $('gauge').dataset.band = 'none';
   $('gauge-svg').replaceChildren(...gaugeTrack());
   for (const id of ['mix', 'mix-legend', 'tiles', 'sparkline', 'parent-compare']) $(id).replaceChildren();
+  $('sparkline').setAttribute('aria-label', t('No trend yet'));
+  $('baro-title').textContent = t('Barometer');
+  $('trend-title').textContent = t(periodOf(barometerWindow()).trend);
+  $('trend-from').textContent = t(periodOf(barometerWindow()).since);
+  $('gauge').removeAttribute('aria-label');
   $('parent-compare').hidden = true;
   $('trend-count').textContent = '';
   setTime($('as-of'), '');
@@ -42,11 +76,10 @@ function render() {
   const figures = snap.windows?.[period] ?? {};
   const nps = num(figures.nps);
   const n = count(figures.nps_responses);
-  $('baro-title').textContent = `Barometer · ${PERIOD[period]}`;
+  $('baro-title').textContent = t(periodOf(period).title);
   $('nps-value').textContent = npsText(nps, true);
   $('gauge').dataset.band = npsBand(nps);
-  $('nps-count').textContent = n ? `from ${plural(n, 'NPS answer')} ${period === '7d' ? 'in 7 days' : PERIOD[period]}`
-    : `No NPS answers ${period === '7d' ? 'in 7 days' : PERIOD[period]}`;
+  $('nps-count').textContent = n ? periodOf(period).from(n) : t(periodOf(period).none);
   $('nps-small').hidden = !n || n >= SMALL_SAMPLE;
   drawGauge(nps);
   setTime($('as-of'), snap.as_of);
@@ -82,8 +115,15 @@ function drawGauge(nps) {
     nodes.push(svgEl('circle', { cx: CX, cy: CY, r: 6, class: 'gauge-hub' }));
   }
   $('gauge-svg').replaceChildren(...nodes);
-  $('gauge').setAttribute('aria-label', nps == null ? 'NPS gauge: no answers' : `NPS gauge at ${npsText(nps, true)} on a scale from −100 to +100`);
+  $('gauge').setAttribute('aria-label', nps == null ? t('NPS gauge: no answers')
+    : t('NPS gauge at {nps} on a scale from −100 to +100', { nps: npsText(nps, true) }));
 }
+
+const LEGEND = {
+  promoters: (n) => tn('{n} promoter', '{n} promoters', n),
+  passives: (n) => tn('{n} passive', '{n} passives', n),
+  detractors: (n) => tn('{n} detractor', '{n} detractors', n),
+};
 
 function renderMix(b) {
   const parts = [['promoters', count(b.promoters)], ['passives', count(b.passives)], ['detractors', count(b.detractors)]];
@@ -92,7 +132,7 @@ function renderMix(b) {
     seg.style.flexGrow = String(n);
     return seg;
   }));
-  $('mix-legend').replaceChildren(...parts.map(([kind, n]) => el('span', `legend ${kind}`, `${n} ${n === 1 ? kind.slice(0, -1) : kind}`)));
+  $('mix-legend').replaceChildren(...parts.map(([kind, n]) => el('span', `legend ${kind}`, LEGEND[kind](n))));
 }
 
 // The parent unit's figures (aggregates only): how this unit compares with the level above.
@@ -109,10 +149,13 @@ function renderParent(parent, period, nps) {
   const parts = [name, document.createTextNode(` NPS ${npsText(theirs, true)} (${sampleSize(n)})`)];
   if (theirs != null && nps != null) {
     const delta = Math.round(nps) - Math.round(theirs);
-    const word = delta === 0 ? 'level with it' : `${Math.abs(delta)} point${Math.abs(delta) === 1 ? '' : 's'} ${delta > 0 ? 'above' : 'below'}`;
-    parts.push(el('span', `delta ${delta > 0 ? 'good' : delta < 0 ? 'bad' : ''}`.trim(), ` · you are ${word}`));
+    const gap = Math.abs(delta);
+    const word = delta === 0 ? t('you are level with it')
+      : delta > 0 ? tn('you are {n} point above', 'you are {n} points above', gap)
+        : tn('you are {n} point below', 'you are {n} points below', gap);
+    parts.push(el('span', `delta ${delta > 0 ? 'good' : delta < 0 ? 'bad' : ''}`.trim(), ` · ${word}`));
   }
-  box.replaceChildren(el('span', 'compare-label', 'Compared with '), ...parts);
+  box.replaceChildren(el('span', 'compare-label', t('Compared with')), document.createTextNode(' '), ...parts);
   box.hidden = false;
 }
 
@@ -124,34 +167,37 @@ function tile(label, figure, detail, extra = '') {
 
 function renderTiles(b) {
   const flagged = count(b.flagged);
-  const tiles = [tile('Responses', String(count(b.responses)), 'all scores', 'tile-volume')];
-  tiles.push(tile('To call back', String(flagged), `of ${count(b.responses)}`, flagged ? 'tile-alert' : ''));
+  const tiles = [tile(t('Responses'), formatNumber(count(b.responses)), t('all scores'), 'tile-volume')];
+  tiles.push(tile(t('To call back'), formatNumber(flagged), t('of {n}', { n: formatNumber(count(b.responses)) }),
+    flagged ? 'tile-alert' : ''));
   const csat = count(b.csat_responses) && num(b.csat_pct) != null;
-  tiles.push(tile('CSAT', csat ? `${Math.round(b.csat_pct)}%` : '—', csat
-    ? `satisfied · ${num(b.csat_mean) != null ? `mean ${b.csat_mean.toFixed(1)}/5 · ` : ''}${sampleSize(b.csat_responses)}`
-    : 'no CSAT answers', 'tile-csat'));
+  const csatSample = sampleSize(count(b.csat_responses));
+  const csatDetail = num(b.csat_mean) != null
+    ? t('satisfied · mean {mean}/5 · {sample}', { mean: formatNumber(b.csat_mean, 1), sample: csatSample })
+    : t('satisfied · {sample}', { sample: csatSample });
+  tiles.push(tile('CSAT', csat ? formatPercent(b.csat_pct / 100) : '—', csat ? csatDetail : t('no CSAT answers'), 'tile-csat'));
   const ces = count(b.ces_responses) && num(b.ces_mean) != null;
-  tiles.push(tile('CES', ces ? b.ces_mean.toFixed(1) : '—', ces ? `1 easy to 7 hard · ${sampleSize(b.ces_responses)}` : 'no CES answers', 'tile-ces'));
+  tiles.push(tile('CES', ces ? formatNumber(b.ces_mean, 1) : '—',
+    ces ? t('1 easy to 7 hard · {sample}', { sample: sampleSize(count(b.ces_responses)) }) : t('no CES answers'), 'tile-ces'));
   $('tiles').replaceChildren(...tiles);
 }
 
 // ---- Trend ---------------------------------------------------------------------------------------
 /** Per minute for the last hour; per hour since midnight for today, and over 7 days. */
 function trendOf(snap, period) {
-  if (period === 'hour') {
-    return { points: (snap.trend ?? []).map((p) => ({ ...p, t: timeOf(p.minute) })), unit: 'minute', from: '60 min ago' };
-  }
+  if (period === 'hour') return { points: (snap.trend ?? []).map((p) => ({ ...p, t: timeOf(p.minute) })), unit: 'minute' };
   const hourly = (snap.hourly ?? []).map((p) => ({ ...p, t: timeOf(p.hour) }));
-  if (period === '7d') return { points: hourly, unit: 'hour', from: '7 days ago' };
+  if (period === '7d') return { points: hourly, unit: 'hour' };
   const midnight = new Date(timeOf(snap.as_of) || Date.now());
   midnight.setHours(0, 0, 0, 0);
-  return { points: hourly.filter((p) => p.t + HOUR_MS > midnight.getTime()), unit: 'hour', from: 'midnight' };
+  return { points: hourly.filter((p) => p.t + HOUR_MS > midnight.getTime()), unit: 'hour' };
 }
 
 function renderTrend(snap, period) {
-  const { points: raw, unit, from } = trendOf(snap, period);
-  $('trend-title').textContent = `NPS per ${unit}, ${period === 'hour' ? 'last hour' : PERIOD[period]}`;
-  $('trend-from').textContent = from;
+  const { points: raw, unit } = trendOf(snap, period);
+  const words = periodOf(period);
+  $('trend-title').textContent = t(words.trend);
+  $('trend-from').textContent = t(words.since);
   const W = 320, H = 50, LINE_H = 36, SLOT = W / Math.max(1, raw.length);
   const y = (nps) => 4 + (1 - (nps + 100) / 200) * (LINE_H - 8);
   const points = raw.map((p, i) => ({ x: i * SLOT, n: count(p.responses), nps: num(p.nps), a: count(p.nps_responses) }));
@@ -171,9 +217,12 @@ function renderTrend(snap, period) {
   $('sparkline').replaceChildren(...nodes);
   const answers = points.reduce((acc, p) => acc + p.a, 0);
   const total = points.reduce((acc, p) => acc + p.n, 0);
-  $('trend-count').textContent = plural(total, 'response');
-  $('sparkline').setAttribute('aria-label', `NPS per ${unit} since ${from}, from ${answers} NPS answers in ` +
-    `${points.filter((p) => p.nps != null).length} ${unit}s; bars show responses per ${unit}.`);
+  const slots = points.filter((p) => p.nps != null).length;
+  $('trend-count').textContent = tn('{n} response', '{n} responses', total);
+  $('sparkline').setAttribute('aria-label', t(words.described, {
+    answers: tn('{n} NPS answer', '{n} NPS answers', answers),
+    slots: unit === 'minute' ? tn('{n} minute', '{n} minutes', slots) : tn('{n} hour', '{n} hours', slots),
+  }));
 }
 
 export function initBarometer() {

@@ -5,6 +5,7 @@
 // Server text is untrusted: it reaches the DOM only via textContent.
 
 import { SESSION_ENDED, api, endSession, initSession } from './session.js';
+import { N_, formatNumber, t } from './i18n.js';
 import { onAlertEvent, onLoopEvent, reloadAlerts, startAlerts, stopAlerts } from './alerts.js';
 import { applySnapshot, initBarometer, resetBarometer } from './barometer.js';
 import { $, debounced, el, num, refreshTimes } from './dom.js';
@@ -23,8 +24,8 @@ const RELATIVE_TIME_EVERY_MS = 30000;
 const REFRESH_MS = 60000;
 const HISTORY_RETRY_MS = 5000;
 const CONN_TEXT = {
-  connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', reloading: 'Reloading after gap…',
-  refused: 'Not allowed', offline: 'Offline: waiting for the network',
+  connecting: N_('Connecting…'), live: N_('Live'), reconnecting: N_('Reconnecting…'), reloading: N_('Reloading after gap…'),
+  refused: N_('Not allowed'), offline: N_('Offline: waiting for the network'),
 };
 // The websocket's close code for a missing or ended session.
 const UNAUTHORIZED = 4401;
@@ -64,7 +65,7 @@ const state = {
 };
 
 // ---- Connection state and notices ----------------------------------------------------------------
-function setConn(kind, text = CONN_TEXT[kind]) {
+function setConn(kind, text = t(CONN_TEXT[kind])) {
   const box = $('conn-state');
   if (box.dataset.state !== kind) $('conn-announce').textContent = text; // announce changes, not ticks
   box.dataset.state = kind;
@@ -111,6 +112,13 @@ async function fetchHistory() {
 const fetchBarometer = () => getJSON('/api/v1/barometers', filters);
 const fetchJourney = () => getJSON('/api/v1/journey', { org_unit: watch.orgUnits, window: journeyWindow() });
 
+// What a failed refresh or load says, by what failed (`problem`: the server's or the browser's words).
+const NOT_REFRESHED = {
+  barometer: N_('Barometer not refreshed: {problem}'), journey: N_('Journey not refreshed: {problem}'),
+  comments: N_('Comments not refreshed: {problem}'),
+};
+const NOT_LOADED = { barometer: N_('Barometer not loaded: {problem}'), journey: N_('Journey not loaded: {problem}') };
+
 /** A fetch that follows the page's generation: a refusal stops the page, other errors are told. */
 function refetcher(what, fetch, apply, gapMs = REFETCH_MIN_GAP_MS) {
   return debounced(async () => {
@@ -121,16 +129,16 @@ function refetcher(what, fetch, apply, gapMs = REFETCH_MIN_GAP_MS) {
     } catch (err) {
       if (generation !== state.generation) return;
       if (isRefusal(err)) refuse(err.message);
-      else showNotice(`${what} not refreshed: ${err.message}`);
+      else showNotice(t(NOT_REFRESHED[what], { problem: err.message }));
     }
   }, gapMs);
 }
 
 // At most one fetch every REFETCH_MIN_GAP_MS, however many events arrive. The barometer is pushed as it
 // moves; it is read from the API at load, after a resume and every minute.
-const requestBarometer = refetcher('Barometer', fetchBarometer, applySnapshot);
-const requestJourneyNow = refetcher('Journey', fetchJourney, showJourney);
-const requestHistory = refetcher('Comments', fetchHistory, mergeHistory);
+const requestBarometer = refetcher('barometer', fetchBarometer, applySnapshot);
+const requestJourneyNow = refetcher('journey', fetchJourney, showJourney);
+const requestHistory = refetcher('comments', fetchHistory, mergeHistory);
 
 function showJourney(data) {
   applyJourney(data);
@@ -161,7 +169,7 @@ async function reload(reason) {
   } catch (err) {
     if (generation !== state.generation) return;
     if (isRefusal(err)) return refuse(err.message);
-    showNotice(`Could not load recent responses (${err.message}). Retrying…`);
+    showNotice(t('Could not load recent responses ({problem}). Retrying…', { problem: err.message }));
     setTimeout(() => generation === state.generation && reload(reason), HISTORY_RETRY_MS);
   }
   state.reloading = false;
@@ -173,13 +181,13 @@ async function reload(reason) {
 // After the comments, so they are not held up: the barometer, journey and alerts. A refusal
 // (403/404) cannot come here: the history, asked first for the same units, was allowed.
 function loadBeside(generation) {
-  const beside = (what, fetch, apply, failed = (err) => showNotice(`${what} not loaded: ${err.message}`)) =>
+  const beside = (what, fetch, apply, failed = (err) => showNotice(t(NOT_LOADED[what], { problem: err.message }))) =>
     fetch().then(
       (answer) => generation === state.generation && apply(answer),
       (err) => generation === state.generation && failed(err),
     );
-  beside('Barometer', fetchBarometer, applySnapshot);
-  beside('Journey', fetchJourney, showJourney, (err) => resetJourney(`Journey not loaded: ${err.message}`));
+  beside('barometer', fetchBarometer, applySnapshot);
+  beside('journey', fetchJourney, showJourney, (err) => resetJourney(t(NOT_LOADED.journey, { problem: err.message })));
   if (scope.alerts) reloadAlerts();
   reloadPraise();
 }
@@ -230,7 +238,7 @@ function onOne(ws, msg) {
   if (!msg || typeof msg !== 'object') return;
   if (msg.type === 'subscribed') onSubscribed(msg);
   else if (msg.type === 'gap') onGap(ws);
-  else if (msg.type === 'error') onServerError(String(msg.message ?? 'unknown error'));
+  else if (msg.type === 'error') onServerError(String(msg.message ?? t('unknown error')));
   else if (['comment', 'flag', 'barometer'].includes(msg.type)) onEvent(msg);
   else if (msg.type === 'alert' || msg.type === 'loop') onManagerEvent(msg);
   else if (msg.type === 'praise') onPraise(msg);
@@ -250,7 +258,7 @@ function onSubscribed(msg) {
 // Before its `subscribed` reply a socket watches nothing: an error then is the server refusing the
 // scope (units outside the user's, say), and nothing will ever come.
 function onServerError(message) {
-  if (state.subscribed) showNotice(`Server: ${message}`);
+  if (state.subscribed) showNotice(t('Server: {problem}', { problem: message }));
   else refuse(message);
 }
 
@@ -303,7 +311,7 @@ function tickCountdown() {
   if (!navigator.onLine) return setConn('offline');
   const seconds = Math.ceil((state.reconnectAt - Date.now()) / 1000);
   if (seconds <= 0) connect();
-  else setConn('reconnecting', `Reconnecting in ${seconds} s`);
+  else setConn('reconnecting', t('Reconnecting in {n} s', { n: formatNumber(seconds) }));
 }
 
 const reconnectNow = () => state.countdown && connect();
@@ -325,11 +333,11 @@ function setScope(user, units) {
 function renderWatch() {
   const chip = (text, kind, title) => Object.assign(el('span', `scope-chip ${kind}`, text), title ? { title } : {});
   const units = scope.named.length ? scope.named.map((id) => chip(unitName(id), 'org', id))
-    : [chip('All org units', 'all')];
+    : [chip(t('All org units'), 'all')];
   const touchpoints = watch.touchpoints.length ? watch.touchpoints.map((tp) => chip(tp, 'tp'))
-    : [chip('all touchpoints', 'all')];
+    : [chip(t('all touchpoints'), 'all')];
   $('scope').replaceChildren(...units, ...touchpoints);
-  document.title = `${scope.named.map(unitName).join(', ') || 'All org units'} · Customer cockpit`;
+  document.title = t('{units} · Customer cockpit', { units: scope.named.map(unitName).join(', ') || t('All org units') });
 }
 
 // The URL with `orgUnits` watched instead, touchpoints kept.
@@ -347,8 +355,8 @@ function renderPicker() {
   const depth = (u) => (scope.units.has(u.parent) ? 1 + depth(scope.units.get(u.parent)) : 0);
   const option = (value, text, selected) => Object.assign(el('option', null, text), { value, selected });
   const [one] = watch.orgUnits.length === 1 ? watch.orgUnits : [];
-  const options = [option('', scope.user.role === 'admin' ? 'All org units' : 'All my units', !watch.orgUnits.length)];
-  if (watch.orgUnits.length > 1) options.push(Object.assign(option('', 'Several units', true), { disabled: true }));
+  const options = [option('', scope.user.role === 'admin' ? t('All org units') : t('All my units'), !watch.orgUnits.length)];
+  if (watch.orgUnits.length > 1) options.push(Object.assign(option('', t('Several units'), true), { disabled: true }));
   for (const u of scope.units.values()) {
     options.push(option(u.id, `${'\u00a0\u00a0'.repeat(depth(u))}${u.name}`, u.id === one));
   }
@@ -373,42 +381,48 @@ function halt() {
 // The page shows nothing it may not: the server refused the scope, so stop asking and say why.
 function refuse(message) {
   halt();
-  resetFeed('Nothing to show for this scope.');
+  resetFeed(t('Nothing to show for this scope.'));
   resetBarometer();
-  resetJourney('Nothing to show for this scope.');
+  resetJourney(t('Nothing to show for this scope.'));
   $('feed').setAttribute('aria-busy', 'false');
   setConn('refused');
   const reason = message.replace(/^[a-z_]+: /, ''); // "org_unit: outside your units: …": the field is ours
-  showNotice(`You cannot watch this: ${reason}.`, { kind: 'refused', mine: watch.orgUnits.length > 0 });
+  showNotice(t('You cannot watch this: {reason}.', { reason }), { kind: 'refused', mine: watch.orgUnits.length > 0 });
 }
 
-async function startCockpit(user) {
+// `again`: the same user in another language; what the page's link asked for was shown already.
+async function startCockpit(user, { again = false } = {}) {
   const run = ++state.run;
   state.running = true;
+  // Every screen's empty state in the reader's language, which was loaded after the modules.
+  resetFeed();
+  resetBarometer();
+  resetJourney();
   let units = [];
   try {
     const answer = await getJSON('/api/v1/units');
     units = Array.isArray(answer?.units) ? answer.units : [];
   } catch (err) {
     if (run !== state.run) return;
-    showNotice(`Could not load your org units (${err.message}); showing their ids.`);
+    showNotice(t('Could not load your org units ({problem}); showing their ids.', { problem: err.message }));
   }
   if (run !== state.run) return;
   setScope(user, units);
   scope.alerts = user.works_alerts ?? user.role !== 'frontline';
   const frontline = user.role === 'frontline';
-  showAlertsTab(scope.alerts, frontline ? 'Callbacks' : 'Alerts');
+  showAlertsTab(scope.alerts, frontline ? N_('Callbacks') : N_('Alerts'));
+  const reveal = again ? null : linkedAlert;
   if (scope.alerts) {
     startAlerts({
       user, mode: frontline ? 'callbacks' : 'manager', orgUnits: watch.orgUnits, units, unitName, notify: showNotice,
-      onUnauthorized: () => endSession(SESSION_ENDED), reveal: linkedAlert,
+      onUnauthorized: () => endSession(SESSION_ENDED), reveal,
       shown: () => wide.matches || currentScreen() === 'alerts',
     });
-    if (linkedAlert != null) replaceScreen('alerts');
-  } else if (linkedAlert != null) {
-    showNotice(`Alert ${linkedAlert} is for the managers of its unit: this account has no alerts.`, { kind: 'refused' });
+    if (reveal != null) replaceScreen('alerts');
+  } else if (reveal != null) {
+    showNotice(t('Alert {id} is for the managers of its unit: this account has no alerts.', { id: String(reveal) }), { kind: 'refused' });
   }
-  if (linkedResponse != null) {
+  if (linkedResponse != null && !again) {
     showLinkedResponse(linkedResponse, {
       unitName, notify: showNotice, onUnauthorized: () => endSession(SESSION_ENDED),
     });
@@ -423,13 +437,14 @@ async function startCockpit(user) {
   connect();
 }
 
-// Nothing of one user's data outlives their session: every screen is emptied.
-function stopCockpit() {
+// Nothing of one user's data outlives their session: every screen is emptied. `keepSettings`: the
+// settings dialog stays open (the user chose another language in it).
+function stopCockpit({ keepSettings = false } = {}) {
   state.run++;
   halt();
   stopAlerts();
   stopPraise();
-  closeSettings();
+  if (!keepSettings) closeSettings();
   closeLinkedResponse();
   showAlertsTab(false);
   Object.assign(state, { resuming: false, lastId: null, attempt: 0, loaded: false });
@@ -441,7 +456,13 @@ function stopCockpit() {
   $('scope').replaceChildren();
   $('unit-pick-box').hidden = true;
   setConn('connecting');
-  document.title = 'Customer cockpit';
+  document.title = t('Customer cockpit');
+}
+
+// Another language chosen: every screen drawn again in it, from the server, as at sign-in.
+function redraw(user) {
+  stopCockpit({ keepSettings: true });
+  startCockpit(user, { again: true });
 }
 
 setInterval(refreshTimes, RELATIVE_TIME_EVERY_MS);
@@ -473,4 +494,4 @@ onScreen((name) => {
 initScreens();
 initLinkedResponse();
 initSettings({ onUnauthorized: () => endSession(SESSION_ENDED) });
-initSession({ start: startCockpit, stop: stopCockpit, notify: showNotice });
+initSession({ start: (user) => startCockpit(user), stop: () => stopCockpit(), notify: showNotice, redraw });

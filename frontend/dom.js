@@ -1,5 +1,7 @@
 // Small helpers every screen of the cockpit shares. Server text reaches the DOM only through
-// textContent (el's `text`), never as HTML.
+// textContent (el's `text`), never as HTML. Words go through i18n.js, in the reader's language.
+
+import { N_, duration, formatDate, formatNumber, relativeTime, say, signed, t } from './i18n.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -21,17 +23,16 @@ export function svgEl(tag, attrs) {
 
 export const num = (x) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 export const count = (n) => num(n) ?? 0;
-export const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
-export const sampleSize = (n) => `n\u00a0=\u00a0${n}`; // kept on one line in narrow tiles
+export const sampleSize = (n) => `n\u00a0=\u00a0${formatNumber(n)}`; // kept on one line in narrow tiles
 export const timeOf = (iso) => Date.parse(iso) || 0;
 // Fewer answers than this make a figure a "small sample" (DOMAIN: counts beside every figure).
 export const SMALL_SAMPLE = 10;
 
-export function npsText(nps, signed = false) {
+/** An NPS as an integer from −100 to +100 (with its sign above zero when `withSign`); — without one. */
+export function npsText(nps, withSign = false) {
   const value = num(nps);
   if (value == null) return '—';
-  const rounded = Math.round(value) || 0;
-  return signed && rounded > 0 ? `+${rounded}` : String(rounded);
+  return withSign ? signed(value) : String(Math.round(value) || 0);
 }
 
 /** good ≥ 30, bad < 0, mid between; none without answers. */
@@ -40,47 +41,45 @@ export function npsBand(nps) {
   return value == null ? 'none' : value >= 30 ? 'good' : value < 0 ? 'bad' : 'mid';
 }
 
-/** The tone a comment's polarity (−1…1) reads as; null when not assessed. */
+/** The tone a comment's polarity (−1…1) reads as (a key of TONE); null when not assessed. */
 export function toneOf(polarity) {
   const p = num(polarity);
   return p == null ? null : p >= 0.2 ? 'Positive' : p <= -0.2 ? 'Negative' : 'Neutral';
 }
 
-/** A customer's phrase as it is quoted: “still waiting”. */
-export const quoted = (phrase) => `\u201c${phrase}\u201d`;
+/** A tone's chip, "Negative tone", in the reader's language. */
+export const TONE = { Positive: N_('Positive tone'), Negative: N_('Negative tone'), Neutral: N_('Neutral tone') };
+
+/** A customer's phrase as it is quoted: “still waiting” (« still waiting » in French). */
+export const quoted = (phrase) => t('“{phrase}”', { phrase });
+
+// A reason the server words for each reader ({message, params}); older ones carry only a label.
+const worded = (r) => r?.words && typeof r.words === 'object' && typeof r.words.message === 'string';
 
 /**
  * Why the sentiment stage flagged a response (its `reasons`: score band, comment tone, matched phrases,
- * language), as "Why: …" with one small chip per reason, phrases in quotes; null without any.
+ * language), as "Why: …" with one small chip per reason, in the reader's language (the server's
+ * `words` for it, else its English label), a customer's phrase in quotes; null without any.
  */
 export function whyLine(reasons) {
-  const given = (Array.isArray(reasons) ? reasons : []).filter((r) => typeof r?.label === 'string' && r.label);
+  const given = (Array.isArray(reasons) ? reasons : []).filter((r) => worded(r) || (typeof r?.label === 'string' && r.label));
   if (!given.length) return null;
   const line = el('p', 'why');
-  line.append(el('span', 'why-label', 'Why:'));
+  line.append(el('span', 'why-label', t('Why:')));
   given.forEach((r, i) => {
     const kind = typeof r.kind === 'string' && /^[a-z]+$/.test(r.kind) ? r.kind : 'other';
+    const text = worded(r) ? say(r.words) : kind === 'phrase' ? quoted(r.label) : r.label;
     if (i) line.append(el('span', 'sr-only', ';'));
-    line.append(el('span', `reason reason-${kind}`, kind === 'phrase' ? quoted(r.label) : r.label));
+    line.append(el('span', `reason reason-${kind}`, text));
   });
   return line;
 }
 
-export function relTime(t, now = Date.now()) {
-  const m = Math.round((now - t) / 60000), h = Math.round(m / 60), d = Math.round(h / 24);
-  if (now - t < 45000) return 'just now';
-  if (m < 60) return `${m} min ago`;
-  return h < 24 ? `${h} h ago` : d === 1 ? 'yesterday' : `${d} days ago`;
-}
+/** How long ago `at` (ms) was: "just now", "3 min ago", in the reader's language. */
+export const relTime = (at, now = Date.now()) => relativeTime(at, now);
 
-/** Minutes or hours until (positive) or since (negative) `t`, as a short phrase. */
-export function span(ms) {
-  const minutes = Math.round(Math.abs(ms) / 60000);
-  if (minutes < 1) return 'under a minute';
-  if (minutes < 120) return `${minutes} min`;
-  const hours = Math.round(minutes / 60);
-  return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} days`;
-}
+/** Minutes, hours or days until (positive) or since (negative) a moment, as a short phrase. */
+export const span = (ms) => duration(ms);
 
 /**
  * A customer's contact as "Call back: name · phone · email", the phone a tel: link (the email a mailto:
@@ -96,24 +95,24 @@ export function contactLine(contact, { prefix = '', mailLink = false } = {}) {
   if (given(contact?.email)) {
     parts.push(mailLink ? link(contact.email, `mailto:${contact.email}`) : el('span', null, contact.email));
   }
-  if (!parts.length) return el('p', `${prefix}contact none`, 'No contact details given.');
+  if (!parts.length) return el('p', `${prefix}contact none`, t('No contact details given.'));
   const line = el('p', `${prefix}contact`);
-  line.append(el('span', `${prefix}contact-label`, 'Call back: '));
+  line.append(el('span', `${prefix}contact-label`, t('Call back:')), document.createTextNode(' '));
   parts.forEach((part, i) => line.append(...(i ? [el('span', `${prefix}sep`, ' · '), part] : [part])));
   return line;
 }
 
 export function setTime(node, iso) {
-  const t = timeOf(iso);
-  node.dataset.ts = t ? String(t) : '';
-  node.dateTime = t ? new Date(t).toISOString() : '';
-  node.title = t ? new Date(t).toLocaleString() : '';
-  node.textContent = t ? relTime(t) : '—';
+  const at = timeOf(iso);
+  node.dataset.ts = at ? String(at) : '';
+  node.dateTime = at ? new Date(at).toISOString() : '';
+  node.title = at ? formatDate(at) : '';
+  node.textContent = at ? relativeTime(at) : '—';
 }
 
 export function refreshTimes() {
   for (const node of document.querySelectorAll('time[data-ts]:not([data-ts=""])')) {
-    node.textContent = relTime(Number(node.dataset.ts));
+    node.textContent = relativeTime(Number(node.dataset.ts));
   }
 }
 

@@ -1,13 +1,22 @@
 // The live feed: newest comments first, filters, and a "N new" pill that keeps a reader's place.
 // Comments are customer text: they reach the DOM only through textContent.
 
-import { $, contactLine, el, own, plural, setTime, svgEl, timeOf, toneOf, whyLine } from './dom.js';
+import { $, TONE, contactLine, el, own, setTime, svgEl, timeOf, toneOf, whyLine } from './dom.js';
+import { N_, t, tn } from './i18n.js';
 
 // The page holds this many responses; the oldest go first.
 const HELD_MAX = 400;
 const SEVERITY_RANK = { none: 0, low: 1, medium: 2, high: 3 };
 const SCALE = { nps: 10, csat: 5, ces: 7 };
-export const CHANNEL = { web: 'Web', email: 'Email', sms: 'SMS', app: 'App', phone: 'Phone', store: 'Store', chat: 'Chat' };
+export const CHANNEL = {
+  web: N_('Web'), email: N_('Email'), sms: N_('SMS'), app: N_('App'), phone: N_('Phone'), store: N_('Store'), chat: N_('Chat'),
+};
+/** A channel's name in the reader's language; one the page does not know, as the server gave it. */
+export const channelName = (channel) => (own(CHANNEL, channel) ? t(CHANNEL[channel]) : channel);
+/** The call-back chip of a flagged response, by its severity. */
+export const FLAG = {
+  none: N_('Call back'), low: N_('Call back · low'), medium: N_('Call back · medium'), high: N_('Call back · high'),
+};
 // Further down the list than this, the reader is reading: new comments wait behind the pill.
 const READING_PX = 48;
 
@@ -21,12 +30,16 @@ const feed = {
   items: new Map(), nodes: new Map(), pending: new Set(), unitName: (id) => id, onFilters: () => {}, decorate: () => {},
 };
 
-/** The score band of a response: good (promoter, satisfied, low effort), mid, or bad. */
+/** The score band of a response: good (promoter, satisfied, low effort), mid, or bad, and its word (a message). */
 export function moodOf(v) {
   const s = v.score;
-  if (v.score_kind === 'csat') return s >= 4 ? ['good', 'satisfied'] : s === 3 ? ['mid', 'neutral'] : ['bad', 'dissatisfied'];
-  if (v.score_kind === 'ces') return s <= 3 ? ['good', 'low effort'] : s <= 5 ? ['mid', 'some effort'] : ['bad', 'high effort'];
-  return s >= 9 ? ['good', 'promoter'] : s >= 7 ? ['mid', 'passive'] : ['bad', 'detractor'];
+  if (v.score_kind === 'csat') {
+    return s >= 4 ? ['good', N_('satisfied')] : s === 3 ? ['mid', N_('neutral')] : ['bad', N_('dissatisfied')];
+  }
+  if (v.score_kind === 'ces') {
+    return s <= 3 ? ['good', N_('low effort')] : s <= 5 ? ['mid', N_('some effort')] : ['bad', N_('high effort')];
+  }
+  return s >= 9 ? ['good', N_('promoter')] : s >= 7 ? ['mid', N_('passive')] : ['bad', N_('detractor')];
 }
 
 // ---- Filters ---------------------------------------------------------------------------------------
@@ -47,11 +60,12 @@ function matches(v, f = feedFilters()) {
   return !f.flagged || v.dissatisfied === true;
 }
 
+// The first option ("All channels") is the page's own, translated with it: it is kept as it is.
 function options(select, values, label) {
   const chosen = select.value;
   const known = [...new Set([...values, ...(chosen ? [chosen] : [])])];
   select.replaceChildren(
-    Object.assign(el('option', null, select.options[0]?.textContent ?? ''), { value: '' }),
+    select.options[0] ?? Object.assign(el('option'), { value: '' }),
     ...known.map((value) => Object.assign(el('option', null, label(value)), { value, selected: value === chosen })),
   );
 }
@@ -71,7 +85,7 @@ export function scoreBadge(v) {
   const kind = String(v.score_kind ?? 'nps');
   const box = el('div', `badge ${mood}`);
   box.append(el('span', 'badge-score', v.score), el('span', 'badge-kind', kind.toUpperCase()),
-    el('span', 'sr-only', `out of ${own(SCALE, kind) ?? '?'}, ${word}.`));
+    el('span', 'sr-only', t('out of {scale}, {mood}.', { scale: own(SCALE, kind) ?? '?', mood: t(word) })));
   return box;
 }
 
@@ -79,7 +93,7 @@ function flagChip(severity) {
   const chip = el('span', `chip flag sev-${severity}`);
   const icon = svgEl('svg', { viewBox: '0 0 16 16', width: 14, height: 14, 'aria-hidden': 'true' });
   icon.append(svgEl('path', { d: 'M3 1.5v13M3 2h9l-2 3.25L12 8.5H3', fill: 'currentColor', stroke: 'currentColor', 'stroke-width': 1.5 }));
-  chip.append(icon, document.createTextNode(severity === 'none' ? 'Call back' : `Call back · ${severity}`));
+  chip.append(icon, document.createTextNode(t(own(FLAG, severity) ?? FLAG.none)));
   return chip;
 }
 
@@ -98,16 +112,16 @@ function renderItem(v) {
   head.append(where, time);
   // The language the comment was read as, else the one the survey declared.
   const lang = [v.comment_language, v.language].find((x) => typeof x === 'string' && x) ?? '';
-  const verbatim = v.comment ? el('p', 'verbatim', v.comment) : el('p', 'verbatim none', 'no comment');
+  const verbatim = v.comment ? el('p', 'verbatim', v.comment) : el('p', 'verbatim none', t('no comment'));
   if (v.comment && lang) verbatim.lang = lang;
   const chips = el('p', 'chips');
   if (v.dissatisfied === true) chips.append(flagChip(severityOf(v)));
   // The flag's own verdict wins, so a comment read as negative never shows as "Neutral tone".
   const tone = v.negative_comment === true ? 'Negative' : toneOf(v.polarity);
-  if (tone) chips.append(el('span', `chip tone ${tone.toLowerCase()}`, `${tone} tone`));
+  if (tone) chips.append(el('span', `chip tone ${tone.toLowerCase()}`, t(TONE[tone])));
   // No polarity on a comment: the scorer did not read it (its language), which is not neutral.
-  else if (v.comment) chips.append(el('span', 'chip tone unassessed', 'Tone not assessed'));
-  chips.append(el('span', 'chip channel', own(CHANNEL, v.channel) ?? v.channel));
+  else if (v.comment) chips.append(el('span', 'chip tone unassessed', t('Tone not assessed')));
+  chips.append(el('span', 'chip channel', channelName(v.channel)));
   if (v.comment && lang && !/^en\b/i.test(lang)) chips.append(el('span', 'chip lang', lang.toUpperCase()));
   const body = el('div', 'item-body');
   body.append(head, verbatim, chips);
@@ -195,10 +209,10 @@ export function settle() {
   const shown = [...feed.nodes.values()].filter((node) => !node.hidden).length;
   const waiting = feed.pending.size;
   $('new-pill').hidden = waiting === 0;
-  $('new-pill').textContent = `${plural(waiting, 'new comment')} ↑`;
+  $('new-pill').textContent = `${tn('{n} new comment', '{n} new comments', waiting)} ↑`;
   $('feed-empty').hidden = feed.nodes.size > 0 || waiting > 0;
-  $('feed-empty').textContent = feedFiltered() ? 'No comments match these filters yet.' : 'No responses for this scope yet.';
-  $('feed-count').textContent = shown ? `${shown} latest` : '';
+  $('feed-empty').textContent = feedFiltered() ? t('No comments match these filters yet.') : t('No responses for this scope yet.');
+  $('feed-count').textContent = shown ? tn('{n} latest', '{n} latest', shown) : '';
 }
 
 const feedFiltered = () => Object.values(feedFilters()).some(Boolean);
@@ -206,8 +220,8 @@ const feedFiltered = () => Object.values(feedFilters()).some(Boolean);
 /** The summary line of the closed filter box: what the feed shows. */
 function describeFilters() {
   const chosen = [...$('feed-filters').querySelectorAll('select')].filter((s) => s.value).map((s) => s.selectedOptions[0].textContent);
-  if ($('filter-flagged').checked) chosen.push('call back only');
-  $('filters-active').textContent = chosen.length ? chosen.join(' · ') : 'all comments';
+  if ($('filter-flagged').checked) chosen.push(t('call back only'));
+  $('filters-active').textContent = chosen.length ? chosen.join(' · ') : t('all comments');
 }
 
 /** Shows what the filters let through, from the responses held. */
@@ -239,12 +253,14 @@ export function mergeHistory(views) {
   settle();
 }
 
-export function resetFeed(text = 'Loading comments…') {
+/** Empties the feed, its filters drawn afresh in the reader's language; `text`: what it says meanwhile. */
+export function resetFeed(text = t('Loading comments…')) {
   feed.items.clear();
   feed.nodes.clear();
   feed.pending.clear();
   $('feed').replaceChildren();
   $('feed-filters').reset();
+  options($('filter-channel'), Object.keys(CHANNEL), channelName);
   describeFilters();
   $('new-pill').hidden = true;
   $('feed-empty').hidden = false;
@@ -263,7 +279,7 @@ export const feedNode = (id) => feed.nodes.get(id) ?? null;
  */
 export function initFeed({ unitName, onFilters, decorate = () => {} }) {
   Object.assign(feed, { unitName, onFilters, decorate });
-  options($('filter-channel'), Object.keys(CHANNEL), (c) => CHANNEL[c]);
+  options($('filter-channel'), Object.keys(CHANNEL), channelName);
   $('feed-filters').addEventListener('change', () => {
     describeFilters();
     refilter();

@@ -1,9 +1,16 @@
 // The journey screen: the touchpoints of the customer journey in order (the "corridor"), each
 // coloured by its NPS and marked with the tone of its comments, so a team sees where it breaks.
 
-import { $, SMALL_SAMPLE, count, el, npsBand, npsText, num, plural, sampleSize, setTime, timeOf, toneOf } from './dom.js';
+import { $, SMALL_SAMPLE, count, el, npsBand, npsText, num, sampleSize, setTime, timeOf, toneOf } from './dom.js';
+import { N_, t, tn } from './i18n.js';
 
-const PERIOD = { hour: 'in the last hour', today: 'today', '7d': 'in 7 days' };
+const NONE = { hour: N_('No responses in the last hour yet.'), today: N_('No responses today yet.'), '7d': N_('No responses in 7 days yet.') };
+// The tone of a step's comments, by toneOf's answer, with how many comments it is read from.
+const TONE_IN = {
+  Positive: (n) => tn('positive tone in {n} comment', 'positive tone in {n} comments', n),
+  Negative: (n) => tn('negative tone in {n} comment', 'negative tone in {n} comments', n),
+  Neutral: (n) => tn('neutral tone in {n} comment', 'neutral tone in {n} comments', n),
+};
 const journey = { data: null };
 
 export const journeyWindow = () => document.querySelector('input[name="journey-window"]:checked')?.value ?? 'today';
@@ -19,7 +26,7 @@ export function applyJourney(data) {
   render();
 }
 
-export function resetJourney(text = 'Loading the journey…') {
+export function resetJourney(text = t('Loading the journey…')) {
   journey.data = null;
   $('corridor').replaceChildren();
   $('journey-steps').replaceChildren();
@@ -33,7 +40,7 @@ function render() {
   setTime($('journey-as-of'), asOf);
   const answered = steps.filter((s) => count(s.figures?.responses));
   $('journey-empty').hidden = answered.length > 0;
-  $('journey-empty').textContent = `No responses ${PERIOD[journeyWindow()]} yet.`;
+  $('journey-empty').textContent = t(NONE[journeyWindow()] ?? NONE.today);
   const weakest = weakestStep(steps);
   $('corridor').replaceChildren(...steps.map((s, i) => stop(s, i, s === weakest)));
   $('journey-steps').replaceChildren(...steps.map((s) => detail(s, s === weakest)));
@@ -62,9 +69,9 @@ function stop(step, index, weakest) {
     el('span', 'stop-step', `${index + 1}`),
     el('span', 'stop-name', label(step.touchpoint)),
     el('span', 'stop-nps', npsText(f.nps, true)),
-    el('span', 'stop-n', count(f.nps_responses) ? sampleSize(count(f.nps_responses)) : 'no answers'),
+    el('span', 'stop-n', count(f.nps_responses) ? sampleSize(count(f.nps_responses)) : t('no answers')),
   );
-  li.title = `${label(step.touchpoint)}: NPS ${npsText(f.nps, true)}`;
+  li.title = t('{touchpoint}: NPS {nps}', { touchpoint: label(step.touchpoint), nps: npsText(f.nps, true) });
   return li;
 }
 
@@ -77,13 +84,13 @@ function detail(step, weakest) {
   head.append(el('span', 'step-name', label(step.touchpoint)), el('span', 'step-nps', `NPS ${npsText(f.nps, true)}`));
   const facts = [];
   const n = count(f.nps_responses);
-  facts.push(n ? plural(n, 'NPS answer') : 'no NPS answers');
-  if (n && n < SMALL_SAMPLE) facts.push('small sample');
+  facts.push(n ? tn('{n} NPS answer', '{n} NPS answers', n) : t('no NPS answers'));
+  if (n && n < SMALL_SAMPLE) facts.push(t('small sample'));
   const tone = toneWord(f);
-  if (tone) facts.push(`${tone.toLowerCase()} tone in ${plural(count(f.sentiment_responses), 'comment')}`);
-  if (count(f.flagged)) facts.push(`${count(f.flagged)} to call back`);
+  if (tone) facts.push(TONE_IN[tone](count(f.sentiment_responses)));
+  if (count(f.flagged)) facts.push(tn('{n} to call back', '{n} to call back', count(f.flagged)));
   li.append(head, el('p', 'step-facts', facts.join(' · ')));
-  if (weakest) li.append(el('p', 'step-weakest', 'The corridor breaks here: the lowest NPS of the journey.'));
+  if (weakest) li.append(el('p', 'step-weakest', t('The corridor breaks here: the lowest NPS of the journey.')));
   return li;
 }
 

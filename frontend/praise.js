@@ -5,8 +5,9 @@
 // units' praise of the last 30 days. Managers and admins pin and unpin; frontline staff do not.
 // Server text reaches the DOM only through textContent.
 
-import { $, el, plural, setTime, svgEl, timeOf } from './dom.js';
+import { $, el, setTime, svgEl, timeOf } from './dom.js';
 import { feedNode, reading, scoreBadge } from './feed.js';
+import { formatDate, formatList, formatNumber, t, tn } from './i18n.js';
 import { HttpError, api } from './session.js';
 
 const WALL_DAYS = 30;
@@ -19,7 +20,6 @@ const HIGHLIGHTS_MAX = 3;
 const FRESH_MS = 60 * 60 * 1000;
 const PRUNE_EVERY_MS = 60 * 1000;
 const STAR = 'M12 3.5l2.5 5.3 5.8.7-4.3 3.9 1.1 5.7L12 16.3l-5.1 2.8 1.1-5.7-4.3-3.9 5.8-.7z';
-const names = new Intl.ListFormat('en-GB', { style: 'long', type: 'conjunction' });
 
 // `wall`: every praise known, by response id; `pinned`: those pinned now; `lit`: ids lit up in the
 // feed, oldest first; `during`: praise that came live while the wall was loading (kept over its answer).
@@ -36,7 +36,14 @@ const known = (view) => view && typeof view === 'object' && typeof view.response
 /** "A customer praised Marie" (or Marie and Sam), or the service when the response names nobody. */
 export function praiseLine(view) {
   const staff = staffOf(view);
-  return `A customer praised ${staff.length ? names.format(staff) : 'the service'}`;
+  return staff.length ? t('A customer praised {staff}', { staff: formatList(staff) }) : t('A customer praised the service');
+}
+
+// What a screen reader hears when a manager pins praise on top of the feed.
+function pinnedLine(view) {
+  const staff = staffOf(view);
+  return staff.length ? t('Pinned on top of the feed: a customer praised {staff}.', { staff: formatList(staff) })
+    : t('Pinned on top of the feed: a customer praised the service.');
 }
 
 function star(className) {
@@ -53,15 +60,15 @@ function announce(text) {
 function praiseChip(view) {
   const staff = staffOf(view);
   const chip = el('span', 'chip praise');
-  chip.append(star('praise-star'), document.createTextNode(staff.length ? `Praise · ${names.format(staff)}` : 'Praise'));
+  chip.append(star('praise-star'), document.createTextNode(staff.length ? t('Praise · {staff}', { staff: formatList(staff) }) : t('Praise')));
   return chip;
 }
 
 function ribbon(view, id) {
   const box = el('div', 'praise-ribbon');
-  const dismiss = el('button', 'praise-dismiss', 'Dismiss');
+  const dismiss = el('button', 'praise-dismiss', t('Dismiss'));
   dismiss.type = 'button';
-  dismiss.setAttribute('aria-label', 'Dismiss the praise highlight');
+  dismiss.setAttribute('aria-label', t('Dismiss the praise highlight'));
   dismiss.addEventListener('click', () => quiet(id, { focus: true }));
   box.append(star('praise-star'), el('p', 'praise-ribbon-text', praiseLine(view)), dismiss);
   return box;
@@ -140,8 +147,10 @@ function card(view, place) {
   const body = el('div', 'item-body');
   body.append(title, head, verbatim);
   if (isPinned(view)) {
-    const by = view.pinned_by ? ` by ${view.pinned_by}` : '';
-    body.append(el('p', 'praise-pinned-by', `Pinned on top of the feed${by}, until ${new Date(timeOf(view.pinned_until)).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' })}`));
+    const until = formatDate(timeOf(view.pinned_until), { weekday: 'short', hour: '2-digit', minute: '2-digit' });
+    body.append(el('p', 'praise-pinned-by', view.pinned_by
+      ? t('Pinned on top of the feed by {name}, until {until}', { name: view.pinned_by, until })
+      : t('Pinned on top of the feed, until {until}', { until })));
   }
   if (canPin()) body.append(pinButton(view, title.id));
   li.append(scoreBadge(v), body);
@@ -150,7 +159,7 @@ function card(view, place) {
 
 function pinButton(view, describedBy) {
   const on = !isPinned(view);
-  const button = el('button', 'praise-pin', on ? 'Pin for today' : 'Unpin');
+  const button = el('button', 'praise-pin', on ? t('Pin for today') : t('Unpin'));
   button.type = 'button';
   button.setAttribute('aria-describedby', describedBy);
   button.addEventListener('click', () => setPin(view.response.response_id, on, button));
@@ -167,7 +176,10 @@ async function setPin(id, on, button) {
   } catch (err) {
     button.removeAttribute('aria-disabled');
     if (err instanceof HttpError && err.status === 401) state.onUnauthorized();
-    else state.notify(`Could not ${on ? 'pin' : 'unpin'} this praise: ${err.message}`);
+    else {
+      state.notify(on ? t('Could not pin this praise: {problem}', { problem: err.message })
+        : t('Could not unpin this praise: {problem}', { problem: err.message }));
+    }
   }
 }
 
@@ -189,14 +201,17 @@ function drawWall() {
   const views = [...state.wall.values()].filter((view) => timeOf(view.response.submitted_at) >= since).sort(newestFirst);
   redraw($('praise-wall'), views, 'wall');
   const n = views.length;
-  $('praise-count').textContent = n >= WALL_LIMIT ? `latest ${n}, last ${WALL_DAYS} days` : `${plural(n, 'praise')}, last ${WALL_DAYS} days`;
+  const days = formatNumber(WALL_DAYS);
+  $('praise-count').textContent = n >= WALL_LIMIT ? t('latest {n}, last {days} days', { n: formatNumber(n), days })
+    : tn('{n} praise, last {days} days', '{n} praises, last {days} days', n, { days });
   $('praise-empty').hidden = n > 0;
-  $('praise-empty').textContent = state.loaded ? `No praise in the last ${WALL_DAYS} days yet.` : 'Loading praise…';
+  $('praise-empty').textContent = state.loaded ? t('No praise in the last {days} days yet.', { days }) : t('Loading praise…');
   const tally = new Map();
   for (const view of views) for (const name of new Set(staffOf(view))) tally.set(name, (tally.get(name) ?? 0) + 1);
   const top = [...tally].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 5);
   $('praise-staff').hidden = !top.length;
-  $('praise-staff').textContent = top.length ? `Staff named: ${top.map(([name, k]) => `${name} (${k})`).join(' · ')}` : '';
+  const named = top.map(([name, k]) => `${name} (${formatNumber(k)})`).join(' · ');
+  $('praise-staff').textContent = top.length ? t('Staff named: {staff}', { staff: named }) : '';
 }
 
 function drawPinned() {
@@ -243,7 +258,7 @@ function apply(view, { live = false } = {}) {
   drawPinned();
   for (const other of changed) sync(feedNode(other), other);
   if (fresh) light(id);
-  else if (live && !wasPinned && state.pinned.has(id)) announce(`Pinned on top of the feed: ${praiseLine(view).toLowerCase()}.`);
+  else if (live && !wasPinned && state.pinned.has(id)) announce(pinnedLine(view));
 }
 
 /** A `praise` event's data: new praise, or its pin changed. */
@@ -262,7 +277,7 @@ export async function reloadPraise() {
     if (generation !== state.generation) return;
     state.during = null;
     if (err instanceof HttpError && err.status === 401) state.onUnauthorized();
-    else $('praise-empty').textContent = `Praise not loaded: ${err.message}`;
+    else $('praise-empty').textContent = t('Praise not loaded: {problem}', { problem: err.message });
     return;
   }
   if (generation !== state.generation) return;
@@ -314,6 +329,6 @@ export function stopPraise() {
   $('praise-count').textContent = '';
   $('praise-staff').hidden = true;
   $('praise-empty').hidden = false;
-  $('praise-empty').textContent = 'Loading praise…';
+  $('praise-empty').textContent = t('Loading praise…');
   announce('');
 }

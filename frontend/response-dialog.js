@@ -2,8 +2,9 @@
 // asked for once signed in (GET /api/v1/responses/{id}, scoped like the feed) and shown as a card in
 // a dialog over the cockpit. Server text reaches the DOM only through textContent.
 
-import { $, contactLine, el, own, setTime, toneOf, whyLine } from './dom.js';
-import { CHANNEL, scoreBadge } from './feed.js';
+import { $, TONE, contactLine, el, own, setTime, toneOf, whyLine } from './dom.js';
+import { FLAG, channelName, scoreBadge } from './feed.js';
+import { formatList, t } from './i18n.js';
 import { HttpError, api } from './session.js';
 
 let asked = 0;
@@ -17,7 +18,7 @@ export async function showLinkedResponse(id, { unitName = (u) => u, notify = () 
   } catch (err) {
     if (ask !== asked) return;
     if (err instanceof HttpError && err.status === 401) onUnauthorized();
-    else notify(`The comment your link points to cannot be shown: ${err.message.replace(/\.$/, '')}.`);
+    else notify(t('The comment your link points to cannot be shown: {problem}.', { problem: err.message.replace(/\.$/, '') }));
     return;
   }
   if (ask !== asked || !v || typeof v.response_id !== 'string') return;
@@ -54,17 +55,18 @@ function card(v, unitName) {
   setTime(when, v.submitted_at);
   head.append(where, when);
   const lang = [v.comment_language, v.language].find((x) => typeof x === 'string' && x) ?? '';
-  const verbatim = v.comment ? el('p', 'verbatim', v.comment) : el('p', 'verbatim none', 'no comment');
+  const verbatim = v.comment ? el('p', 'verbatim', v.comment) : el('p', 'verbatim none', t('no comment'));
   if (v.comment && lang) verbatim.lang = lang;
   const chips = el('p', 'chips');
   const severity = li.dataset.severity;
   if (v.dissatisfied === true) {
-    chips.append(el('span', `chip flag sev-${severity}`, severity === 'none' ? 'Call back' : `Call back · ${severity}`));
+    chips.append(el('span', `chip flag sev-${severity}`, t(own(FLAG, severity) ?? FLAG.none)));
   }
   const tone = v.negative_comment === true ? 'Negative' : toneOf(v.polarity);
-  if (tone) chips.append(el('span', `chip tone ${tone.toLowerCase()}`, `${tone} tone`));
-  chips.append(el('span', 'chip channel', own(CHANNEL, v.channel) ?? v.channel));
-  if (v.staff?.length) chips.append(el('span', 'chip', `Staff: ${v.staff.filter((s) => typeof s === 'string').join(', ')}`));
+  if (tone) chips.append(el('span', `chip tone ${tone.toLowerCase()}`, t(TONE[tone])));
+  chips.append(el('span', 'chip channel', channelName(v.channel)));
+  const staff = Array.isArray(v.staff) ? v.staff.filter((s) => typeof s === 'string' && s) : [];
+  if (staff.length) chips.append(el('span', 'chip', t('Staff: {staff}', { staff: formatList(staff) })));
   const body = el('div', 'item-body');
   body.append(head, verbatim, chips);
   const why = v.dissatisfied === true ? whyLine(v.reasons) : null;

@@ -2,6 +2,8 @@
 // picked by the tabs and kept in the URL's hash (so Back works and a notification can open #alerts).
 // A wide screen shows them all.
 
+import { N_, t } from './i18n.js';
+
 const SCREENS = ['feed', 'barometer', 'journey', 'praise', 'alerts'];
 const listeners = [];
 
@@ -42,11 +44,13 @@ function route() {
 
 /**
  * Alerts are for those who work them (managers, admins, and frontline staff where they take
- * callbacks): their tab and screen exist only for them. `name`: the tab's name (Alerts, Callbacks).
+ * callbacks): their tab and screen exist only for them. `name`: the tab's name as a message (Alerts,
+ * Callbacks), kept on the tab so that it is translated again with the page.
  */
-export function showAlertsTab(allowed, name = 'Alerts') {
+export function showAlertsTab(allowed, name = N_('Alerts')) {
   alertsAllowed = allowed;
-  $('tab-alerts-name').textContent = name;
+  $('tab-alerts-name').dataset.i18n = name;
+  $('tab-alerts-name').textContent = t(name);
   $('tab-alerts').hidden = !allowed;
   $('screen-alerts').hidden = !allowed;
   if (!allowed && currentScreen() === 'alerts') show('feed');

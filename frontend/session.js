@@ -1,13 +1,16 @@
 // Sign-in for the cockpit: the form, who is signed in, signing out, and what an ended session means.
 // The session token lives in an HttpOnly cookie set by /api/v1/auth/login: this module never sees it,
-// and same-origin requests and the websocket carry it by themselves.
+// and same-origin requests and the websocket carry it by themselves. The page speaks the browser's
+// language until someone signs in, then theirs (GET /auth/me and the sign-in answer carry it).
 
-export const SESSION_ENDED = 'Your session ended; sign in again.';
-const SIGNED_OUT = 'You signed out.';
-const OFFLINE = 'You are offline: the cockpit will load when the connection is back.';
-const OFFLINE_SIGN_IN = 'You are offline: sign in again once the connection is back.';
+import { N_, language, loadLanguage, t } from './i18n.js';
+
+export const SESSION_ENDED = N_('Your session ended; sign in again.');
+const SIGNED_OUT = N_('You signed out.');
+const OFFLINE = N_('You are offline: the cockpit will load when the connection is back.');
+const OFFLINE_SIGN_IN = N_('You are offline: sign in again once the connection is back.');
 const OFFLINE_RETRY_MS = 5000;
-const ROLE = { frontline: 'Frontline', manager: 'Manager', admin: 'Admin' };
+const ROLE = { frontline: N_('Frontline'), manager: N_('Manager'), admin: N_('Admin') };
 
 const $ = (id) => document.getElementById(id);
 
@@ -28,6 +31,10 @@ export async function api(path, { method = 'GET', query = {}, body } = {}) {
     for (const v of [value].flat()) if (v != null) url.searchParams.append(key, v);
   }
   const init = { method, headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' };
+  // The server's messages in the language the page shows, which may be the user's own choice
+  // rather than the browser's. Not when asking which language to show: following the browser
+  // again must be answered from the browser's own languages.
+  if (!path.endsWith('/me/language')) init.headers['Accept-Language'] = language();
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -37,14 +44,17 @@ export async function api(path, { method = 'GET', query = {}, body } = {}) {
   const data = await res.json().catch(() => null);
   if (!res.ok) {
     const given = typeof data?.message === 'string' && data.message !== '';
-    throw new HttpError(res.status, given ? data.message : `${path} answered HTTP ${res.status}`, data);
+    throw new HttpError(res.status, given ? data.message : t('{path} answered HTTP {status}', { path, status: res.status }), data);
   }
   return data;
 }
 
 // What the cockpit does when someone signs in (start, given the user) or the session ends (stop),
-// and how it tells the user something went wrong (notify).
-let hooks = { start() {}, stop() {}, notify() {} };
+// how it tells the user something went wrong (notify), and how it draws itself again in another
+// language (redraw, given the user).
+let hooks = { start() {}, stop() {}, notify() {}, redraw() {} };
+// Who is signed in on this page; null on the sign-in form.
+let signedIn = null;
 
 /** Wires the form and the sign-out button, then asks the server who is signed in. */
 export async function initSession(cockpit) {
@@ -53,11 +63,22 @@ export async function initSession(cockpit) {
   $('sign-out').addEventListener('click', signOut);
   const answer = await whoIsSignedIn();
   if (answer.user) {
-    enter(answer.user);
+    await enter(answer.user);
     return;
   }
-  showSignIn(answer.offline ? { note: OFFLINE } : { error: answer.error });
+  await loadLanguage(); // the browser's, else the organisation's; English if it cannot load
+  showSignIn(answer.offline ? { note: t(OFFLINE) } : { error: answer.error });
   if (answer.offline) goOffline();
+}
+
+/** The signed-in reader chose another language (settings): the cockpit is drawn again in it. */
+export async function speak(chosen) {
+  const before = language();
+  await loadLanguage(chosen);
+  if (!signedIn || language() === before || document.body.dataset.view !== 'cockpit') return;
+  signedIn = { ...signedIn, language: language() };
+  showUser(signedIn);
+  hooks.redraw(signedIn);
 }
 
 /** What the server says about this browser: {user}, {error} ('' when nobody is signed in), or
@@ -89,8 +110,8 @@ function backOnline() {
   clearInterval(offline.timer);
   offline.timer = 0;
   window.removeEventListener('online', askAgain);
-  if ($('signin-note').textContent === OFFLINE) $('signin-note').textContent = '';
-  if ($('signin-error').textContent === OFFLINE_SIGN_IN) setError('');
+  if ($('signin-note').textContent === t(OFFLINE)) $('signin-note').textContent = '';
+  if ($('signin-error').textContent === t(OFFLINE_SIGN_IN)) setError('');
 }
 
 async function askAgain() {
@@ -101,15 +122,16 @@ async function askAgain() {
   // Still unreachable, or signed in through the form meanwhile.
   if (answer.offline || !isOffline()) return;
   backOnline();
-  if (answer.user) enter(answer.user);
+  if (answer.user) await enter(answer.user);
   else if (answer.error) setError(answer.error);
 }
 
-/** After a 401 or a 4401 close: stop the cockpit and ask for the password again. */
+/** After a 401 or a 4401 close: stop the cockpit and ask for the password again (`note`: a message). */
 export function endSession(note = SESSION_ENDED) {
   if (document.body.dataset.view === 'signin') return;
+  signedIn = null;
   hooks.stop();
-  showSignIn({ note });
+  showSignIn({ note: t(note) });
 }
 
 function setView(view) {
@@ -118,11 +140,19 @@ function setView(view) {
   $('cockpit').hidden = view !== 'cockpit';
 }
 
-function enter(user) {
-  $('who-name').textContent = user.display_name || user.username;
-  $('who-role').textContent = ROLE[user.role] ?? user.role;
+// The cockpit in the user's own language, which the server chose: theirs, else their browser's.
+async function enter(user) {
+  signedIn = user;
+  await loadLanguage(user.language);
+  if (signedIn !== user) return; // signed out meanwhile
+  showUser(user);
   setView('cockpit');
   hooks.start(user);
+}
+
+function showUser(user) {
+  $('who-name').textContent = user.display_name || user.username;
+  $('who-role').textContent = Object.hasOwn(ROLE, user.role) ? t(ROLE[user.role]) : user.role;
 }
 
 function showSignIn({ note = '', error = '' } = {}) {
@@ -142,7 +172,7 @@ function setError(message, invalid = []) {
   }
 }
 
-const unreachable = (err) => `Could not reach the cockpit (${err.message}); try again.`;
+const unreachable = (err) => t('Could not reach the cockpit ({problem}); try again.', { problem: err.message });
 
 async function onSubmit(event) {
   event.preventDefault();
@@ -151,7 +181,7 @@ async function onSubmit(event) {
   $('signin-note').textContent = '';
   if (!username || !password) {
     const missing = username ? 'signin-password' : 'signin-username';
-    setError(username ? 'Enter your password.' : 'Enter your username.', [missing]);
+    setError(username ? t('Enter your password.') : t('Enter your username.'), [missing]);
     $(missing).focus();
     return;
   }
@@ -164,7 +194,7 @@ async function onSubmit(event) {
       backOnline();
       setError(err.message, err.status === 401 ? ['signin-username', 'signin-password'] : []);
     } else {
-      setError(OFFLINE_SIGN_IN);
+      setError(t(OFFLINE_SIGN_IN));
       goOffline();
     }
     if (err.status === 401) $('signin-password').value = '';
@@ -176,13 +206,13 @@ async function onSubmit(event) {
   $('signin-password').value = '';
   backOnline();
   setError('');
-  enter(user);
+  await enter(user);
 }
 
 function setBusy(busy) {
   $('signin-form').setAttribute('aria-busy', String(busy));
   $('signin-submit').disabled = busy;
-  $('signin-submit').textContent = busy ? 'Signing in…' : 'Sign in';
+  $('signin-submit').textContent = busy ? t('Signing in…') : t('Sign in');
 }
 
 async function signOut() {
@@ -192,13 +222,15 @@ async function signOut() {
     await api('/api/v1/auth/logout', { method: 'POST' });
   } catch (err) {
     // The session lives in an HttpOnly cookie only the server can end: say plainly it is still on.
-    hooks.notify(err instanceof HttpError ? `Could not sign out (${err.message}); try again.`
-      : 'You are offline and still signed in: sign out again once the connection is back.');
+    hooks.notify(err instanceof HttpError ? t('Could not sign out ({problem}); try again.', { problem: err.message })
+      : t('You are offline and still signed in: sign out again once the connection is back.'));
     return;
   } finally {
     button.disabled = false;
   }
   $('signin-username').value = ''; // a shared phone: the next person types their own
+  signedIn = null;
   hooks.stop();
-  showSignIn({ note: SIGNED_OUT });
+  await loadLanguage(); // the next person reads the browser's language until they sign in
+  showSignIn({ note: t(SIGNED_OUT) });
 }

@@ -1,12 +1,13 @@
-// The cockpit's service worker: keeps the page's shell (HTML, scripts, styles, icons) so the cockpit
-// opens without a network. Network first, so a deploy shows at once; the cache only when the network fails.
-// Nothing else is touched: API answers, the websocket, metrics and health checks go to the network
-// as if there were no worker, and are never stored (user data must not stay on a shared phone).
+// The cockpit's service worker: keeps the page's shell (HTML, scripts, styles, icons) and the language
+// catalogues it loaded (/i18n/*.json: the page's texts, no user data) so the cockpit opens without a
+// network, in its reader's language. Network first, so a deploy shows at once; the cache only when the
+// network fails. Nothing else is touched: API answers, the websocket, metrics and health checks go to
+// the network as if there were no worker, and are never stored (user data must not stay on a shared phone).
 // It also shows the alerts inbox when the user taps an alert's notification.
 // Served at /sw.js by app/main.py with Cache-Control: no-cache; see docs/pwa.md.
 
 // Bump when this file's caching changes: activation deletes every other cockpit cache.
-const VERSION = 'v2';
+const VERSION = 'v3';
 const PREFIX = 'cockpit-shell-';
 const CACHE = `${PREFIX}${VERSION}`;
 
@@ -20,6 +21,7 @@ const SHELL = [
   '/static/cockpit.js',
   '/static/session.js',
   '/static/dom.js',
+  '/static/i18n.js',
   '/static/screens.js',
   '/static/alerts.js',
   '/static/alert-state.js',
@@ -51,6 +53,8 @@ const SHELL = [
 
 const NEVER = /^\/(api|ws|metrics|healthz|readyz)(\/|$)/;
 const isShell = (path) => path === '/' || path === '/manifest.webmanifest' || path.startsWith('/static/');
+// A language's catalogue, or the one the server picks for the browser (/i18n/catalogue.json).
+const isCatalogue = (path) => /^\/i18n\/[\w-]+\.json$/.test(path);
 
 // Revalidate with the server rather than trust the browser's HTTP cache: a deploy shows at once.
 const fresh = (url) => fetch(url, { cache: 'no-cache', credentials: 'same-origin' });
@@ -89,7 +93,9 @@ self.addEventListener('fetch', (event) => {
     if (url.pathname === '/') event.respondWith(networkFirst(event, url.href, '/'));
     return;
   }
-  if (isShell(url.pathname) && !url.search) event.respondWith(networkFirst(event, url.href, url.pathname));
+  if ((isShell(url.pathname) || isCatalogue(url.pathname)) && !url.search) {
+    event.respondWith(networkFirst(event, url.href, url.pathname));
+  }
 });
 
 /** The network's answer, stored under `key` when good; the stored copy when the network fails. */

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cache, lru_cache
 from typing import NamedTuple
 
+from app.core import explain
 from app.core.events import (
     CES_HIGH_EFFORT_FROM,
     SCORE_RANGES,
@@ -13,6 +15,7 @@ from app.core.events import (
     ScoreKind,
     Severity,
 )
+from app.core.i18n import N_, phrase
 from sentiment.reading import Reading
 
 # Score bands. Not measured (no labelled scores here): they follow each method's definition.
@@ -81,9 +84,9 @@ SEVERITY: dict[tuple[Band, bool], Severity] = {
 
 # What a manager reads for a band; CES runs the other way, so its bands speak of effort.
 _BAND_WORDS: dict[ScoreKind, dict[Band, str]] = {
-    ScoreKind.NPS: {Band.VERY_POOR: "very poor", Band.POOR: "detractor"},
-    ScoreKind.CSAT: {Band.VERY_POOR: "very dissatisfied", Band.POOR: "dissatisfied"},
-    ScoreKind.CES: {Band.VERY_POOR: "very high effort", Band.POOR: "high effort"},
+    ScoreKind.NPS: {Band.VERY_POOR: N_("very poor"), Band.POOR: N_("detractor")},
+    ScoreKind.CSAT: {Band.VERY_POOR: N_("very dissatisfied"), Band.POOR: N_("dissatisfied")},
+    ScoreKind.CES: {Band.VERY_POOR: N_("very high effort"), Band.POOR: N_("high effort")},
 }
 
 
@@ -115,12 +118,8 @@ def decide(kind: ScoreKind | None, score: int | None, reading: Reading | None) -
     else:
         band = band_of(kind, score)
         severity = SEVERITY[band, negative]
-        words = _BAND_WORDS[kind].get(band)
-        if words is not None:
-            low, high = SCORE_BANDS[kind][band]
-            span = f"{low}" if low == high else f"{low}\u2013{high}"
-            label = f"{kind.value.upper()} {score}: {words} ({span})"
-            reasons.append(Reason(kind=ReasonKind.SCORE, label=label))
+        if band in _BAND_WORDS[kind]:
+            reasons.append(_score_reason(kind, score))
     if reading is not None:
         reasons.extend(_text_reasons(reading))
     return Decision(
@@ -128,18 +127,61 @@ def decide(kind: ScoreKind | None, score: int | None, reading: Reading | None) -
     )
 
 
+# Each reason is worded twice: `label` in English (what the API always said) and `words`, a
+# phrase each reader gets in their own language. The scorer reads ~20,000 comments/s: the few
+# reasons a score, a probability or a language can give are built once and shared (frozen).
+
+
+@cache
+def _score_reason(kind: ScoreKind, score: int) -> Reason:
+    band = band_of(kind, score)
+    words = _BAND_WORDS[kind][band]
+    low, high = SCORE_BANDS[kind][band]
+    span = f"{low}" if low == high else f"{low}\u2013{high}"
+    name = kind.value.upper()
+    said = phrase(
+        "{kind} {score}: {band} ({span})", kind=name, score=score, band=phrase(words), span=span
+    )
+    label = f"{name} {score}: {words} ({span})"
+    return Reason(kind=ReasonKind.SCORE, label=label, words=said.wire())
+
+
+# Keyed by what the comment was read as, or what the survey declared: any text, so bounded.
+@lru_cache(maxsize=256)
+def _unread_reason(language: str | None) -> Reason:
+    if language:
+        label = f"comment in {language}: not assessed"
+        said = phrase("comment in {language}: not assessed", language=language)
+    else:
+        label = "comment in an unknown language: not assessed"
+        said = phrase("comment in an unknown language: not assessed")
+    return Reason(kind=ReasonKind.LANGUAGE, label=label, words=said.wire())
+
+
+@cache
+def _negative_reason(percent: int | None) -> Reason:
+    """`percent`: the probability in whole percent as the label shows it, 100 for over 99 %."""
+    if percent is None:
+        label, words = "negative comment", phrase("negative comment").wire()
+    elif percent > 99:
+        # A model is never certain: 0.998 is "over 99%", not "100%".
+        label, words = "negative comment (over 99%)", explain.negative_comment(1.0).wire()
+    else:
+        label = f"negative comment ({percent}%)"
+        words = explain.negative_comment(percent / 100).wire()
+    return Reason(kind=ReasonKind.TEXT, label=label, words=words)
+
+
 def _text_reasons(reading: Reading) -> list[Reason]:
     if not reading.assessed:
-        where = f"in {reading.language}" if reading.language else "in an unknown language"
-        return [Reason(kind=ReasonKind.LANGUAGE, label=f"comment {where}: not assessed")]
+        return [_unread_reason(reading.language)]
     reasons: list[Reason] = []
     if reading.negative:
         p = reading.negative_probability
-        if p is None:
-            label = "negative comment"
-        else:
-            # A model is never certain: 0.998 is "over 99%", not "100%".
-            label = f"negative comment ({'over 99%' if p > 0.99 else f'{p:.0%}'})"
-        reasons.append(Reason(kind=ReasonKind.TEXT, label=label))
-    reasons.extend(Reason(kind=ReasonKind.PHRASE, label=phrase) for phrase in reading.phrases)
+        percent: int | None = None
+        if p is not None:
+            # Rounded as the label has always written it.
+            percent = 100 if p > 0.99 else int(f"{p:.0%}".rstrip("%"))
+        reasons.append(_negative_reason(percent))
+    reasons.extend(Reason(kind=ReasonKind.PHRASE, label=said) for said in reading.phrases)
     return reasons

@@ -14,7 +14,8 @@ class DeliveryResult:
 
     `attempts` is 0 when nothing was tried (no recipients, queue full, dispatcher closed).
     `status_code` is the last HTTP status or SMTP reply code seen, if any. `error` is None
-    exactly when `ok` is true, except for a mail some of whose recipients were refused.
+    exactly when `ok` is true, except for a mail some of whose recipients were refused, or
+    (e-mails in several languages) some of whose e-mails did not go.
     """
 
     channel: str

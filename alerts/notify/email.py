@@ -1,29 +1,40 @@
-"""Alert notifications as plain-text e-mail through an SMTP relay (plain, STARTTLS or TLS)."""
+"""Alert notifications as plain-text e-mail through an SMTP relay (plain, STARTTLS or TLS), each
+recipient in their own language."""
 
 from __future__ import annotations
 
 import smtplib
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import Literal
 
 from alerts.notify.base import DeliveryResult
-from alerts.notify.message import Notification
+from alerts.notify.message import Notification, worded
 from alerts.notify.retry import Attempt, RetryPolicy, run
+from app.core.languages import Language
 
 SmtpSecurity = Literal["none", "starttls", "tls"]
 
 
-def build_message(notification: Notification, sender: str) -> EmailMessage:
-    """The e-mail for `notification`: the title as subject; text, unit and link in the body."""
+def build_message(
+    notification: Notification,
+    sender: str,
+    *,
+    language: Language | None = None,
+    to: Sequence[str] | None = None,
+) -> EmailMessage:
+    """The e-mail for `notification` in `language` (by default the notification's own) to `to`
+    (by default all its recipients): the title as subject; text, severity, unit and link below."""
     n = notification
+    w = worded(n, language)
+    t = w.words.t
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = ", ".join(n.recipients)
-    message["Subject"] = n.headline
+    message["To"] = ", ".join(n.recipients if to is None else to)
+    message["Subject"] = w.headline
     message["Date"] = formatdate(localtime=False, usegmt=True)
     # The sender's domain, not make_msgid's default: that one is a DNS lookup each time.
     message["Message-ID"] = make_msgid("voc-alert", domain=_domain(sender))
@@ -32,10 +43,17 @@ def build_message(notification: Notification, sender: str) -> EmailMessage:
     message["X-VOC-Alert-Id"] = str(n.alert_id)
     if n.severity == "high":
         message["Importance"] = "high"
-    lines = [n.text, "", f"Severity: {n.severity}", f"Unit: {n.unit_name} ({n.org_unit})"]
+    lines = [
+        w.text,
+        "",
+        t("Severity: {severity}", severity=w.severity),
+        t("Unit: {unit}", unit=n.where),
+    ]
     if n.link:
-        lines.append(f"Open in the cockpit: {n.link}")
+        lines.append(t("Open in the cockpit: {link}", link=n.link))
     message.set_content("\n".join(lines) + "\n")
+    # After the content: setting it clears the Content-* headers.
+    message["Content-Language"] = w.words.language
     return message
 
 
@@ -58,7 +76,8 @@ def classify(exc: OSError) -> Attempt:
 
 
 class EmailNotifier:
-    """Sends each notification as one e-mail to its recipients, through one SMTP relay.
+    """Sends each notification as one e-mail per language to its recipients who read it, through
+    one SMTP relay.
 
     `security`: "none" (plain SMTP, for a relay on the same host or network), "starttls"
     (refuses to go on in clear if the server does not offer it) or "tls" (implicit TLS, port
@@ -105,10 +124,28 @@ class EmailNotifier:
         self._local_hostname = local_hostname
 
     def deliver(self, notification: Notification) -> DeliveryResult:
+        """One e-mail per language its recipients read, each with its own retries; one result
+        for them all: ok when at least one went, its error naming what did not (by language),
+        its attempts those of all of them."""
         if not notification.recipients:
             return DeliveryResult(self.channel, False, 0, error="no recipients")
+        results: list[tuple[Language, DeliveryResult]] = []
+        unreachable = False
+        for language, addresses in notification.audiences():
+            if unreachable:
+                # Each would wait for the same dead relay, through all its retries.
+                result = DeliveryResult(self.channel, False, 0, error=_NOT_TRIED)
+            else:
+                result = self._deliver_one(notification, language, addresses)
+                unreachable = _unreachable(result)
+            results.append((language, result))
+        return _together(self.channel, results)
+
+    def _deliver_one(
+        self, notification: Notification, language: Language, to: tuple[str, ...]
+    ) -> DeliveryResult:
         try:
-            message = build_message(notification, self._sender)
+            message = build_message(notification, self._sender, language=language, to=to)
         except ValueError as exc:  # a recipient address with a line break in it, say
             return DeliveryResult(self.channel, False, 0, error=f"cannot build the e-mail: {exc}")
         return run(self.channel, lambda _: self._send(message), self._policy, self._sleep)
@@ -147,6 +184,29 @@ class EmailNotifier:
             smtp.close()
             raise
         return smtp
+
+
+_NOT_TRIED = "not tried: the relay could not be reached"
+
+
+def _unreachable(result: DeliveryResult) -> bool:
+    """Failed without a word from the relay: refused or lost connections, timeouts."""
+    return not result.ok and result.attempts > 0 and result.status_code is None
+
+
+def _together(channel: str, results: Sequence[tuple[Language, DeliveryResult]]) -> DeliveryResult:
+    """The one result of the e-mails of one notification, one per language."""
+    if len(results) == 1:
+        return results[0][1]
+    failed = [result for _, result in results if not result.ok]
+    errors = [f"{language}: {result.error}" for language, result in results if result.error]
+    return DeliveryResult(
+        channel,
+        ok=len(failed) < len(results),
+        attempts=sum(result.attempts for _, result in results),
+        status_code=(failed or [results[-1][1]])[-1].status_code,
+        error="; ".join(errors) or None,
+    )
 
 
 def _refused(recipients: dict[str, tuple[int, bytes]]) -> str:

@@ -1,10 +1,16 @@
-"""What an alert notification says, and its payloads for plain JSON, Slack and Microsoft Teams."""
+"""What an alert notification says, in its readers' language, and its payloads for plain JSON,
+Slack and Microsoft Teams."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, get_args
+
+from app.core.explain import SEVERITIES
+from app.core.i18n import Phrase, Texts, texts
+from app.core.languages import Language
 
 NotificationSeverity = Literal["low", "medium", "high"]
 PayloadStyle = Literal["json", "slack", "teams"]
@@ -16,10 +22,13 @@ _SLACK_FALLBACK_MAX = 500
 
 @dataclass(frozen=True, slots=True)
 class Notification:
-    """One alert to tell people about; the same value goes to every channel.
+    """One alert to tell people about; the same value goes to every channel, and each channel
+    words it for its readers (`worded`): a webhook in `language`, the organisation's; an e-mail
+    in each recipient's (`languages`), one e-mail per language.
 
-    `text` holds a few lines (score, the customer's comment, the reasons); the comment is
-    customer text, so each payload builder escapes it for its own format.
+    `title` and `lines` are phrases (app/core/i18n.py). The customer's comment and phrases are
+    parameters in them, shown as written: each payload builder escapes the worded text for its
+    own format.
     """
 
     alert_id: int
@@ -27,22 +36,59 @@ class Notification:
     severity: NotificationSeverity
     org_unit: str
     unit_name: str
-    title: str
-    text: str
+    title: Phrase
+    lines: tuple[Phrase, ...]
     link: str | None
     recipients: tuple[str, ...]
     escalated: bool = False
+    language: Language = "en"
+    # Each recipient's language; a recipient not in it reads `language`.
+    languages: Mapping[str, Language] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.severity not in get_args(NotificationSeverity):
             raise ValueError(f"severity must be low, medium or high, not {self.severity!r}")
-        if "\n" in self.title or "\r" in self.title:
+        title = texts("en").say(self.title)
+        if "\n" in title or "\r" in title:
             raise ValueError("title must be one line")
 
     @property
-    def headline(self) -> str:
-        """The title, marked when the alert was escalated."""
-        return f"Escalated: {self.title}" if self.escalated else self.title
+    def where(self) -> str:
+        """The unit, by name and id."""
+        return f"{self.unit_name} ({self.org_unit})"
+
+    def audiences(self) -> list[tuple[Language, tuple[str, ...]]]:
+        """The recipients by the language they read, each language once, first come first."""
+        groups: dict[Language, list[str]] = {}
+        for address in self.recipients:
+            groups.setdefault(self.languages.get(address, self.language), []).append(address)
+        return [(language, tuple(addresses)) for language, addresses in groups.items()]
+
+
+@dataclass(frozen=True, slots=True)
+class Worded:
+    """A notification in one language."""
+
+    words: Texts
+    title: str
+    # The title, marked when the alert was escalated.
+    headline: str
+    text: str
+    severity: str
+
+
+def worded(notification: Notification, language: Language | None = None) -> Worded:
+    """`notification` in `language` (by default its own: the organisation's)."""
+    n = notification
+    words = texts(language or n.language)
+    title = words.say(n.title)
+    return Worded(
+        words=words,
+        title=title,
+        headline=words.t("Escalated: {title}", title=title) if n.escalated else title,
+        text="\n".join(words.say(line) for line in n.lines),
+        severity=words.t(SEVERITIES[n.severity]),
+    )
 
 
 def render(notification: Notification, style: PayloadStyle, *, sent_at: datetime) -> dict[str, Any]:
@@ -55,19 +101,22 @@ def render(notification: Notification, style: PayloadStyle, *, sent_at: datetime
 
 
 def json_payload(notification: Notification, *, sent_at: datetime) -> dict[str, Any]:
-    """Every field as is, plus `sent_at` (ISO 8601 with its offset): for our own integrators."""
+    """Every field, worded in the notification's language (`language`, its code), plus `sent_at`
+    (ISO 8601 with its offset): for our own integrators. `severity` stays a code."""
     n = notification
+    w = worded(n)
     return {
         "alert_id": n.alert_id,
         "rule_id": n.rule_id,
         "severity": n.severity,
         "org_unit": n.org_unit,
         "unit_name": n.unit_name,
-        "title": n.title,
-        "text": n.text,
+        "title": w.title,
+        "text": w.text,
         "link": n.link,
         "recipients": list(n.recipients),
         "escalated": n.escalated,
+        "language": w.words.language,
         "sent_at": sent_at.isoformat(),
     }
 
@@ -83,14 +132,21 @@ def slack_escape(text: str) -> str:
 def slack_payload(notification: Notification) -> dict[str, Any]:
     """A Slack incoming-webhook message: `text` for notifications, then Block Kit blocks."""
     n = notification
-    headline = slack_escape(n.headline)
-    body = f"*{headline}*\n{slack_escape(n.text)}"
-    context = [f"Severity: *{n.severity}*", slack_escape(f"{n.unit_name} ({n.org_unit})")]
-    context.append(f"Alert #{n.alert_id} · rule `{slack_escape(n.rule_id)}`")
+    w = worded(n)
+    t = w.words.t
+    headline = slack_escape(w.headline)
+    body = f"*{headline}*\n{slack_escape(w.text)}"
+    severity, rule = "*" + w.severity + "*", "`" + n.rule_id + "`"
+    context = [
+        slack_escape(t("Severity: {severity}", severity=severity)),
+        slack_escape(n.where),
+        slack_escape(t("Alert #{id} · rule {rule}", id=str(n.alert_id), rule=rule)),
+    ]
     if n.link:
-        context.append(f"<{_slack_url(n.link)}|Open in the cockpit>")
+        label = slack_escape(t("Open in the cockpit"))
+        context.append(f"<{_slack_url(n.link)}|{label}>")
     return {
-        "text": _clip(f"[{n.severity}] {headline}", _SLACK_FALLBACK_MAX),
+        "text": _clip(f"[{slack_escape(w.severity)}] {headline}", _SLACK_FALLBACK_MAX),
         "blocks": [
             {
                 "type": "section",
@@ -111,10 +167,12 @@ def teams_payload(notification: Notification) -> dict[str, Any]:
     which Microsoft is retiring, and take Adaptive Cards only, not the legacy MessageCard.
     """
     n = notification
+    w = worded(n)
+    t = w.words.t
     body: list[dict[str, Any]] = [
         {
             "type": "TextBlock",
-            "text": n.headline,
+            "text": w.headline,
             "weight": "Bolder",
             "size": "Medium",
             "wrap": True,
@@ -124,16 +182,16 @@ def teams_payload(notification: Notification) -> dict[str, Any]:
     # One block a line: a single newline inside a TextBlock is not a line break in Teams.
     body += [
         {"type": "TextBlock", "text": line, "wrap": True, "spacing": "None"}
-        for line in n.text.splitlines()
+        for line in w.text.splitlines()
         if line.strip()
     ]
     body.append(
         {
             "type": "FactSet",
             "facts": [
-                {"title": "Severity", "value": n.severity},
-                {"title": "Unit", "value": f"{n.unit_name} ({n.org_unit})"},
-                {"title": "Alert", "value": f"#{n.alert_id} ({n.rule_id})"},
+                {"title": t("Severity"), "value": w.severity},
+                {"title": t("Unit"), "value": n.where},
+                {"title": t("Alert"), "value": f"#{n.alert_id} ({n.rule_id})"},
             ],
         }
     )
@@ -141,11 +199,12 @@ def teams_payload(notification: Notification) -> dict[str, Any]:
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
         "version": "1.4",
+        "lang": w.words.language,
         "body": body,
     }
     if n.link:
         card["actions"] = [
-            {"type": "Action.OpenUrl", "title": "Open in the cockpit", "url": n.link}
+            {"type": "Action.OpenUrl", "title": t("Open in the cockpit"), "url": n.link}
         ]
     return {
         "type": "message",

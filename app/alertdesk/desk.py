@@ -19,8 +19,9 @@ from starlette.concurrency import run_in_threadpool
 from alerts.lifecycle import check_move
 from app.alertdesk import loop
 from app.core.access import Principal, Role
-from app.core.errors import VocError
+from app.core.errors import Refusal, VocError
 from app.core.events import AlertEvent, AlertState, AlertView, ContactOutcome, LoopEvent
+from app.core.i18n import N_
 from app.core.settings import Settings
 from app.db import alerting, directory, inbox
 from app.db.models import AlertEventRow, AlertRow, UserRow
@@ -37,33 +38,37 @@ UNRESOLVED = frozenset({AlertState.OPEN, AlertState.ACKNOWLEDGED, AlertState.IN_
 BULK_MAX = 1000
 
 
-class AlertNotFound(VocError):
+class AlertNotFound(Refusal):
     """No such alert in the caller's units (the same answer either way, so ids reveal nothing)."""
 
     def __init__(self, alert_id: int) -> None:
-        super().__init__(f"alert {alert_id}: not found in your units")
+        super().__init__(N_("alert {alert_id}: not found in your units"), alert_id=alert_id)
 
 
-class AlertChanged(VocError):
+class AlertChanged(Refusal):
     """Someone changed the alert since it was read."""
 
     def __init__(self, alert_id: int) -> None:
-        super().__init__(f"alert {alert_id}: changed meanwhile; reload it")
+        super().__init__(N_("alert {alert_id}: changed meanwhile; reload it"), alert_id=alert_id)
 
 
-class AlertTaken(VocError):
+class AlertTaken(Refusal):
     """Someone else took the callback first."""
 
     def __init__(self, alert_id: int, username: str, display_name: str) -> None:
-        super().__init__(f"alert {alert_id}: {display_name} is already calling this customer")
+        super().__init__(
+            N_("alert {alert_id}: {name} is already calling this customer"),
+            alert_id=alert_id,
+            name=display_name,
+        )
         self.username, self.display_name = username, display_name
 
 
-class NotAllowed(VocError):
+class NotAllowed(Refusal):
     """The caller's role may not do this (to this alert)."""
 
 
-class InvalidStep(VocError):
+class InvalidStep(Refusal):
     """A step the closed loop refuses, or one missing what it needs (`field: problem`)."""
 
 
@@ -104,7 +109,7 @@ class AlertDesk:
     def scope(self, principal: Principal, q: inbox.InboxQuery) -> inbox.InboxQuery:
         """`q` as this caller may ask it: frontline staff see their units' customer callbacks."""
         if not self.may_read(principal):
-            raise NotAllowed("role: alerts are for managers and admins")
+            raise NotAllowed(N_("role: alerts are for managers and admins"))
         visible = principal.visible(self._units.get())
         if visible is not None:
             units = visible if q.units is None else visible & set(q.units)
@@ -194,7 +199,7 @@ class AlertDesk:
                 root_causes=self._settings.alert_root_causes,
             )
         except VocError as exc:
-            raise InvalidStep(str(exc)) from None
+            raise InvalidStep.of(exc) from None
         values = _move_values(row, to, self._clock(), note=note, root_cause=root_cause)
         action = to.value if to is not AlertState.OPEN else "reopened"
         detail = {"note": note, "root_cause": root_cause}
@@ -207,7 +212,11 @@ class AlertDesk:
         username = username.strip().lower()
         user = directory.get_user(self._engine, username)
         if user is None or not self._may_handle(user, row):
-            raise InvalidStep(f"username: {username!r} may not handle alerts of {row.org_unit}")
+            raise InvalidStep(
+                N_("username: {username} may not handle alerts of {unit}"),
+                username=repr(username),
+                unit=row.org_unit,
+            )
         return self._change(
             principal,
             row,
@@ -220,16 +229,18 @@ class AlertDesk:
         """ "I'll call": the caller takes the callback, first come first served. It is assigned
         to them and under way; frontline staff see the customer's contact only from now on."""
         if principal.role is Role.FRONTLINE and not self._settings.frontline_callbacks:
-            raise NotAllowed("role: frontline staff do not take callbacks here")
+            raise NotAllowed(N_("role: frontline staff do not take callbacks here"))
         row = self._found(principal, alert_id)
         if row.response_id is None:
-            raise InvalidStep("alert: a unit's alert has no customer to call")
+            raise InvalidStep(N_("alert: a unit's alert has no customer to call"))
         if row.assignee == principal.username:
             return self._view(principal, row)
         if row.assignee is not None:
             raise self._taken(alert_id, row.assignee)
         if AlertState(row.state) not in UNRESOLVED:
-            raise InvalidStep(f"state: the alert is {row.state}; there is no one left to call")
+            raise InvalidStep(
+                N_("state: the alert is {state}; there is no one left to call"), state=row.state
+            )
         now = self._clock()
         values: dict[str, Any] = {"assignee": principal.username}
         if row.state != AlertState.IN_PROGRESS.value:
@@ -263,12 +274,14 @@ class AlertDesk:
         call resolves the alert (a note and a root cause, as any resolution)."""
         row = self._found(principal, alert_id)
         if principal.role is Role.FRONTLINE and row.assignee != principal.username:
-            raise NotAllowed("assignee: take the callback before recording a call")
+            raise NotAllowed(N_("assignee: take the callback before recording a call"))
         if row.response_id is None:
-            raise InvalidStep("alert: a unit's alert has no customer to call")
+            raise InvalidStep(N_("alert: a unit's alert has no customer to call"))
         current = AlertState(row.state)
         if current not in UNRESOLVED:
-            raise InvalidStep(f"state: the alert is {row.state}; reopen it to record a call")
+            raise InvalidStep(
+                N_("state: the alert is {state}; reopen it to record a call"), state=row.state
+            )
         now = self._clock()
         values: dict[str, Any] = {"contact_outcome": outcome.value}
         if outcome is not ContactOutcome.NO_ANSWER and row.first_contact_at is None:
@@ -283,7 +296,7 @@ class AlertDesk:
                     root_causes=self._settings.alert_root_causes,
                 )
             except VocError as exc:
-                raise InvalidStep(str(exc)) from None
+                raise InvalidStep.of(exc) from None
             values |= _move_values(row, AlertState.RESOLVED, now, note=note, root_cause=root_cause)
         elif row.acknowledged_at is None:
             values |= {"state": AlertState.IN_PROGRESS.value, "acknowledged_at": now}
@@ -373,7 +386,7 @@ class AlertDesk:
     def _found(self, principal: Principal, alert_id: int) -> AlertRow:
         """The alert, if the caller may see it: one read."""
         if not self.may_read(principal):
-            raise NotAllowed("role: alerts are for managers and admins")
+            raise NotAllowed(N_("role: alerts are for managers and admins"))
         found = alerting.row(self._engine, alert_id)
         visible = principal.visible(self._units.get())
         if found is None or (visible is not None and found.org_unit not in visible):
@@ -395,7 +408,7 @@ class AlertDesk:
 
     def _need_manager(self, principal: Principal) -> None:
         if principal.role is Role.FRONTLINE:
-            raise NotAllowed("role: managers and admins only")
+            raise NotAllowed(N_("role: managers and admins only"))
 
     def _may_handle(self, user: UserRow, row: AlertRow) -> bool:
         """An enabled manager or admin whose units include the alert's unit; frontline staff of

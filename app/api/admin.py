@@ -6,12 +6,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import AdminDep, Runtime, RuntimeDep, client_address
-from app.api.errors import SIGNED_IN, documented
+from app.api.deps import AdminDep, CloseReason, Runtime, RuntimeDep, client_address
+from app.api.errors import SIGNED_IN, Code, Refused, documented
 from app.core.access import Principal, Role, check_assignment
 from app.core.events import Identifier, Slug
 from app.core.org import OrgUnit
@@ -167,8 +167,8 @@ def _audited(
     return result
 
 
-def _not_found(what: str) -> HTTPException:
-    return HTTPException(404, f"{what}: not found")
+def _not_found(what: str) -> Refused:
+    return Refused(404, Code.NOT_FOUND, f"{what}: not found")
 
 
 # ---- users
@@ -231,7 +231,7 @@ async def change_user(
         _audited, runtime, admin, request, "user.changed", username, apply, fields=sorted(changes)
     )
     if row.id is not None and set(changes) & directory.SIGN_OUT_ON:
-        runtime.sockets.close("your access changed: sign in again", user_id=row.id)
+        runtime.sockets.close(CloseReason.ACCESS_CHANGED, user_id=row.id)
     return UserOut.of(row)
 
 
@@ -254,7 +254,9 @@ async def create_unit(
     unit: OrgUnit, request: Request, runtime: RuntimeDep, admin: AdminDep
 ) -> OrgUnit:
     if unit.id in await run_in_threadpool(runtime.units.refresh):
-        raise HTTPException(409, f"id: unit {unit.id!r} exists; PUT /api/v1/admin/units/{unit.id}")
+        raise Refused(
+            409, Code.CONFLICT, f"id: unit {unit.id!r} exists; PUT /api/v1/admin/units/{unit.id}"
+        )
     await _save_units([unit], "unit.created", request, runtime, admin)
     return unit
 
@@ -264,7 +266,7 @@ async def replace_unit(
     unit_id: str, unit: OrgUnit, request: Request, runtime: RuntimeDep, admin: AdminDep
 ) -> OrgUnit:
     if unit.id != unit_id:
-        raise HTTPException(422, f"id: {unit.id!r} differs from the unit in the path")
+        raise Refused(422, Code.INVALID_INPUT, f"id: {unit.id!r} differs from the unit in the path")
     await _save_units([unit], "unit.saved", request, runtime, admin)
     return unit
 

@@ -9,17 +9,18 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from alerts import texts
 from alerts.rules import RuleBook
 from app.alertdesk.desk import BULK_MAX, Detail
 from app.api.deps import PrincipalDep, RuntimeDep
-from app.api.errors import SIGNED_IN, documented
+from app.api.errors import SIGNED_IN, Code, Refused, Taken, documented
+from app.core import explain
 from app.core.access import Principal, Role, resolve_units
 from app.core.events import AlertState, AlertView, ContactOutcome, LoopFigures, Severity, Slug
+from app.core.i18n import N_
 from app.db.inbox import UNRESOLVED, InboxQuery, Order
 from app.db.models import AlertEventRow
 from app.db.store import MAX_ID
@@ -38,7 +39,10 @@ Units = Annotated[Sequence[str], Query(max_length=200)]
 
 
 class Rules(RuleBook):
-    titles: dict[str, str] = Field(description="Each rule's title, as notifications word it.")
+    titles: dict[str, str] = Field(
+        description="Each rule's title as an English msgid, which the page words in its "
+        "reader's language (a rule of one's own: its description, as written)."
+    )
 
 
 @router.get("/rules")
@@ -47,18 +51,24 @@ async def rules(runtime: RuntimeDep, principal: PrincipalDep) -> Rules:
     rules that raised it."""
     runtime.desk.scope(principal, InboxQuery())
     book = runtime.rules
-    return Rules(version=book.version, rules=book.rules, titles=texts.titles(book))
+    titles = {rule.id: explain.title(rule.id, rule.description).message for rule in book.rules}
+    return Rules(version=book.version, rules=book.rules, titles=titles)
 
 
 class RootCauses(BaseModel):
     root_causes: list[str] = Field(description="What a resolution may name, in this order.")
+    names: dict[str, str] = Field(
+        description="Each root cause's name as an English msgid, which the page words in its "
+        "reader's language (a cause of one's own: its id in words)."
+    )
 
 
 @router.get("/root-causes")
 async def root_causes(runtime: RuntimeDep, principal: PrincipalDep) -> RootCauses:
     """The root causes resolving an alert must name one of (VOC_ALERT_ROOT_CAUSES)."""
     runtime.desk.scope(principal, InboxQuery())
-    return RootCauses(root_causes=runtime.settings.alert_root_causes)
+    causes = runtime.settings.alert_root_causes
+    return RootCauses(root_causes=causes, names={c: explain.root_cause(c) for c in causes})
 
 
 class InboxItem(BaseModel):
@@ -296,7 +306,9 @@ async def assign(
 
 @router.post(
     "/{alert_id:int}/take",
-    responses=documented(_409="Someone else took it first (`taken_by` names them)."),
+    responses={
+        409: {"model": Taken, "description": "Someone else took it first (`taken_by` names them)."}
+    },
 )
 async def take(alert_id: AlertId, runtime: RuntimeDep, principal: PrincipalDep) -> AlertDetail:
     """ "I'll call": the callback is the caller's, first come first served; it is under way and
@@ -381,9 +393,9 @@ async def bulk(body: Bulk, runtime: RuntimeDep, principal: PrincipalDep) -> Bulk
     (ungrouped, at most 1,000). Each is recorded in its history and the audit log; one that
     cannot be changed is skipped with the reason."""
     if (body.ids is None) == (body.filter is None):
-        raise HTTPException(422, "ids: give the alerts, or a filter, not both")
+        raise Refused(422, Code.INVALID_INPUT, N_("ids: give the alerts, or a filter, not both"))
     if body.action == "assign" and not body.username:
-        raise HTTPException(422, "username: who to assign the selection to")
+        raise Refused(422, Code.INVALID_INPUT, N_("username: who to assign the selection to"))
 
     def apply() -> BulkDone:
         if body.filter is not None:

@@ -5,22 +5,24 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from app import security
 from app.api.deps import (
     SESSION_COOKIE,
+    CloseReason,
     PrincipalDep,
     Runtime,
     RuntimeDep,
     TokenDep,
     client_address,
 )
-from app.api.errors import SIGNED_IN, documented
+from app.api.errors import SIGNED_IN, Code, Refused, documented
 from app.core.access import Principal, Role
-from app.core.languages import Language, choose
+from app.core.i18n import N_
+from app.core.languages import Language, accepted, choose, shipped
 from app.db import directory
 from app.db.models import UserRow
 
@@ -54,12 +56,10 @@ class SignedIn(Me):
     expires_at: datetime
 
 
-_WRONG = "wrong username or password"
-
-
-def _too_many(message: str, wait_s: float) -> HTTPException:
+def _too_many(code: Code, message: str, wait_s: float) -> Refused:
+    """`message` names the wait as `{seconds}`."""
     seconds = max(1, math.ceil(wait_s))
-    return HTTPException(429, f"{message}; try again in {seconds} s", {"Retry-After": str(seconds)})
+    return Refused(429, code, message, {"Retry-After": str(seconds)}, seconds=seconds)
 
 
 @router.post(
@@ -75,7 +75,11 @@ async def login(
     client = client_address(request)
     wait = runtime.login_limiter.take(client)
     if wait:
-        raise _too_many("too many sign-in attempts from your address", wait)
+        raise _too_many(
+            Code.RATE_LIMITED,
+            N_("too many sign-in attempts from your address; try again in {seconds} s"),
+            wait,
+        )
     accept_language = request.headers.get("accept-language")
     signed_in = await run_in_threadpool(_sign_in, runtime, credentials, client, accept_language)
     response.set_cookie(
@@ -101,7 +105,11 @@ def _sign_in(
     if user is not None and user.locked_until is not None and user.locked_until > now:
         directory.audit(engine, actor=username, action="login.locked", client=client)
         left = (user.locked_until - now).total_seconds()
-        raise _too_many("this account is locked after repeated wrong passwords", left)
+        raise _too_many(
+            Code.ACCOUNT_LOCKED,
+            N_("this account is locked after repeated wrong passwords; try again in {seconds} s"),
+            left,
+        )
     valid = security.verify_password(user.password_hash if user else None, credentials.password)
     if user is None or user.id is None or not valid or user.disabled:
         locked = None
@@ -121,11 +129,15 @@ def _sign_in(
             reason=reason,
             locked_until=locked.isoformat() if locked else None,
         )
-        raise HTTPException(401, _WRONG)
+        raise Refused(401, Code.WRONG_CREDENTIALS, N_("wrong username or password"))
     token, expires = directory.open_session(
         engine, user.id, lifetime=timedelta(hours=settings.session_hours)
     )
     directory.audit(engine, actor=username, action="login.succeeded", client=client)
+    # Remembered for the e-mails of a user who chose no language: mail has no browser to ask.
+    browser = next(filter(None, map(shipped, accepted(accept_language))), None)
+    if browser is not None and browser != user.browser_language:
+        user = directory.update_user(engine, username, browser_language=browser)
     me = _me(runtime, directory.principal(user), user, accept_language)
     return SignedIn(**me.model_dump(), token=token, expires_at=expires)
 
@@ -136,7 +148,7 @@ async def logout(request: Request, runtime: RuntimeDep, presented: TokenDep) -> 
     token = presented.value
     if token is not None:
         await run_in_threadpool(_sign_out, runtime, token, client_address(request))
-        runtime.sockets.close("signed out", token=token)
+        runtime.sockets.close(CloseReason.SIGNED_OUT, token=token)
     answer = Response(status_code=status.HTTP_204_NO_CONTENT)
     answer.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return answer

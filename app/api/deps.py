@@ -7,11 +7,12 @@ import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Annotated, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
@@ -19,9 +20,11 @@ from starlette.requests import HTTPConnection
 from alerts.rules import RuleBook
 from app import security
 from app.alertdesk.desk import AlertDesk
+from app.api.errors import Code, Refused
 from app.api.live import LiveBarometers
 from app.broker.producer import Producer
 from app.core.access import Principal, Role
+from app.core.i18n import N_
 from app.core.ratelimit import RateLimiter
 from app.core.settings import Settings
 from app.db import directory
@@ -31,6 +34,17 @@ from app.hub.fanout import Fanout, Subscriber
 SESSION_COOKIE = "voc_session"
 # The websocket close code for "sign in (again)".
 UNAUTHORIZED = 4401
+
+
+class CloseReason(StrEnum):
+    """Why a socket is closed with UNAUTHORIZED, as its close reason: stable, for a program."""
+
+    NOT_SIGNED_IN = "not_signed_in"
+    SIGNED_OUT = "signed_out"
+    SESSION_ENDED = "session_ended"
+    ACCESS_CHANGED = "access_changed"
+
+
 # A used key's last_used_at (and an audit line) is written at most this often per instance.
 KEY_TOUCH_EVERY_S = 60.0
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -84,7 +98,9 @@ class OpenSockets:
         if not sockets:
             self.by_user.pop(user_id, None)
 
-    def close(self, reason: str, *, user_id: int | None = None, token: str | None = None) -> None:
+    def close(
+        self, reason: CloseReason, *, user_id: int | None = None, token: str | None = None
+    ) -> None:
         """Close the sockets of one session (`token`) or of every session of `user_id`."""
         digest = security.digest(token) if token is not None else None
         for owner, sockets in list(self.by_user.items()):
@@ -187,14 +203,26 @@ async def authenticate(runtime: Runtime, token: str) -> tuple[Principal, datetim
 
 async def current_principal(request: Request, runtime: RuntimeDep, token: TokenDep) -> Principal:
     if token.value is None:
-        raise HTTPException(401, "sign in first (POST /api/v1/auth/login)", _CHALLENGE)
+        raise Refused(
+            401, Code.NOT_SIGNED_IN, N_("sign in first (POST /api/v1/auth/login)"), _CHALLENGE
+        )
     found = await authenticate(runtime, token.value)
     if found is None:
-        raise HTTPException(401, "session expired or signed out; sign in again", _CHALLENGE)
+        raise session_ended(_CHALLENGE)
     foreign = token.from_cookie and not origin_allowed(request, runtime.settings)
     if foreign and request.method not in SAFE_METHODS:
-        raise HTTPException(403, "origin: requests from this page's origin are not allowed")
+        raise Refused(
+            403,
+            Code.FORBIDDEN_ORIGIN,
+            N_("origin: requests from this page's origin are not allowed"),
+        )
     return found[0]
+
+
+def session_ended(headers: dict[str, str] | None = None) -> Refused:
+    return Refused(
+        401, Code.SESSION_ENDED, N_("session expired or signed out; sign in again"), headers
+    )
 
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -203,7 +231,12 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 def _require_admin(principal: PrincipalDep) -> Principal:
     if principal.role is not Role.ADMIN:
-        raise HTTPException(403, f"role: only an admin may do this, not a {principal.role.value}")
+        raise Refused(
+            403,
+            Code.FORBIDDEN_ROLE,
+            N_("role: only an admin may do this, not a {role}"),
+            role=principal.role.value,
+        )
     return principal
 
 
@@ -220,6 +253,7 @@ class Integrator:
     surveys: tuple[str, ...] = ()
 
 
+_KEY_CHALLENGE = {"WWW-Authenticate": "X-API-Key"}
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An integrator API key.")
 
 
@@ -227,15 +261,15 @@ async def require_integrator(
     request: Request, runtime: RuntimeDep, x_api_key: Annotated[str | None, Depends(_api_key)]
 ) -> Integrator:
     if not x_api_key:
-        raise HTTPException(401, "missing X-API-Key header", {"WWW-Authenticate": "X-API-Key"})
+        raise Refused(401, Code.MISSING_API_KEY, "missing X-API-Key header", _KEY_CHALLENGE)
     given = x_api_key.encode()
     for index, key in enumerate(runtime.settings.integrator_keys):
         if hmac.compare_digest(given, key.get_secret_value().encode()):
             return Integrator(label=f"settings-key-{index + 1}")
     row = await run_in_threadpool(directory.find_key, runtime.engine, x_api_key)
     if row is None or row.id is None:
-        raise HTTPException(
-            401, "unknown or revoked API key in X-API-Key", {"WWW-Authenticate": "X-API-Key"}
+        raise Refused(
+            401, Code.INVALID_API_KEY, "unknown or revoked API key in X-API-Key", _KEY_CHALLENGE
         )
     now = datetime.now(UTC)
     uses = runtime.key_usage.count(row.id, now)

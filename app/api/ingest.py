@@ -6,14 +6,14 @@ import math
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from app import metrics
 from app.api.deps import Integrator, IntegratorDep, Runtime, RuntimeDep
-from app.api.errors import documented
+from app.api.errors import Code, Refused, documented
 from app.core.events import SurveyResponse
 from app.core.wirejson import parse_json
 
@@ -69,8 +69,9 @@ async def _admit(
     wait = runtime.ingest_limiter.take(integrator.label, cost=len(responses))
     if wait:
         seconds = max(1, math.ceil(wait))
-        raise HTTPException(
+        raise Refused(
             429,
+            Code.RATE_LIMITED,
             f"over {settings.ingest_rate_per_key:g} responses/s for this key "
             f"(VOC_INGEST_RATE_PER_KEY); nothing was accepted, retry in {seconds} s",
             {"Retry-After": str(seconds)},
@@ -84,8 +85,9 @@ async def _admit(
         tree = await run_in_threadpool(runtime.units.refresh)
         for index, r in enumerate(responses):
             if r.org_unit not in tree:
-                raise HTTPException(
+                raise Refused(
                     422,
+                    Code.UNKNOWN_UNITS,
                     f"{where(index, 'org_unit')}: unknown org unit {r.org_unit!r}; "
                     "an admin adds it to the org tree first",
                 )
@@ -94,15 +96,19 @@ async def _admit(
         for index, r in enumerate(responses):
             if r.org_unit not in allowed:
                 units = ", ".join(integrator.org_units)
-                raise HTTPException(
-                    403, f"{where(index, 'org_unit')}: this key posts only for {units}"
+                raise Refused(
+                    403,
+                    Code.OUT_OF_SCOPE,
+                    f"{where(index, 'org_unit')}: this key posts only for {units}",
                 )
     if integrator.surveys:
         for index, r in enumerate(responses):
             if r.survey_id not in integrator.surveys:
                 surveys = ", ".join(integrator.surveys)
-                raise HTTPException(
-                    403, f"{where(index, 'survey_id')}: this key posts only for {surveys}"
+                raise Refused(
+                    403,
+                    Code.OUT_OF_SCOPE,
+                    f"{where(index, 'survey_id')}: this key posts only for {surveys}",
                 )
 
 
@@ -121,10 +127,12 @@ async def post_batch(batch: Batch, runtime: RuntimeDep, integrator: IntegratorDe
     """All or nothing: one invalid response rejects the batch, naming its index and field."""
     limit = runtime.settings.batch_max
     if not batch.responses:
-        raise HTTPException(422, "responses: a batch needs at least one response")
+        raise Refused(422, Code.INVALID_INPUT, "responses: a batch needs at least one response")
     if len(batch.responses) > limit:
-        raise HTTPException(
-            422, f"responses: {len(batch.responses)} responses; at most {limit} per batch"
+        raise Refused(
+            422,
+            Code.INVALID_INPUT,
+            f"responses: {len(batch.responses)} responses; at most {limit} per batch",
         )
     await _admit(runtime, integrator, batch.responses, batch=True)
     await run_in_threadpool(runtime.producer.send_responses, batch.responses)

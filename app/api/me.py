@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from alerts import digest as words
-from app.api.deps import PrincipalDep, Runtime, RuntimeDep, client_address
-from app.api.errors import SIGNED_IN, documented
+from app.api.deps import PrincipalDep, Runtime, RuntimeDep, client_address, session_ended
+from app.api.errors import SIGNED_IN, Code, Refused, documented, reader
 from app.core.access import Principal
+from app.core.i18n import N_
 from app.core.languages import NAMES, SHIPPED, Language, choose
 from app.core.settings import Settings
 from app.db import directory
@@ -21,7 +22,13 @@ from app.db.models import UserRow
 
 router = APIRouter(prefix="/api/v1/me", tags=["me"], responses=SIGNED_IN)
 
-NO_EMAIL = "your account has no e-mail address, so no digest can reach you; ask an admin to add one"
+NO_EMAIL = N_(
+    "email: your account has no e-mail address, so no digest can reach you; ask an admin to add one"
+)
+# The same, as the settings page shows it beside the choice.
+NO_EMAIL_NOTICE = N_(
+    "Your account has no e-mail address, so no digest can reach you; ask an admin to add one."
+)
 
 
 class DigestChoice(BaseModel):
@@ -54,10 +61,12 @@ class DigestSettings(BaseModel):
 
 
 @router.get("/digest")
-async def get_digest(principal: PrincipalDep, runtime: RuntimeDep) -> DigestSettings:
+async def get_digest(
+    request: Request, principal: PrincipalDep, runtime: RuntimeDep
+) -> DigestSettings:
     """The daily digest: a summary of yesterday in the user's units, by e-mail, once a day."""
     user = await run_in_threadpool(_user, runtime, principal)
-    return _settings_of(user, runtime.settings)
+    return _settings_of(user, request, runtime.settings)
 
 
 @router.put("/digest", responses=documented(_409="Turning it on without an e-mail address."))
@@ -69,7 +78,7 @@ async def put_digest(
     def save() -> UserRow:
         user = _user(runtime, principal)
         if choice.enabled and not user.email:
-            raise HTTPException(409, f"email: {NO_EMAIL}")
+            raise Refused(409, Code.CONFLICT, NO_EMAIL)
         return _change(
             runtime,
             principal,
@@ -81,7 +90,7 @@ async def put_digest(
             timezone=choice.timezone,
         )
 
-    return _settings_of(await run_in_threadpool(save), runtime.settings)
+    return _settings_of(await run_in_threadpool(save), request, runtime.settings)
 
 
 def _change(
@@ -108,11 +117,11 @@ def _change(
 def _user(runtime: Runtime, principal: Principal) -> UserRow:
     user = directory.get_user(runtime.engine, principal.username)
     if user is None:  # deleted since the session was checked
-        raise HTTPException(401, "session expired or signed out; sign in again")
+        raise session_ended()
     return user
 
 
-def _settings_of(user: UserRow, settings: Settings) -> DigestSettings:
+def _settings_of(user: UserRow, request: Request, settings: Settings) -> DigestSettings:
     enabled = words.wants_digest(user.role, user.digest)
     return DigestSettings(
         enabled=enabled,
@@ -120,7 +129,7 @@ def _settings_of(user: UserRow, settings: Settings) -> DigestSettings:
         hour=user.digest_hour,
         timezone=words.zone(user.timezone, settings.timezone).key,
         email=user.email,
-        notice=f"{NO_EMAIL[0].upper()}{NO_EMAIL[1:]}." if enabled and not user.email else None,
+        notice=reader(request).t(NO_EMAIL_NOTICE) if enabled and not user.email else None,
     )
 
 

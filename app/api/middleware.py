@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.errors import Code, Refused
 
 # No inline script or style anywhere in frontend/, so the policy can forbid both.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -56,11 +57,11 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-class BodyTooLarge(HTTPException):
+class BodyTooLarge(Refused):
     """Raised while the body streams in; an HTTPException so FastAPI's body reading passes it on."""
 
     def __init__(self, size: int, limit: int) -> None:
-        super().__init__(413, _too_large(size, limit))
+        super().__init__(413, Code.BODY_TOO_LARGE, _too_large(size, limit))
 
 
 def _too_large(size: int, limit: int) -> str:
@@ -108,7 +109,8 @@ class BodyLimit:
                 await self._refuse(send, received)
 
     async def _refuse(self, send: Send, size: int) -> None:
-        body = json.dumps({"message": _too_large(size, self.limit)}).encode()
+        message = _too_large(size, self.limit)
+        body = json.dumps({"code": Code.BODY_TOO_LARGE, "message": message}).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -6,14 +6,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import PrincipalDep, RuntimeDep
-from app.api.errors import SIGNED_IN, documented
+from app.api.errors import SIGNED_IN, Code, Refused, documented
 from app.core.access import Principal, Role, resolve_units
 from app.core.events import PraiseEvent, PraiseView
+from app.core.i18n import N_
 from app.db import directory, praise
 from app.hub.base import publish_saved
 
@@ -62,11 +63,16 @@ async def wall(
 
 def _pin(runtime: RuntimeDep, principal: Principal, response_id: str, *, on: bool) -> PraiseView:
     if principal.role is Role.FRONTLINE:
-        raise HTTPException(403, "role: managers and admins pin praise")
+        raise Refused(403, Code.FORBIDDEN_ROLE, N_("role: managers and admins pin praise"))
     found = praise.get(runtime.engine, response_id)
     visible = principal.visible(runtime.units.get())
     if found is None or (visible is not None and found.response.org_unit not in visible):
-        raise HTTPException(404, f"praise {response_id!r}: not found in your units")
+        raise Refused(
+            404,
+            Code.NOT_FOUND,
+            N_("praise {response_id}: not found in your units"),
+            response_id=repr(response_id),
+        )
     now = datetime.now(UTC)
     changed = praise.pin(
         runtime.engine,

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import PrincipalDep, RuntimeDep
-from app.api.errors import SIGNED_IN, documented
+from app.api.errors import SIGNED_IN, Code, Refused, documented
 from app.api.live import label_of, named_units
 from app.core.access import Principal, resolve_units
 from app.core.events import (
@@ -23,6 +23,7 @@ from app.core.events import (
     ScoreKind,
     Window,
 )
+from app.core.i18n import N_
 from app.core.journey import Journey
 from app.core.org import OrgUnit
 from app.db import rollups, store
@@ -88,7 +89,9 @@ async def list_responses(
         try:
             before = store.decode_cursor(cursor)
         except ValueError as exc:
-            raise HTTPException(400, "cursor: not a cursor this API handed out") from exc
+            raise Refused(
+                400, Code.INVALID_CURSOR, N_("cursor: not a cursor this API handed out")
+            ) from exc
     where = store.ResponseFilter(
         org_units=units,
         touchpoints=_normalised(touchpoint),
@@ -125,7 +128,12 @@ async def get_response(
         with Session(runtime.engine) as session:
             row = store.get_response(session, response_id)
             if row is None or (visible is not None and row.org_unit not in visible):
-                raise HTTPException(404, f"response {response_id!r}: not found in your units")
+                raise Refused(
+                    404,
+                    Code.NOT_FOUND,
+                    N_("response {response_id}: not found in your units"),
+                    response_id=repr(response_id),
+                )
             return row.view(reveal_contact=principal.may_reveal_contact(row.dissatisfied))
 
     return await run_in_threadpool(read)

@@ -18,15 +18,18 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from app.api.deps import (
     UNAUTHORIZED,
+    CloseReason,
     Runtime,
     authenticate,
     get_runtime,
     origin_allowed,
     presented_token,
 )
+from app.api.errors import Code, reader
 from app.api.live import Scope
 from app.core.access import OutOfScope, Principal, UnknownUnits, resolve_units
 from app.core.events import Slug, explain
+from app.core.i18n import Texts
 from app.hub.fanout import Fanout, Filter, Subscriber
 from app.hub.outbox import run_eagerly
 
@@ -87,7 +90,7 @@ async def cockpit_events(websocket: WebSocket) -> None:
     found = await authenticate(runtime, token) if token else None
     await websocket.accept()
     if found is None:
-        await websocket.close(UNAUTHORIZED, "sign in first")
+        await websocket.close(UNAUTHORIZED, CloseReason.NOT_SIGNED_IN)
         return
     principal, expires_at = found
     assert token is not None
@@ -104,7 +107,8 @@ async def cockpit_events(websocket: WebSocket) -> None:
     with runtime.fanout.connect(websocket.send_text, closing) as subscriber:
         runtime.sockets.add(principal.user_id, token, expires_at, subscriber)
         try:
-            await _receive(websocket, runtime, principal, subscriber)
+            # Refusals are worded in the language of the handshake's Accept-Language.
+            await _receive(websocket, runtime, principal, subscriber, reader(websocket))
         except WebSocketDisconnect:
             pass  # the client went away while we were sending or closing: an ordinary end
         except Exception:
@@ -124,7 +128,7 @@ async def watch_sessions(runtime: Runtime) -> None:
         sessions = sockets.sessions()
         for token, expires_at in sessions.items():
             if now >= expires_at or await authenticate(runtime, token) is None:
-                sockets.close("session ended: sign in again", token=token)
+                sockets.close(CloseReason.SESSION_ENDED, token=token)
         soonest = min((e for e in sessions.values() if e > now), default=None)
         wait = SESSION_RECHECK_S
         if soonest is not None:
@@ -137,7 +141,11 @@ async def watch_sessions(runtime: Runtime) -> None:
 
 
 async def _receive(
-    websocket: WebSocket, runtime: Runtime, principal: Principal, subscriber: Subscriber
+    websocket: WebSocket,
+    runtime: Runtime,
+    principal: Principal,
+    subscriber: Subscriber,
+    words: Texts,
 ) -> None:
     fanout: Fanout = runtime.fanout
     while True:
@@ -150,7 +158,9 @@ async def _receive(
         try:
             request = SubscribeMessage.model_validate_json(data)
         except ValidationError as exc:
-            _error(subscriber, explain(exc, whole="message"))
+            not_json = any(e["type"] == "json_invalid" for e in exc.errors())
+            code = Code.INVALID_JSON if not_json else Code.INVALID_INPUT
+            _error(subscriber, code, explain(exc, whole="message"))
             continue
         tree = await run_in_threadpool(runtime.units.get)
         try:
@@ -159,7 +169,8 @@ async def _receive(
             )
         except (OutOfScope, UnknownUnits) as exc:
             # The previous subscription, if any, stays as it was.
-            _error(subscriber, str(exc))
+            code = Code.OUT_OF_SCOPE if isinstance(exc, OutOfScope) else Code.UNKNOWN_UNITS
+            _error(subscriber, code, words.t(exc.message, **exc.params))
             continue
         watch = Filter(
             frozenset(covered or ()),
@@ -172,8 +183,8 @@ async def _receive(
         runtime.live.watch(subscriber, scope, covered)
 
 
-def _error(subscriber: Subscriber, message: str) -> None:
-    subscriber.offer(json.dumps({"type": "error", "message": message}))
+def _error(subscriber: Subscriber, code: Code, message: str) -> None:
+    subscriber.offer(json.dumps({"type": "error", "code": code, "message": message}))
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:

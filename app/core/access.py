@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from app.core.errors import VocError
+from app.core.errors import Refusal, VocError
+from app.core.i18n import N_
 from app.core.org import OrgTree
 
 
@@ -47,21 +48,29 @@ class Principal:
         return dissatisfied and self.role in {Role.MANAGER, Role.ADMIN}
 
 
-class OutOfScope(VocError):
-    """The caller asked for units it may not see; nothing is returned for any of them."""
+class OutOfScope(Refusal):
+    """The caller asked for units it may not see (none: the caller has no units at all);
+    nothing is returned for any of them."""
 
     def __init__(self, field: str, units: Iterable[str]) -> None:
         self.units = sorted(units)
-        listed = ", ".join(self.units)
-        super().__init__(f"{field}: outside your units: {listed}")
+        if not self.units:
+            super().__init__(
+                N_("{field}: outside your units: none given to you; ask an admin for your units"),
+                field=field,
+            )
+        else:
+            listed = ", ".join(self.units)
+            super().__init__(N_("{field}: outside your units: {units}"), field=field, units=listed)
 
 
-class UnknownUnits(VocError):
+class UnknownUnits(Refusal):
     """An admin asked for units that are not in the tree."""
 
     def __init__(self, field: str, units: Iterable[str]) -> None:
         self.units = sorted(units)
-        super().__init__(f"{field}: unknown org units: {', '.join(self.units)}")
+        listed = ", ".join(self.units)
+        super().__init__(N_("{field}: unknown org units: {units}"), field=field, units=listed)
 
 
 def resolve_units(
@@ -80,7 +89,7 @@ def resolve_units(
     """
     wanted = set(requested)
     if visible is not None and not visible:
-        raise OutOfScope(field, wanted or ["none given to you; ask an admin for your units"])
+        raise OutOfScope(field, wanted)
     if not wanted:
         return visible
     if visible is None:

@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Self
 
 
 class VocError(Exception):
     """Root of every error this project raises on purpose."""
+
+
+class Refusal(VocError):
+    """A refusal a person reads. Its message is an English msgid (marked `N_`) with named
+    parameters, so whoever shows it words it in the reader's language (the API by
+    Accept-Language); str() is the English."""
+
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message.format(**params) if params else message)
+        self.message, self.params = message, params
+
+    @classmethod
+    def of(cls, error: Exception) -> Self:
+        """`error` as this refusal, keeping its msgid and parameters when it has them."""
+        if isinstance(error, Refusal):
+            return cls(error.message, **error.params)
+        return cls(str(error))
 
 
 class BrokerUnavailable(VocError):

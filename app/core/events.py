@@ -20,10 +20,12 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     ValidationInfo,
+    computed_field,
     field_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from app.core import explain as wording
 from app.core.wirejson import field_path, printable, unstorable
 
 COMMENT_MAX_CHARS = 4000
@@ -236,8 +238,16 @@ class Reason(BaseModel):
 
     kind: ReasonKind
     label: str = Field(
-        description="What to show, e.g. 'NPS 2: very poor (0-3)', 'negative comment (93 %)', "
-        "'still waiting' (a matched phrase, without quotes), 'comment in de: not assessed'."
+        description="What to show in English, e.g. 'NPS 2: very poor (0-3)', "
+        "'negative comment (93%)', 'still waiting' (a matched phrase, without quotes), "
+        "'comment in de: not assessed'."
+    )
+    words: dict[str, Any] | None = Field(
+        default=None,
+        description="The same as a phrase to word in the reader's language, as an alert's `why` "
+        'holds them: {"message": English text with {placeholders}, "params": {...}, "plural"?, '
+        '"n"?}. None for a matched phrase (the customer\'s own words, shown as written) and on '
+        "reasons stored before it was kept: show `label` then.",
     )
 
 
@@ -519,6 +529,14 @@ class AlertView(BaseModel):
     first_contact_at: datetime | None = None
     contact_outcome: ContactOutcome | None = None
     response: ResponseView | None = None
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Each rule's reasons as phrases to word in the reader's language: "
+        '{"message": English text with {placeholders}, "params": {...}, "plural"?, "n"?}.'
+    )
+    @property
+    def why(self) -> dict[str, list[dict[str, Any]]]:
+        return wording.why(self.reasons)
 
 
 class LoopFigures(BaseModel):

@@ -133,6 +133,7 @@ def put_user(
     role: Role,
     units: Sequence[str],
     display_name: str,
+    language: str | None = None,
 ) -> None:
     """Create or reset a user from a ready password hash (the demo users); ends their sessions."""
     with Session(engine) as session:
@@ -147,6 +148,7 @@ def put_user(
             0,
             None,
         )
+        row.language = language
         session.add(row)
         if row.id is not None:
             _revoke_sessions(session, row.id)

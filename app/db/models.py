@@ -201,6 +201,9 @@ class UserRow(SQLModel, table=True):
     # The language they read the cockpit and their e-mails in; None: their browser's, else
     # VOC_DEFAULT_LANGUAGE.
     language: str | None = Field(default=None, max_length=8)
+    # The shipped language their browser asked for when they last signed in: what their e-mails
+    # are written in while they have chosen none (a mail is sent with no browser to ask).
+    browser_language: str | None = Field(default=None, max_length=8)
 
 
 class SessionRow(SQLModel, table=True):

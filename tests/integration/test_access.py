@@ -189,7 +189,10 @@ def test_a_refusal_names_the_units_and_returns_nothing_of_the_allowed_ones(world
         headers=_headers(world, "frontline"),
     )
     assert answer.status_code == 403
-    assert answer.json() == {"message": "org_unit: outside your units: store-40"}
+    assert answer.json() == {
+        "code": "out_of_scope",
+        "message": "org_unit: outside your units: store-40",
+    }
 
 
 def test_a_region_barometer_is_rolled_up_from_its_stores_responses(world: App) -> None:
@@ -265,7 +268,7 @@ async def test_websocket_subscriptions_follow_the_same_scope(
         assert first["type"] == "subscribed"
         assert set(units) <= set(first["org_units"])
     else:
-        assert first == {"type": "error", "message": refused}
+        assert first == {"type": "error", "code": "out_of_scope", "message": refused}
 
 
 async def test_an_out_of_scope_unit_sends_a_subscriber_nothing_not_even_barometers(
@@ -323,7 +326,7 @@ async def test_frontline_staff_follow_their_units_alerts_live_without_any_contac
 async def test_a_websocket_without_a_session_is_closed_with_4401(world: App) -> None:
     async with connect(world.ws_url) as connection:
         await connection.wait_closed()
-    assert connection.close_code == 4401
+    assert (connection.close_code, connection.close_reason) == (4401, "not_signed_in")
 
 
 async def test_a_websocket_from_a_foreign_origin_is_refused(world: App) -> None:

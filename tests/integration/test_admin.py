@@ -45,7 +45,10 @@ def test_a_key_is_shown_once_works_and_stops_working_when_revoked(admin_app: App
     assert admin.delete(f"/api/v1/admin/keys/{key_id}").json()["revoked_at"] is not None
     refused = _post(admin_app, key)
     assert refused.status_code == 401
-    assert refused.json() == {"message": "unknown or revoked API key in X-API-Key"}
+    assert refused.json() == {
+        "code": "invalid_api_key",
+        "message": "unknown or revoked API key in X-API-Key",
+    }
     actions = [
         (e["action"], e["target"])
         for e in admin.get("/api/v1/admin/audit").json()["items"]
@@ -65,7 +68,10 @@ def test_a_key_limited_to_units_and_surveys_posts_nothing_else(admin_app: App) -
     assert _post(admin_app, key, org_unit="store-12-field").status_code == 202
     other_unit = _post(admin_app, key, org_unit="store-40")
     assert other_unit.status_code == 403
-    assert other_unit.json() == {"message": "org_unit: this key posts only for north"}
+    assert other_unit.json() == {
+        "code": "out_of_scope",
+        "message": "org_unit: this key posts only for north",
+    }
     other_survey = _post(admin_app, key, survey_id="csat-billing")
     assert other_survey.status_code == 403
     assert other_survey.json()["message"] == "survey_id: this key posts only for nps-delivery"

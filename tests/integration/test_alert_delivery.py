@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from websockets.asyncio.client import connect
 
@@ -24,17 +25,30 @@ from app.db import alerting, batches, directory, store
 from app.notifications import AlertNotifier
 from app.orgfile import read_units
 from ingest.alerting import new_alert
-from tests.harness import ORG_TREE, App, Clock, Cockpit, make_app, response, wait_until
+from tests.harness import (
+    ORG_TREE,
+    PASSWORD,
+    App,
+    Clock,
+    Cockpit,
+    make_app,
+    response,
+    wait_until,
+)
 from tests.servers import Endpoint, Relay
 
 pytestmark = pytest.mark.integration
 
 SECRET = "hook-secret"
-MANAGERS = {
-    "s12.manager": (["store-12"], "s12.manager@example.com"),
-    "north.boss": (["north"], "north.boss@example.com"),
-    "south.boss": (["south"], "south.boss@example.com"),
+# username: units, e-mail, the language they chose (None: the organisation's)
+MANAGERS: dict[str, tuple[list[str], str, str | None]] = {
+    "s12.manager": (["store-12"], "s12.manager@example.com", "fr"),
+    "s12.deputy": (["store-12"], "s12.deputy@example.com", None),
+    "north.boss": (["north"], "north.boss@example.com", "it"),
+    "south.boss": (["south"], "south.boss@example.com", None),
 }
+# Chose no language, and signed in from an Italian browser: the mail has no browser to ask.
+NIGHT_SHIFT = ("s12.night", "s12.night@example.com", "it-IT,it;q=0.9,en;q=0.5")
 
 
 @pytest.fixture
@@ -53,19 +67,34 @@ def wired(
         public_url="https://cockpit.example.com",
     )
     app.start()
+    night, night_email, browser = NIGHT_SHIFT
     with app.as_user("admin") as admin:
-        for username, (units, email) in MANAGERS.items():
+        everyone = {**MANAGERS, night: (["store-12"], night_email, None)}
+        for username, (units, email, language) in everyone.items():
             created = admin.post(
                 "/api/v1/admin/users",
                 json={
                     "username": username,
-                    "password": "correct horse battery",
+                    "password": PASSWORD,
                     "role": "manager",
                     "org_units": units,
                     "email": email,
                 },
             )
             assert created.status_code == 201, created.text
+            if language is not None:
+                # Each chooses their own, as on the cockpit's language menu.
+                token = {"Authorization": f"Bearer {app.sign_in(username, PASSWORD)}"}
+                chosen = httpx.put(
+                    f"{app.url}/api/v1/me/language", json={"language": language}, headers=token
+                )
+                assert chosen.status_code == 200, chosen.text
+    signed_in = httpx.post(
+        f"{app.url}/api/v1/auth/login",
+        json={"username": night, "password": PASSWORD},
+        headers={"Accept-Language": browser},
+    )
+    assert signed_in.json()["language"] == "it"
     yield app
     app.stop()
 
@@ -83,7 +112,9 @@ def test_a_new_alert_is_posted_signed_and_mailed_to_the_managers_up_the_tree(
     body = response(org_unit="store-12-field", score=1, comment="Rude and useless, a disaster.")
     with wired.client() as client:
         assert client.post("/api/v1/responses", json=body).status_code == 202
-    wait_until(lambda: bool(endpoint.requests) and bool(relay.mails), message="webhook and mail")
+    wait_until(
+        lambda: bool(endpoint.requests) and len(relay.mails) == 3, message="webhook and mails"
+    )
 
     [hook] = endpoint.requests
     assert verify_signature(
@@ -97,11 +128,46 @@ def test_a_new_alert_is_posted_signed_and_mailed_to_the_managers_up_the_tree(
     assert "Why: NPS 1: very poor (0\u20133); negative comment (" in payload["text"]
     assert payload["link"] == f"https://cockpit.example.com/?alert={payload['alert_id']}"
 
-    [mail] = relay.mails
-    # The store's manager and the region's, never another region's.
-    assert sorted(mail.rcpt_tos) == ["north.boss@example.com", "s12.manager@example.com"]
-    assert "Store 12 field team" in mail.message["Subject"]
-    assert "Rude and useless" in mail.message.get_content()
+    # The store's managers and the region's, never another region's; each in their language:
+    # the language they chose, else their browser's at their last sign-in, else the
+    # organisation's (English here).
+    mails = {mail.message["Content-Language"]: mail for mail in relay.mails}
+    assert {lang: sorted(mail.rcpt_tos) for lang, mail in mails.items()} == {
+        "en": ["s12.deputy@example.com"],
+        "fr": ["s12.manager@example.com"],
+        "it": ["north.boss@example.com", "s12.night@example.com"],
+    }
+    subjects = {lang: mail.message["Subject"] for lang, mail in mails.items()}
+    assert subjects == {
+        "en": "Detractor with a negative comment at Store 12 field team",
+        "fr": "D\u00e9tracteur avec un commentaire n\u00e9gatif \u2013 Store 12 field team",
+        "it": "Detrattore con un commento negativo \u2013 Store 12 field team",
+    }
+    bodies = {lang: mail.message.get_content().splitlines() for lang, mail in mails.items()}
+    for lines in bodies.values():
+        assert "\u201cRude and useless, a disaster.\u201d" in lines
+    assert any(
+        line.startswith("Why: NPS 1: very poor (0\u20133); negative") for line in bodies["en"]
+    )
+    assert any(
+        line.startswith("Pourquoi : NPS 1 : tr\u00e8s mauvais (0\u20133); commentaire n\u00e9gatif")
+        for line in bodies["fr"]
+    )
+    assert any(
+        line.startswith("Perch\u00e9: NPS 1: pessimo (0\u20133); commento negativo")
+        for line in bodies["it"]
+    )
+    assert bodies["en"][-3:-1] == ["Severity: High", "Unit: Store 12 field team (store-12-field)"]
+    assert bodies["fr"][-3:-1] == [
+        "Gravit\u00e9 : \u00c9lev\u00e9e",
+        "Unit\u00e9 : Store 12 field team (store-12-field)",
+    ]
+    assert bodies["it"][-3:-1] == [
+        "Gravit\u00e0: Alta",
+        "Unit\u00e0: Store 12 field team (store-12-field)",
+    ]
+    # The webhook speaks the organisation's language.
+    assert payload["language"] == "en"
 
     def recorded() -> bool:
         steps = _history(wired, payload["alert_id"])
@@ -141,15 +207,16 @@ def database(tmp_path: Path) -> Iterator[Any]:
     engine = store.make_engine(f"sqlite:///{tmp_path / 'voc.db'}")
     store.migrate(engine)
     directory.save_units(engine, read_units(ORG_TREE))
-    for username, (units, email) in MANAGERS.items():
+    for username, (units, email, language) in MANAGERS.items():
         directory.create_user(
             engine,
             username=username,
-            password="correct horse battery",
+            password=PASSWORD,
             role=Role.MANAGER,
             units=units,
             email=email,
         )
+        directory.update_user(engine, username, language=language)
     yield engine
     engine.dispose()
 
@@ -235,3 +302,46 @@ def test_an_acknowledged_alert_escalates_only_when_it_is_not_resolved_in_time(
     history = alerting.history(database, alert_id)
     [step] = [s for s in history if s.action == "escalated"]
     assert (step.detail["to_unit"], step.detail["missed"]) == ("north", "resolve")
+
+
+def test_each_manager_reads_the_alert_in_their_language_and_the_webhook_in_the_organisations(
+    database: Any, endpoint: Endpoint, smtp_server: tuple[Relay, int]
+) -> None:
+    relay, port = smtp_server
+    alert_id = _raise_alert(database, datetime.now(UTC))
+    settings = Settings(
+        alert_webhook_url=endpoint.url,
+        alert_webhook_secret=SECRET,
+        alert_webhook_style="slack",
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_security="none",
+        default_language="fr",
+    )
+    notifier = AlertNotifier(settings, database, directory.TreeCache(database))
+    notifier.raised(alerting.load(database, [alert_id]))
+    notifier.close()
+
+    # One e-mail per language: the deputy, who chose none, reads the organisation's French.
+    by_language = {m.message["Content-Language"]: m for m in relay.mails}
+    assert {lang: sorted(m.rcpt_tos) for lang, m in by_language.items()} == {
+        "fr": ["s12.deputy@example.com", "s12.manager@example.com"],
+        "it": ["north.boss@example.com"],
+    }
+    french, italian = by_language["fr"].message, by_language["it"].message
+    assert french["Subject"] == "D\u00e9tracteur avec un commentaire n\u00e9gatif \u2013 Store 12"
+    assert italian["Subject"] == "Detrattore con un commento negativo \u2013 Store 12"
+    assert "D\u00e9tracteur avec un commentaire n\u00e9gatif : NPS 1" in french.get_content()
+    assert "Gravit\u00e0: Alta" in italian.get_content().splitlines()
+
+    [hook] = endpoint.requests
+    slack = json.loads(hook.body)
+    assert slack["text"] == (
+        "[\u00c9lev\u00e9e] D\u00e9tracteur avec un commentaire n\u00e9gatif \u2013 Store 12"
+    )
+    context = [element["text"] for element in slack["blocks"][1]["elements"]]
+    assert context[0] == "Gravit\u00e9 : *\u00c9lev\u00e9e*"
+    # One result per channel in the alert's history, whatever the number of e-mails.
+    steps = [(s.action, s.detail) for s in alerting.history(database, alert_id)]
+    assert ("notified", {"channel": "email", "attempts": 2, "recipients": 3}) in steps
+    assert ("notified", {"channel": "webhook", "attempts": 1}) in steps

@@ -17,6 +17,7 @@ from alerts.rules import DEFAULT_RULES, load_rules
 from app.alertdesk.desk import AlertDesk, AlertTaken, NotAllowed
 from app.core.access import Principal, Role
 from app.core.events import AlertState, Assessment, ContactOutcome, Severity, SurveyResponse
+from app.core.i18n import texts
 from app.core.settings import Settings
 from app.core.writes import Scored, Writes
 from app.db import alerting, batches, directory
@@ -294,6 +295,11 @@ def test_frontline_staff_take_a_callback_first_come_first_served(engine: sa.Engi
     with pytest.raises(AlertTaken) as lost:
         desk.take(bob, alert_id)
     assert lost.value.display_name == "Ann Martin"
+    # Said in English, and worded in each reader's language where it is shown.
+    assert str(lost.value) == f"alert {alert_id}: Ann Martin is already calling this customer"
+    assert texts("fr").t(lost.value.message, **lost.value.params) == (
+        f"alerte {alert_id} : Ann Martin appelle déjà ce client"
+    )
     assert desk.detail(bob, alert_id).alert.response.contact_masked  # type: ignore[union-attr]
     with pytest.raises(NotAllowed):
         desk.record_contact(bob, alert_id, ContactOutcome.REACHED)

@@ -249,6 +249,7 @@ def test_the_rules_are_listed(module_app: App) -> None:
         book = manager.get("/api/v1/alerts/rules").json()
     assert book["version"] == SHIPPED_RULES.version
     assert {r["id"] for r in book["rules"]} >= {"churn-language", "unit-nps-drop"}
+    assert book["titles"]["churn-language"] == "Customer talks of leaving"
 
 
 def test_closed_loop_figures_count_due_detractors_and_those_still_waiting(module_app: App) -> None:
@@ -317,8 +318,10 @@ def test_the_root_causes_a_resolution_names_are_listed_for_managers(module_app: 
         refused = staff.get("/api/v1/alerts/root-causes")
     # The test app runs with the default setting: the list an admin would configure.
     default = Settings.model_fields["alert_root_causes"].get_default(call_default_factory=True)
-    assert listed.json() == {"root_causes": default}
-    assert "staff-behaviour" in default
+    # Each named by its English msgid, which the page words in its reader's language.
+    assert listed.json()["root_causes"] == default
+    assert set(listed.json()["names"]) == set(default)
+    assert listed.json()["names"]["staff-behaviour"] == "Staff behaviour"
     assert refused.status_code == 403
 
 

@@ -57,7 +57,8 @@ def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(auth_app: App)
     wrong = _login(auth_app, "jeanne", "not her password")
     unknown = _login(auth_app, "nobody", "whatever it is")
     assert (wrong.status_code, unknown.status_code) == (401, 401)
-    assert wrong.json() == unknown.json() == {"message": "wrong username or password"}
+    assert wrong.json() == unknown.json()
+    assert wrong.json() == {"code": "wrong_credentials", "message": "wrong username or password"}
     assert "set-cookie" not in wrong.headers
 
 
@@ -69,7 +70,10 @@ def test_signing_out_ends_the_session_everywhere_it_was_used(auth_app: App) -> N
     assert "voc_session=" in signed_out.headers["set-cookie"]  # the cookie is cleared
     after = httpx.get(auth_app.url + "/api/v1/responses", headers=bearer)
     assert after.status_code == 401
-    assert after.json() == {"message": "session expired or signed out; sign in again"}
+    assert after.json() == {
+        "code": "session_ended",
+        "message": "session expired or signed out; sign in again",
+    }
 
 
 @pytest.mark.parametrize("auth_app", [{"session_hours": "0.0003"}], indirect=True)
@@ -89,6 +93,7 @@ def test_repeated_wrong_passwords_lock_the_account_even_for_the_right_one(auth_a
         assert _login(auth_app, "jeanne", "guess " + "x" * 5).status_code == 401
     locked = _login(auth_app, "jeanne", PASSWORD)
     assert locked.status_code == 429
+    assert locked.json()["code"] == "account_locked"
     assert "locked" in locked.json()["message"]
     assert 100 <= int(locked.headers["Retry-After"]) <= 120
     # Another account is not affected.
@@ -115,6 +120,7 @@ def test_one_address_trying_many_accounts_is_slowed(auth_app: App) -> None:
     answers = [_login(auth_app, f"user{i}", "password guess") for i in range(6)]
     assert [a.status_code for a in answers] == [401, 401, 401, 401, 429, 429]
     assert int(answers[-1].headers["Retry-After"]) >= 1
+    assert answers[-1].json()["code"] == "rate_limited"
     assert "too many sign-in attempts" in answers[-1].json()["message"]
 
 
@@ -129,6 +135,7 @@ def test_a_cookie_cannot_be_used_from_a_foreign_page(auth_app: App) -> None:
         headers={"Origin": "https://evil.example"},
     )
     assert forged.status_code == 403
+    assert forged.json()["code"] == "forbidden_origin"
     assert forged.json()["message"].startswith("origin:")
     own = httpx.post(
         auth_app.url + "/api/v1/admin/keys",
@@ -170,7 +177,7 @@ async def test_signing_out_closes_that_sessions_open_websocket_at_once(auth_app:
         await asyncio.to_thread(httpx.post, auth_app.url + "/api/v1/auth/logout", headers=bearer)
         async with asyncio.timeout(5):  # well before the once-a-minute session re-check
             await ended.wait_closed()
-        assert ended.close_code == 4401
+        assert (ended.close_code, ended.close_reason) == (4401, "signed_out")
         assert (await Cockpit(kept).subscribe())["type"] == "subscribed"
 
 
@@ -188,4 +195,4 @@ async def test_changing_a_users_units_closes_their_websockets(auth_app: App) -> 
         async with asyncio.timeout(5):
             await socket.wait_closed()
     assert socket.close_code == 4401
-    assert "access changed" in (socket.close_reason or "")
+    assert socket.close_reason == "access_changed"

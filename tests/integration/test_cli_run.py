@@ -41,27 +41,35 @@ async def test_voc_run_prints_cockpit_key_and_demo_users_shows_demo_comments_and
     run = _spawn(tmp_path, port, rate=5)
     try:
         assert run.stdout is not None
-        lines = [run.stdout.readline().strip() for _ in range(6)]
+        lines = [run.stdout.readline().strip() for _ in range(7)]
         assert lines[0] == f"Cockpit: http://127.0.0.1:{port}/", (tmp_path / "run.err").read_text()
         assert lines[1].startswith("Integrator key: demo-")
         key = lines[1].removeprefix("Integrator key: ")
         assert lines[2].startswith("Kafka: 127.0.0.1:")
         kafka = lines[2].removeprefix("Kafka: ")
         words = [line.split(" ") for line in lines[3:]]
-        assert [(w[0], w[1], w[2]) for w in words] == [
-            ("Demo", "user:", "admin"),
-            ("Demo", "user:", "manager"),
-            ("Demo", "user:", "frontline"),
+        # A user per role, and one per language the cockpit speaks.
+        assert [(w[0], w[1], w[2], w[5]) for w in words] == [
+            ("Demo", "user:", "admin", "(English)"),
+            ("Demo", "user:", "manager", "(Français)"),
+            ("Demo", "user:", "frontline", "(Français)"),
+            ("Demo", "user:", "frontline", "(Italiano)"),
         ]
         base = f"http://127.0.0.1:{port}"
         signed_in = {
-            role: httpx.post(
+            username: httpx.post(
                 f"{base}/api/v1/auth/login", json={"username": username, "password": password}
             )
-            for _, _, role, username, password in words
+            for _, _, _, username, password, _ in words
         }
         assert {r: a.status_code for r, a in signed_in.items()} == dict.fromkeys(signed_in, 200)
-        staff = {"Authorization": f"Bearer {signed_in['frontline'].json()['token']}"}
+        assert {u: a.json()["language"] for u, a in signed_in.items()} == {
+            "admin": "en",
+            "south.manager": "fr",
+            "lyon.staff": "fr",
+            "nice.staff": "it",
+        }
+        staff = {"Authorization": f"Bearer {signed_in['lyon.staff'].json()['token']}"}
         units = httpx.get(f"{base}/api/v1/units", headers=staff).json()["units"]
         # The demo frontline user works in the Lyon store and sees its teams, nothing else.
         assert sorted(u["id"] for u in units) == ["lyon-02", "lyon-02-counter", "lyon-02-field"]

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_date
 from sqlmodel import Session
 
 from alerts.notify import EmailNotifier
@@ -254,6 +255,8 @@ def test_a_manager_gets_one_email_with_the_figures_of_their_scope_yesterday(
     )
     assert mail["To"] == "North Boss <north.boss@example.com>"
     assert mail["Auto-Submitted"] == "auto-generated"
+    # Nobody chose a language: the organisation's (VOC_DEFAULT_LANGUAGE, English).
+    assert mail["Content-Language"] == "en"
     text, html = _parts(mail)
     lines = text.splitlines()
     # 5 promoters and 4 detractors of 10 NPS answers; the CSAT answer is not one of them.
@@ -291,6 +294,51 @@ def test_a_manager_gets_one_email_with_the_figures_of_their_scope_yesterday(
     assert "NPS yesterday: -100 on 1 answer (0 promoters, 1 detractor)" in text
     assert "Alerts yesterday: 0 opened, 1 closed; 0 overdue now" in text
     assert "Worst: NPS 5 at Store 12 field team, delivery" in text
+
+
+def test_each_user_reads_the_digest_in_their_language_else_the_organisations(
+    world: World, smtp_server: tuple[Relay, int]
+) -> None:
+    relay, port = smtp_server
+    directory.update_user(world.engine, "north.boss", language="fr")
+    sender = world.sender(port, Clock(world.at(0, 7, 30)), default_language="it")
+    assert sender.send_due() == Round(sent=["north.boss", "s12.keen"])
+    yesterday = world.today - timedelta(days=1)
+
+    # Their own choice: French, with French dates, plurals and punctuation.
+    mail = _mail(relay, "north.boss@example.com")
+    assert mail["Content-Language"] == "fr"
+    day = format_date(yesterday, "EEEE d MMMM y", locale="fr")
+    assert mail["Subject"] == (
+        f"R\u00e9capitulatif quotidien pour North, {day} : NPS +10 sur 10 r\u00e9ponses"
+    )
+    text, html = _parts(mail)
+    lines = text.splitlines()
+    assert lines[:3] == ["Bonjour North Boss,", "", f"North, {day}"]
+    assert "NPS d'hier : +10 sur 10 r\u00e9ponses (5 promoteurs, 4 d\u00e9tracteurs)" in lines
+    assert "NPS sur 7 jours : +42 sur 19 r\u00e9ponses (13 promoteurs, 5 d\u00e9tracteurs)" in lines
+    assert (
+        "Alertes d'hier : 2 ouvertes, 2 cl\u00f4tur\u00e9es ; 3 en retard \u00e0 pr\u00e9sent"
+    ) in lines
+    assert "Compliments d'hier : 2" in lines
+    assert "Pire avis : NPS 0 \u2013 Store 2, delivery" in lines
+    # The customer's words as they wrote them.
+    assert "  \u201cStill waiting for the engineer, third time I call.\u201d" in lines
+    assert '<html lang="fr">' in html
+    assert '<h2 style="font-size:1.1em">Commentaires \u00e0 retenir</h2>' in html
+
+    # No choice of their own: the organisation's Italian.
+    mail = _mail(relay, "s12.keen@example.com")
+    assert mail["Content-Language"] == "it"
+    day = format_date(yesterday, "EEEE d MMMM y", locale="it")
+    text, html = _parts(mail)
+    lines = text.splitlines()
+    assert f"Store 12, {day}" in lines
+    assert "NPS di ieri: -100 su 1 risposta (0 promotori, 1 detrattore)" in lines
+    assert "Allerte di ieri: 0 aperte, 1 chiusa; 0 in ritardo ora" in lines
+    assert "Peggiore: NPS 5 \u2013 Store 12 field team, delivery" in lines
+    assert lines[-1].startswith("Inviato ogni giorno alle 07:00 (Europe/Paris)")
+    assert '<html lang="it">' in html
 
 
 def test_the_round_sends_once_however_often_and_on_however_many_instances(

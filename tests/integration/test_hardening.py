@@ -40,6 +40,7 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(limited: App) -> Non
         )
     for answer in (declared, streamed):
         assert answer.status_code == 413
+        assert answer.json()["code"] == "body_too_large"
         assert "the limit is 65536 (VOC_MAX_BODY_BYTES)" in answer.json()["message"]
     assert limited.rows() == []
 
@@ -60,6 +61,7 @@ def test_a_key_over_its_rate_gets_429_with_retry_after_and_nothing_is_stored(
     assert burst.status_code == 202
     assert over.status_code == 429
     assert int(over.headers["Retry-After"]) >= 1
+    assert over.json()["code"] == "rate_limited"
     assert over.json()["message"].startswith("over 0.5 responses/s for this key")
     wait_until(lambda: len(limited.rows()) == 5, message="the 5 accepted rows")
     assert limited.rows(f"response_id = '{refused['response_id']}'") == []
@@ -73,6 +75,7 @@ def test_a_response_for_an_unknown_unit_is_refused_naming_it(limited: App) -> No
             json={"responses": [response(), response(org_unit="store-1000")]},
         )
     assert single.status_code == batch.status_code == 422
+    assert single.json()["code"] == batch.json()["code"] == "unknown_units"
     assert single.json()["message"].startswith("org_unit: unknown org unit 'store-1000'")
     assert batch.json()["message"].startswith("responses.1.org_unit: unknown org unit")
 

@@ -20,7 +20,10 @@ from alerts.notify import (
     WebhookNotifier,
     verify_signature,
 )
+from alerts.notify.message import PayloadStyle
 from alerts.notify.webhook import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from app.core import explain
+from app.core.i18n import Phrase, phrase
 from tests.harness import require
 from tests.servers import Endpoint, Received, Relay, authenticate, free_port
 
@@ -30,6 +33,12 @@ SECRET = "webhook-secret"
 SENDER = "VoC Cockpit <alerts@voc.example>"
 
 
+COMMENT = "Toujours en attente du technicien, troisième appel"
+TITLE = phrase(
+    "{rule} at {unit}", rule=explain.title("detractor-negative-comment"), unit="Lyon Part-Dieu"
+)
+
+
 def notification(alert_id: int = 42, **changes: Any) -> Notification:
     fields: dict[str, Any] = {
         "alert_id": alert_id,
@@ -37,8 +46,15 @@ def notification(alert_id: int = 42, **changes: Any) -> Notification:
         "severity": "high",
         "org_unit": "store-lyon-part-dieu",
         "unit_name": "Lyon Part-Dieu",
-        "title": "Detractor with a negative comment at Lyon Part-Dieu",
-        "text": "NPS 2 at delivery\nComment: Toujours en attente du technicien, troisième appel",
+        "title": TITLE,
+        "lines": (
+            Phrase(
+                "{kind} {score} · {touchpoint}",
+                {"kind": "NPS", "score": 2, "touchpoint": "delivery"},
+            ),
+            Phrase("\u201c{comment}\u201d", {"comment": COMMENT}),
+            explain.negative_comment(0.934),
+        ),
         "link": f"https://cockpit.example/alerts/{alert_id}",
         "recipients": ("manager@example.com", "region@example.com"),
     }
@@ -169,6 +185,129 @@ def test_a_dead_endpoint_is_reported_as_failed_deliveries() -> None:
     assert {result.attempts for result in failures} == {2}
     assert all(not result.ok for result in failures)
     assert all("gave up after 2 attempts: ConnectError" in str(r.error) for r in failures)
+
+
+# What a reader sees of `notification()` in each language.
+SAID = {
+    "en": {
+        "title": "Detractor with a negative comment at Lyon Part-Dieu",
+        "reason": "negative comment (93%)",
+        "severity": ("Severity", "High"),
+        "open": "Open in the cockpit",
+        "body": [
+            "Severity: High",
+            "Unit: Lyon Part-Dieu (store-lyon-part-dieu)",
+            "Open in the cockpit: https://cockpit.example/alerts/42",
+        ],
+    },
+    "fr": {
+        "title": "Détracteur avec un commentaire négatif \u2013 Lyon Part-Dieu",
+        "reason": "commentaire négatif (93\u00a0%)",
+        "severity": ("Gravité", "Élevée"),
+        "open": "Ouvrir dans le cockpit",
+        "body": [
+            "Gravité : Élevée",
+            "Unité : Lyon Part-Dieu (store-lyon-part-dieu)",
+            "Ouvrir dans le cockpit : https://cockpit.example/alerts/42",
+        ],
+    },
+    "it": {
+        "title": "Detrattore con un commento negativo \u2013 Lyon Part-Dieu",
+        "reason": "commento negativo (93%)",
+        "severity": ("Gravità", "Alta"),
+        "open": "Apri nel cockpit",
+        "body": [
+            "Gravità: Alta",
+            "Unità: Lyon Part-Dieu (store-lyon-part-dieu)",
+            "Apri nel cockpit: https://cockpit.example/alerts/42",
+        ],
+    },
+}
+READERS = {"ann@example.com": "en", "lea@example.fr": "fr", "luca@example.it": "it"}
+
+
+def test_webhooks_speak_the_organisations_language(endpoint: Endpoint) -> None:
+    sent = []
+    styles: tuple[PayloadStyle, ...] = ("json", "slack", "teams")
+    for style in styles:
+        for language, said in SAID.items():
+            with WebhookNotifier(endpoint.url, SECRET, style) as notifier:
+                assert notifier.deliver(notification(language=language)).ok
+            sent.append((style, language, said))
+    assert len(endpoint.requests) == len(sent)
+    for (style, language, said), request in zip(sent, endpoint.requests, strict=True):
+        assert signed(request)
+        body = json.loads(request.body)
+        if style == "json":
+            assert (body["language"], body["severity"]) == (language, "high")
+            assert body["title"] == said["title"]
+            assert body["text"].splitlines()[1:] == [f"“{COMMENT}”", said["reason"]]
+        elif style == "slack":
+            _, value = said["severity"]
+            assert body["text"] == f"[{value}] {said['title']}"
+            section = body["blocks"][0]["text"]["text"]
+            assert section.splitlines()[2:] == [f"“{COMMENT}”", said["reason"]]
+            context = [element["text"] for element in body["blocks"][1]["elements"]]
+            assert context[0] == said["body"][0].replace(value, f"*{value}*")
+            assert context[-1] == f"<https://cockpit.example/alerts/42|{said['open']}>"
+        else:
+            card = body["attachments"][0]["content"]
+            texts = [b["text"] for b in card["body"] if b["type"] == "TextBlock"]
+            assert texts == [said["title"], "NPS 2 · delivery", f"“{COMMENT}”", said["reason"]]
+            [facts] = [b["facts"] for b in card["body"] if b["type"] == "FactSet"]
+            assert (facts[0]["title"], facts[0]["value"]) == said["severity"]
+            assert card["actions"][0]["title"] == said["open"]
+
+
+def test_each_recipient_gets_the_alert_in_their_own_language(
+    smtp_server: tuple[Relay, int],
+) -> None:
+    relay, port = smtp_server
+    notifier = EmailNotifier("127.0.0.1", port, SENDER, security="none")
+    alert = notification(recipients=tuple(READERS), languages=READERS, escalated=True)
+    assert notifier.deliver(alert) == DeliveryResult("email", True, 3, 250)
+    assert [mail.rcpt_tos for mail in relay.mails] == [[address] for address in READERS]
+    escalated = {"en": "Escalated: ", "fr": "Escaladée : ", "it": "Escalation: "}
+    for mail, language in zip(relay.mails, READERS.values(), strict=True):
+        said = SAID[language]
+        assert mail.message["Subject"] == f"{escalated[language]}{said['title']}"
+        assert mail.message["Content-Language"] == language
+        assert mail.message.get_content().splitlines() == [
+            "NPS 2 · delivery",
+            f"“{COMMENT}”",
+            said["reason"],
+            "",
+            *said["body"],
+        ]
+
+
+def test_a_language_whose_recipients_are_refused_does_not_hold_up_the_others(
+    smtp_server: tuple[Relay, int],
+) -> None:
+    relay, port = smtp_server
+    relay.refuse = {"luca@example.it": "550 5.1.1 No such user"}
+    notifier = EmailNotifier("127.0.0.1", port, SENDER, security="none")
+    result = notifier.deliver(notification(recipients=tuple(READERS), languages=READERS))
+    assert result == DeliveryResult(
+        "email", True, 3, 550, "it: recipients refused: luca@example.it (550 5.1.1 No such user)"
+    )
+    assert [mail.message["Content-Language"] for mail in relay.mails] == ["en", "fr"]
+
+
+def test_a_dead_relay_is_tried_once_for_all_the_languages() -> None:
+    sleeps = Sleeps()
+    notifier = EmailNotifier(
+        "127.0.0.1", free_port(), SENDER, security="none", max_attempts=3, sleep=sleeps
+    )
+    result = notifier.deliver(notification(recipients=tuple(READERS), languages=READERS))
+    assert (result.ok, result.attempts) == (False, 3)
+    en, fr, it = str(result.error).split("; ")
+    assert en.startswith("en: gave up after 3 attempts: ConnectionRefusedError")
+    assert [fr, it] == [
+        "fr: not tried: the relay could not be reached",
+        "it: not tried: the relay could not be reached",
+    ]
+    assert sleeps == [5.0, 10.0]
 
 
 @pytest.fixture(scope="session")

@@ -111,6 +111,10 @@ def test_bad_cursor_and_bad_filter_are_named(app: App) -> None:
     )
     assert bad_cursor.status_code == 400 and "cursor" in bad_cursor.json()["message"]
     assert bad_channel.status_code == 422 and "channel" in bad_channel.json()["message"]
+    assert (bad_cursor.json()["code"], bad_channel.json()["code"]) == (
+        "invalid_cursor",
+        "invalid_input",
+    )
 
 
 def test_health_readiness_and_metrics(app: App) -> None:

@@ -158,6 +158,7 @@ def test_malformed_json_is_refused_saying_where(module_app: App) -> None:
             headers={"Content-Type": "application/json"},
         )
     assert answer.status_code == 422
+    assert answer.json()["code"] == "invalid_json"
     assert answer.json()["errors"][0]["field"] == "body"
     assert answer.json()["message"].startswith("body: not valid JSON at character")
 

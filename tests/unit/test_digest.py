@@ -29,6 +29,7 @@ from alerts.digest import (
 )
 from app.core.access import Role
 from app.core.barometer import Counts
+from app.core.i18n import texts
 
 PARIS = ZoneInfo("Europe/Paris")
 JOURNEY = ["purchase", "delivery", "installation", "billing"]
@@ -43,7 +44,7 @@ def _digest(**changes: object) -> Digest:
     digest = Digest(
         display_name="Nora North",
         email="nora@example.com",
-        scope="North",
+        scope=("North",),
         day=date(2026, 12, 6),
         hour=7,
         timezone="Europe/Paris",
@@ -209,9 +210,12 @@ def test_a_comment_links_to_the_cockpit_only_with_a_public_url() -> None:
 
 
 def test_the_scope_is_named_by_its_units() -> None:
-    assert scope_label(["North"]) == "North"
-    assert scope_label(["Store 12", "Store  40\n"]) == "Store 12, Store 40"
-    assert scope_label(["A", "B", "C", "D", "E"]) == "A, B and 3 more units"
+    english = texts("en")
+    assert scope_label(["North"], english) == "North"
+    assert scope_label(["Store 12", "Store  40\n"], english) == "Store 12, Store 40"
+    assert scope_label(["A", "B", "C", "D", "E"], english) == "A, B and 3 more units"
+    assert scope_label(["A", "B", "C", "D"], english) == "A, B and 2 more units"
+    assert scope_label([], english) == "no units"
 
 
 # The words
@@ -305,7 +309,7 @@ def test_the_html_holds_the_same_figures_as_the_text() -> None:
 
 def test_a_long_comment_is_cut_and_a_subject_keeps_to_one_line() -> None:
     long = dataclasses.replace(_digest().comments[0], text="word " * 200)
-    rendered = render(_digest(comments=(long,), scope="North\r\nBcc: someone"))
+    rendered = render(_digest(comments=(long,), scope=("North\r\nBcc: someone",)))
     quoted = next(line for line in rendered.text.splitlines() if line.startswith("  “"))
     assert len(quoted) < 300 and quoted.endswith("…”")
     assert "\n" not in rendered.subject and "\r" not in rendered.subject

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
@@ -73,3 +74,42 @@ def test_the_page_preloads_every_module_it_imports() -> None:
         for name in re.findall(r"from '\./([\w.-]+\.js)'", path.read_text())
     }
     assert imported - preloaded == set()
+
+
+class _Marked(HTMLParser):
+    """The elements of the page marked data-i18n that hold another element (i18n.js replaces
+    their text whole, so a child would be lost)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[tuple[str, bool]] = []
+        self.wrapping: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if any(marked for _, marked in self.open):
+            self.wrapping.append(f"<{tag}> inside <{self.open[-1][0]}> at line {self.getpos()[0]}")
+        if tag not in VOID:
+            self.open.append((tag, "data-i18n" in dict(attrs)))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if any(marked for _, marked in self.open):
+            self.wrapping.append(f"<{tag}/> inside <{self.open[-1][0]}> at line {self.getpos()[0]}")
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.open and self.open.pop()[0] != tag:
+            pass
+
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+
+
+def test_every_translated_element_of_the_page_holds_text_only() -> None:
+    page = _Marked()
+    page.feed((FRONTEND / "index.html").read_text())
+    assert page.wrapping == []
+
+
+def test_the_service_worker_keeps_the_language_catalogues_for_offline_use() -> None:
+    source = (FRONTEND / "sw.js").read_text()
+    assert "/static/i18n.js" in precached()
+    assert "isCatalogue(url.pathname)" in source

@@ -25,9 +25,21 @@ from alerts.notify.email import build_message, classify
 from alerts.notify.message import json_payload, slack_payload, teams_payload
 from alerts.notify.retry import RetryPolicy
 from alerts.notify.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, parse_retry_after
+from app.core import explain
+from app.core.i18n import Phrase, phrase
 
 NOW = 1_760_000_000.0
 SECRET = "s3cret"
+
+
+def title(unit: str = "Lyon Part-Dieu") -> Phrase:
+    rule = explain.title("detractor-negative-comment")
+    return phrase("{rule} at {unit}", rule=rule, unit=unit)
+
+
+def comment(text: str) -> Phrase:
+    """A line of customer text, shown as written."""
+    return Phrase("Comment: {text}", {"text": text})
 
 
 def notification(**changes: object) -> Notification:
@@ -37,8 +49,12 @@ def notification(**changes: object) -> Notification:
         "severity": "high",
         "org_unit": "store-lyon-part-dieu",
         "unit_name": "Lyon Part-Dieu",
-        "title": "Detractor with a negative comment at Lyon Part-Dieu",
-        "text": "NPS 2 at delivery\nComment: still waiting for the engineer\nReasons: score",
+        "title": title(),
+        "lines": (
+            Phrase("NPS 2 at delivery"),
+            comment("still waiting for the engineer"),
+            Phrase("Reasons: score"),
+        ),
         "link": "https://cockpit.example/alerts/42",
         "recipients": ("manager@example.com", "region@example.com"),
     }
@@ -50,7 +66,7 @@ def test_a_notification_refuses_an_unknown_severity_and_a_multiline_title() -> N
     with pytest.raises(ValueError, match="severity"):
         notification(severity="critical")
     with pytest.raises(ValueError, match="one line"):
-        notification(title="Detractor\nBcc: everyone@example.com")
+        notification(title=title("Lyon\nBcc: everyone@example.com"))
 
 
 def test_the_json_payload_carries_every_field_and_when_it_was_sent() -> None:
@@ -59,19 +75,23 @@ def test_the_json_payload_carries_every_field_and_when_it_was_sent() -> None:
     assert payload["recipients"] == ["manager@example.com", "region@example.com"]
     assert payload["escalated"] is False
     assert payload["sent_at"] == "2025-10-09T08:53:20+00:00"
+    assert payload["title"] == "Detractor with a negative comment at Lyon Part-Dieu"
+    assert payload["text"].splitlines()[1] == "Comment: still waiting for the engineer"
+    assert (payload["language"], payload["severity"]) == ("en", "high")
     json.dumps(payload)
 
 
 def test_slack_shows_customer_markup_as_text() -> None:
-    payload = slack_payload(notification(text="Comment: <img src=x> & <!channel> <http://evil|x>"))
+    hostile = comment("<img src=x> & <!channel> <http://evil|x>")
+    payload = slack_payload(notification(lines=(hostile,)))
     section = payload["blocks"][0]["text"]["text"]
     assert "&lt;img src=x&gt; &amp; &lt;!channel&gt; &lt;http://evil|x&gt;" in section
     assert "<img" not in section and "<!channel>" not in section
-    assert payload["text"].startswith("[high] Detractor with a negative comment")
+    assert payload["text"].startswith("[High] Detractor with a negative comment")
 
 
 def test_slack_links_to_the_alert_and_keeps_within_its_block_limits() -> None:
-    payload = slack_payload(notification(text="&" * 5000, escalated=True))
+    payload = slack_payload(notification(lines=(comment("&" * 5000),), escalated=True))
     section = payload["blocks"][0]["text"]["text"]
     assert section.startswith("*Escalated: Detractor")
     assert len(section) <= 3000

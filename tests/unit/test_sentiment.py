@@ -8,16 +8,19 @@ from pathlib import Path
 
 import pytest
 
+from alerts.texts import from_wire
 from app.core.events import (
     SCORE_RANGES,
     Assessment,
     Channel,
     CustomerType,
+    Reason,
     ReasonKind,
     ScoreKind,
     Severity,
     SurveyResponse,
 )
+from app.core.i18n import Phrase, texts
 from app.core.settings import Settings
 from sentiment import CommentReader, CommentScorer, decide
 from sentiment.decision import SCORE_BANDS, Band, band_of
@@ -377,6 +380,64 @@ def test_a_comment_not_assessed_says_so() -> None:
         ReasonKind.LANGUAGE,
         "comment in de: not assessed",
     )
+
+
+def words(reason: Reason) -> Phrase:
+    assert reason.words is not None
+    said = from_wire(reason.words)
+    assert said is not None
+    return said
+
+
+def test_each_reason_but_the_customers_words_has_a_phrase_worded_for_each_reader() -> None:
+    unknown = Reading(None, None, None, negative=False)
+    reasons = [
+        *decide(ScoreKind.NPS, 2, NEGATIVE).reasons,
+        *decide(ScoreKind.CES, 6, NOT_ASSESSED).reasons,
+        *decide(None, None, unknown).reasons,
+        *decide(None, None, Reading("en", -0.999, 0.9995, negative=True)).reasons,
+        *decide(None, None, Reading("en", -0.5, None, negative=True)).reasons,
+    ]
+    said = {
+        r.label: tuple(texts(language).say(words(r)) for language in ("en", "fr", "it"))
+        for r in reasons
+        if r.kind is not ReasonKind.PHRASE
+    }
+    assert said == {
+        "NPS 2: very poor (0\u20133)": (
+            "NPS 2: very poor (0\u20133)",
+            "NPS 2 : tr\u00e8s mauvais (0\u20133)",
+            "NPS 2: pessimo (0\u20133)",
+        ),
+        "negative comment (90%)": (
+            "negative comment (90%)",
+            "commentaire n\u00e9gatif (90\u00a0%)",
+            "commento negativo (90%)",
+        ),
+        "CES 6: high effort (6)": (
+            "CES 6: high effort (6)",
+            "CES 6 : effort \u00e9lev\u00e9 (6)",
+            "CES 6: sforzo elevato (6)",
+        ),
+        "comment in de: not assessed": (
+            "comment in de: not assessed",
+            "commentaire (de) : non \u00e9valu\u00e9",
+            "commento (de): non valutato",
+        ),
+        "comment in an unknown language: not assessed": (
+            "comment in an unknown language: not assessed",
+            "commentaire en langue inconnue : non \u00e9valu\u00e9",
+            "commento in lingua sconosciuta: non valutato",
+        ),
+        "negative comment (over 99%)": (
+            "negative comment (over 99%)",
+            "commentaire n\u00e9gatif (plus de 99\u00a0%)",
+            "commento negativo (oltre 99%)",
+        ),
+        "negative comment": ("negative comment", "commentaire n\u00e9gatif", "commento negativo"),
+    }
+    # A matched phrase is the customer's own words: shown as written, in no one's language.
+    assert [r.words for r in reasons if r.kind is ReasonKind.PHRASE] == [None]
 
 
 def test_without_a_score_the_text_decides() -> None:

@@ -211,6 +211,7 @@ async def test_a_malformed_message_gets_an_error_naming_the_field_and_the_socket
         await client.send(sent)
         error = await client.receive_json()
         assert error["type"] == "error"
+        assert error["code"] == ("invalid_json" if sent == "not json" else "invalid_input")
         assert error["message"].startswith(named), error["message"]
         await client.send('{"type": "subscribe"}')
         assert (await client.receive_json())["type"] == "subscribed"
@@ -340,7 +341,11 @@ async def test_an_out_of_scope_subscription_is_refused_and_receives_nothing(
     async with Client(app, headers=app.state.auth["frontline"]) as client:
         await client.send(json.dumps({"org_units": ["store-12", "store-40"]}))
         error = await client.receive_json()
-        assert error == {"type": "error", "message": "org_units: outside your units: store-40"}
+        assert error == {
+            "type": "error",
+            "code": "out_of_scope",
+            "message": "org_units: outside your units: store-40",
+        }
         hub.sink().publish([barometer("store-40"), comment("store-40"), barometer("store-12")])
         await client.send(json.dumps({"last_id": 0}))
         # The resume replays what this user may see since id 0: only store-12's barometer.
