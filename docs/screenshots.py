@@ -59,7 +59,7 @@ async def speak(page: Page, language: str) -> None:
         language,
     )
     await page.reload()
-    await page.wait_for_selector("#feed li[data-response-id]", timeout=60_000)
+    await page.wait_for_selector('#conn-state[data-state="live"]', timeout=60_000)
 
 
 async def shoot(url: str, users: dict[str, tuple[str, str]], out: Path) -> None:
