@@ -18,6 +18,7 @@ from babel.dates import format_date
 from app.core.access import Role
 from app.core.barometer import Counts, nps
 from app.core.i18n import Texts, texts
+from app.core.i18n import quote as quoted
 from app.core.languages import Language
 
 # "The touchpoint that broke the corridor": the journey touchpoint whose NPS yesterday fell
@@ -332,7 +333,7 @@ def _text(d: Digest, words: Texts, scope: str, when: str) -> str:
     if not d.comments:
         lines.append(t("No comment yesterday."))
     for c in d.comments:
-        lines += [_about(c, words), f"  \u201c{_excerpt(c.text)}\u201d"]
+        lines += [_about(c, words), "  " + words.say(quoted(_excerpt(c.text)))]
         if c.link:
             lines.append("  " + t("Open it: {link}", link=c.link))
     if d.cockpit:

@@ -4,13 +4,13 @@ app/core/explain.py; this module puts an alert's together for e-mails and webhoo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from alerts.rules import RuleBook
 from app.core import explain
 from app.core.events import AlertView, Reason, ReasonKind
-from app.core.i18n import Param, Phrase, phrase, texts
+from app.core.i18n import Param, Phrase, listed, phrase, quote, texts
 
 
 def title(rule_id: str, book: RuleBook | None = None) -> Phrase:
@@ -45,7 +45,7 @@ def lines(alert: AlertView, book: RuleBook | None = None) -> list[Phrase]:
             )
         )
         if r.comment:
-            out.append(Phrase("\u201c{comment}\u201d", {"comment": r.comment}))
+            out.append(quote(r.comment))
         if r.reasons:
             # The sentiment stage's reasons, as the cockpit shows them: phrases in quotes.
             out.append(phrase("Why: {reasons}", reasons=listed([reason(x) for x in r.reasons])))
@@ -62,7 +62,7 @@ def reason(given: Reason) -> Phrase | str:
     """A sentiment reason to word: its phrase, else (a reason stored before phrases were kept)
     its English label; a matched phrase is the customer's own words, quoted as written."""
     if given.kind is ReasonKind.PHRASE:
-        return f"\u201c{given.label}\u201d"
+        return quote(given.label)
     said = from_wire(given.words) if given.words else None
     if said is None:
         return given.label
@@ -71,14 +71,6 @@ def reason(given: Reason) -> Phrase | str:
     except (KeyError, IndexError, ValueError):  # a placeholder without its value
         return given.label
     return said
-
-
-def listed(parts: Sequence[Phrase | str], separator: str = "; ") -> Phrase:
-    """Several phrases on one line, each worded in the reader's language: a list, not a
-    sentence, so the separator is not translated and the parts keep their order."""
-    names = [f"part{i}" for i in range(len(parts))]
-    template = separator.join("{" + name + "}" for name in names)
-    return Phrase(template, dict(zip(names, parts, strict=True)))
 
 
 def from_wire(wire: Mapping[str, Any]) -> Phrase | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from app.core.i18n import N_, Phrase, phrase, phrase_n
+from app.core.i18n import N_, Phrase, listed, phrase, phrase_n, quote
 
 # The shipped rules (alerts/rules.yaml); another rule is named by its description, else its id.
 TITLES = {
@@ -34,11 +34,6 @@ def title(rule_id: str, description: str | None = None) -> Phrase:
     return phrase(description or rule_id.replace("-", " ").capitalize())
 
 
-def quoted(phrases: Any) -> str:
-    """A customer's own words, as they are quoted: “still waiting”, “rude”."""
-    return ", ".join(f"\u201c{p}\u201d" for p in phrases if isinstance(p, str) and p)
-
-
 def reasons(found: Mapping[str, Any]) -> list[Phrase]:
     """What one rule found (its entry in an alert's `reasons`), a phrase per finding."""
     out: list[Phrase] = []
@@ -54,8 +49,10 @@ def reasons(found: Mapping[str, Any]) -> list[Phrase]:
     if isinstance(probability, int | float):
         out.append(negative_comment(float(probability)))
     for key in ("phrases", "matched"):
-        if isinstance(found.get(key), list) and (said := quoted(found[key])):
-            out.append(phrase("says {phrases}", phrases=said))
+        given = found.get(key)
+        words = [p for p in given if isinstance(p, str) and p] if isinstance(given, list) else []
+        if words:
+            out.append(phrase("says {phrases}", phrases=listed([quote(p) for p in words], ", ")))
     if isinstance(found.get("earlier"), list):
         n = len(found["earlier"])
         out.append(

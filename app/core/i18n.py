@@ -14,7 +14,7 @@ Placeholders are named, `{unit}`, in Python's format syntax, for both the server
 from __future__ import annotations
 
 import gettext
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from functools import cache
@@ -69,6 +69,19 @@ def phrase(message: str, **params: Param) -> Phrase:
 
 def phrase_n(singular: str, plural: str, n: int, **params: Param) -> Phrase:
     return Phrase(singular, params, plural, n)
+
+
+def listed(parts: Sequence[Phrase | str], separator: str = "; ") -> Phrase:
+    """Several phrases on one line, each worded in the reader's language: a list, not a
+    sentence, so the separator is not translated and the parts keep their order."""
+    names = [f"part{i}" for i in range(len(parts))]
+    template = separator.join("{" + name + "}" for name in names)
+    return Phrase(template, dict(zip(names, parts, strict=True)))
+
+
+def quote(words: str) -> Phrase:
+    """A customer's own words, quoted the reader's way: “still waiting”, « toujours rien »."""
+    return phrase("\u201c{phrase}\u201d", phrase=words)
 
 
 @dataclass(frozen=True, slots=True)

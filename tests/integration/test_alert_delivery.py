@@ -144,8 +144,10 @@ def test_a_new_alert_is_posted_signed_and_mailed_to_the_managers_up_the_tree(
         "it": "Detrattore con un commento negativo \u2013 Store 12 field team",
     }
     bodies = {lang: mail.message.get_content().splitlines() for lang, mail in mails.items()}
-    for lines in bodies.values():
-        assert "\u201cRude and useless, a disaster.\u201d" in lines
+    # The customer's words as they wrote them, quoted the reader's way.
+    quoted = {"en": "\u201c{}\u201d", "fr": "\u00ab\u00a0{}\u00a0\u00bb", "it": "\u00ab{}\u00bb"}
+    for lang, lines in bodies.items():
+        assert quoted[lang].format("Rude and useless, a disaster.") in lines
     assert any(
         line.startswith("Why: NPS 1: very poor (0\u20133); negative") for line in bodies["en"]
     )

@@ -322,8 +322,8 @@ def test_each_user_reads_the_digest_in_their_language_else_the_organisations(
     ) in lines
     assert "Compliments d'hier : 2" in lines
     assert "Pire avis : NPS 0 \u2013 Store 2, delivery" in lines
-    # The customer's words as they wrote them.
-    assert "  \u201cStill waiting for the engineer, third time I call.\u201d" in lines
+    # The customer's words as they wrote them, quoted the French way.
+    assert "  \u00ab\u00a0Still waiting for the engineer, third time I call.\u00a0\u00bb" in lines
     assert '<html lang="fr">' in html
     assert '<h2 style="font-size:1.1em">Commentaires \u00e0 retenir</h2>' in html
 

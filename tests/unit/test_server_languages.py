@@ -106,6 +106,7 @@ SAID: dict[str, dict[str, str]] = {
         "subject": "Escalated: Detractor with a negative comment at Lyon Part-Dieu",
         "why": "Why: NPS 2: very poor (0\u20133); negative comment (93%); "
         "\u201ctoujours rien\u201d",
+        "quote": "\u201c{}\u201d",
         "rule": "Detractor with a negative comment: NPS 2 (at most 6), negative comment (93%), "
         "says \u201ctoujours rien\u201d",
         "again": "Customer dissatisfied again: 1 earlier time in 14 days",
@@ -124,9 +125,10 @@ SAID: dict[str, dict[str, str]] = {
         "subject": "Escalad\u00e9e : D\u00e9tracteur avec un commentaire n\u00e9gatif \u2013 "
         "Lyon Part-Dieu",
         "why": f"Pourquoi : NPS 2 : tr\u00e8s mauvais (0\u20133); commentaire n\u00e9gatif "
-        f"(93{NBSP}%); \u201ctoujours rien\u201d",
+        f"(93{NBSP}%); \u00ab{NBSP}toujours rien{NBSP}\u00bb",
+        "quote": f"\u00ab{NBSP}{{}}{NBSP}\u00bb",
         "rule": "D\u00e9tracteur avec un commentaire n\u00e9gatif : NPS 2 (au plus 6), "
-        f"commentaire n\u00e9gatif (93{NBSP}%), dit \u201ctoujours rien\u201d",
+        f"commentaire n\u00e9gatif (93{NBSP}%), dit \u00ab{NBSP}toujours rien{NBSP}\u00bb",
         "again": "Client de nouveau insatisfait : 1 fois auparavant en 14 jours",
         "severity": "Gravit\u00e9 : \u00c9lev\u00e9e",
         "unit": "Unit\u00e9 : Lyon Part-Dieu (store-12)",
@@ -142,9 +144,10 @@ SAID: dict[str, dict[str, str]] = {
         "title": "Detrattore con un commento negativo \u2013 Lyon Part-Dieu",
         "subject": "Escalation: Detrattore con un commento negativo \u2013 Lyon Part-Dieu",
         "why": "Perch\u00e9: NPS 2: pessimo (0\u20133); commento negativo (93%); "
-        "\u201ctoujours rien\u201d",
+        "\u00abtoujours rien\u00bb",
+        "quote": "\u00ab{}\u00bb",
         "rule": "Detrattore con un commento negativo: NPS 2 (al massimo 6), commento negativo "
-        "(93%), dice \u201ctoujours rien\u201d",
+        "(93%), dice \u00abtoujours rien\u00bb",
         "again": "Cliente di nuovo insoddisfatto: 1 volta in precedenza in 14 giorni",
         "severity": "Gravit\u00e0: Alta",
         "unit": "Unit\u00e0: Lyon Part-Dieu (store-12)",
@@ -168,8 +171,8 @@ def test_an_alert_email_speaks_its_readers_language(language: Language) -> None:
     assert mail["Content-Language"] == language
     assert mail.get_content().splitlines() == [
         "NPS 2 \u00b7 delivery \u00b7 web",
-        # The customer's words as they wrote them, in every language.
-        f"\u201c{COMMENT}\u201d",
+        # The customer's words as they wrote them, quoted the reader's way.
+        said["quote"].format(COMMENT),
         said["why"],
         said["rule"],
         said["again"],
@@ -189,7 +192,8 @@ def test_slack_gets_the_alert_in_the_organisations_language_its_markup_escaped(
     assert payload["text"] == f"[{said['High']}] {said['subject']}"
     section = payload["blocks"][0]["text"]["text"]
     assert section.startswith(f"*{said['subject']}*\n")
-    assert "\u201cToujours rien re\u00e7u &lt;!channel&gt; &amp; &lt;b&gt;rien&lt;/b&gt;" in section
+    escaped = "Toujours rien re\u00e7u &lt;!channel&gt; &amp; &lt;b&gt;rien&lt;/b&gt;"
+    assert said["quote"].format(escaped) in section
     assert "<!channel>" not in section
     assert said["why"] in section.splitlines()
     context = [element["text"] for element in payload["blocks"][1]["elements"]]
@@ -210,7 +214,7 @@ def test_teams_gets_the_alert_in_the_organisations_language(language: Language) 
     assert blocks[0] == said["title"]
     assert blocks[1:] == [
         "NPS 2 \u00b7 delivery \u00b7 web",
-        f"\u201c{COMMENT}\u201d",
+        said["quote"].format(COMMENT),
         said["why"],
         said["rule"],
         said["again"],
@@ -345,10 +349,11 @@ def test_the_digest_speaks_its_readers_language_with_their_numbers_dates_and_plu
     subject, *expected = DIGEST[language]
     rendered = render(_digest(language))
     assert rendered.subject == subject
-    lines = [
-        line for line in rendered.text.splitlines() if line and not line.startswith("  \u201c")
-    ]
-    assert lines == expected
+    # The comments' own lines, quoted the reader's way, are not the digest's words.
+    quoted = {"en": "  \u201c", "fr": "  \u00ab\u00a0", "it": "  \u00ab"}[language]
+    every = rendered.text.splitlines()
+    assert any(line.startswith(quoted) for line in every)
+    assert [line for line in every if line and not line.startswith(quoted)] == expected
     assert f'<html lang="{language}">' in rendered.html
     assert f"<title>{subject.replace(chr(39), '&#x27;')}</title>" in rendered.html
 
