@@ -1,0 +1,243 @@
+"""What a comment talks about: the themes of a taxonomy file whose phrases it contains.
+
+A taxonomy (YAML, `sentiment/themes.yaml` by default, replaceable per organisation) lists themes,
+each with an id, a name per language, an optional parent theme and phrases per language. A phrase
+is one to four words, matched on whole words, case and accents ignored; a word ending in `*`
+matches any word it begins (`deliver*`: delivery, delivered). The phrases of each language form a
+tree of words that a comment is walked through once, the longest phrase winning, so "late
+delivery" is delivery rather than punctuality. Pure: the file is read by `load`, the matching is
+`Themes.find`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_FILE = Path(__file__).resolve().parent / "themes.yaml"
+LANGUAGES = ("en", "fr", "it")
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_MIN_PREFIX = 4
+
+
+class TaxonomyError(ValueError):
+    """A taxonomy that cannot be used; the message names the theme and the field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    id: str
+    names: Mapping[str, str]
+    parent: str | None
+    phrases: Mapping[str, tuple[str, ...]]
+
+
+def _fold_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for code in range(0xC0, 0x250):
+        char = chr(code)
+        base = "".join(
+            c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+        )
+        if base != char and base.isascii():
+            table[code] = base.lower()
+    table |= {
+        ord("œ"): "oe",
+        ord("æ"): "ae",
+        ord("ß"): "ss",
+        ord("'"): " ",
+        ord("\u2019"): " ",
+        ord("-"): " ",
+    }
+    return table
+
+
+_FOLD = _fold_table()
+
+
+def fold(text: str) -> str:
+    """Lower case, accents off, apostrophes and hyphens as spaces: "L'Équipe" reads "l equipe",
+    "rendez-vous" reads "rendez vous"."""
+    return text.lower().translate(_FOLD)
+
+
+class _Node:
+    """A step of the phrase tree: the words that may come next, exactly or by their start."""
+
+    __slots__ = ("exact", "lengths", "prefix", "theme")
+
+    def __init__(self) -> None:
+        self.exact: dict[str, _Node] = {}
+        self.prefix: dict[str, _Node] = {}
+        self.lengths: tuple[int, ...] = ()
+        self.theme: str | None = None
+
+    def add(self, words: list[str], theme: str) -> None:
+        node = self
+        for word in words:
+            if word.endswith("*"):
+                node = node.prefix.setdefault(word[:-1], _Node())
+            else:
+                node = node.exact.setdefault(word, _Node())
+        node.theme = node.theme or theme
+
+    def seal(self) -> None:
+        self.lengths = tuple(sorted({len(p) for p in self.prefix}, reverse=True))
+        for child in (*self.exact.values(), *self.prefix.values()):
+            child.seal()
+
+    def after(self, word: str) -> list[_Node]:
+        """The nodes this word leads to: its exact entry, and each prefix it begins with."""
+        found = [self.exact[word]] if word in self.exact else []
+        for length in self.lengths:
+            if length <= len(word) and (node := self.prefix.get(word[:length])) is not None:
+                found.append(node)
+        return found
+
+
+_WORD = re.compile(r"\w+")
+# Words seen at the root of the tree, with where they lead: most words of most comments are the
+# same few thousand, so the root's prefix lookups are done once per word, not once per comment.
+_CACHE_MAX = 100_000
+
+
+class _Matcher:
+    """The phrases of one language as a tree of words; a comment is walked once."""
+
+    def __init__(self, phrases: Iterable[tuple[str, str]]) -> None:
+        self._root = _Node()
+        for theme, phrase in phrases:
+            self._root.add(fold(phrase).split(), theme)
+        self._root.seal()
+        self._first: dict[str, list[_Node]] = {}
+
+    def _start(self, word: str) -> list[_Node]:
+        found = self._first.get(word)
+        if found is None:
+            if len(self._first) >= _CACHE_MAX:
+                self._first.clear()
+            found = self._first[word] = self._root.after(word)
+        return found
+
+    def find(self, folded: str) -> list[str]:
+        """Themes in order of first mention; at each word the longest phrase wins, and the
+        words it covers are not read again."""
+        words = _WORD.findall(folded)
+        themes: list[str] = []
+        i = 0
+        while i < len(words):
+            best, span, frontier, depth = None, 1, self._start(words[i]), 1
+            while frontier:
+                for node in frontier:
+                    if node.theme is not None:
+                        best, span = node.theme, depth
+                        break
+                if i + depth >= len(words):
+                    break
+                word = words[i + depth]
+                frontier = [n for node in frontier for n in node.after(word)]
+                depth += 1
+            if best is not None:
+                if best not in themes:
+                    themes.append(best)
+                i += span
+            else:
+                i += 1
+        return themes
+
+
+@dataclass(frozen=True)
+class Themes:
+    """A loaded taxonomy: its themes in file order and a matcher per language."""
+
+    version: int
+    themes: tuple[Theme, ...]
+    _matchers: Mapping[str | None, _Matcher]
+
+    def find(self, comment: str | None, language: str | None = None) -> tuple[str, ...]:
+        """The ids of the themes a comment talks about, in order of first mention. A comment in
+        a language the taxonomy has no phrases for is matched against every language's."""
+        if not comment:
+            return ()
+        matcher = self._matchers.get(language) or self._matchers[None]
+        return tuple(matcher.find(fold(comment)))
+
+    def get(self, theme_id: str) -> Theme | None:
+        return next((t for t in self.themes if t.id == theme_id), None)
+
+
+def parse(document: Any) -> Themes:
+    """A taxonomy from its parsed YAML; TaxonomyError names what is wrong."""
+    if not isinstance(document, Mapping) or not isinstance(document.get("themes"), list):
+        raise TaxonomyError("themes: a list of themes is required")
+    version = document.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise TaxonomyError("version: an integer")
+    themes = [_theme(i, entry) for i, entry in enumerate(document["themes"])]
+    ids = [t.id for t in themes]
+    for i, theme in enumerate(themes):
+        if theme.id in ids[:i]:
+            raise TaxonomyError(f"themes.{i}.id: {theme.id!r} is given twice")
+        if theme.parent is not None and theme.parent not in ids:
+            raise TaxonomyError(f"themes.{i}.parent: no theme {theme.parent!r}")
+    matchers: dict[str | None, _Matcher] = {
+        language: _Matcher((t.id, p) for t in themes for p in t.phrases.get(language, ()))
+        for language in LANGUAGES
+    }
+    matchers[None] = _Matcher((t.id, p) for t in themes for ps in t.phrases.values() for p in ps)
+    return Themes(version, tuple(themes), matchers)
+
+
+def _theme(index: int, entry: Any) -> Theme:
+    where = f"themes.{index}"
+    if not isinstance(entry, Mapping):
+        raise TaxonomyError(f"{where}: a mapping with id, name and phrases")
+    theme_id = entry.get("id")
+    if not isinstance(theme_id, str) or not _ID.match(theme_id):
+        raise TaxonomyError(f"{where}.id: lowercase letters, digits and hyphens, e.g. 'delivery'")
+    names = entry.get("name")
+    if not isinstance(names, Mapping) or not isinstance(names.get("en"), str):
+        raise TaxonomyError(f"{where}.name: a name per language, at least 'en'")
+    parent = entry.get("parent")
+    if parent is not None and not isinstance(parent, str):
+        raise TaxonomyError(f"{where}.parent: a theme id")
+    given = entry.get("phrases")
+    if not isinstance(given, Mapping) or not given:
+        raise TaxonomyError(f"{where}.phrases: phrases per language, e.g. en: [delivery]")
+    phrases: dict[str, tuple[str, ...]] = {}
+    for language, listed in given.items():
+        if not isinstance(listed, list) or not all(isinstance(p, str) for p in listed):
+            raise TaxonomyError(f"{where}.phrases.{language}: a list of phrases")
+        for phrase in listed:
+            _check(f"{where}.phrases.{language}", phrase)
+        phrases[str(language)] = tuple(listed)
+    return Theme(theme_id, {str(k): str(v) for k, v in names.items()}, parent, phrases)
+
+
+def _check(where: str, phrase: str) -> None:
+    words = fold(phrase).split()
+    if not 1 <= len(words) <= 4:
+        raise TaxonomyError(f"{where}: {phrase!r} is not one to four words")
+    for word in words:
+        if word.endswith("*") and len(word) - 1 < _MIN_PREFIX:
+            raise TaxonomyError(f"{where}: {phrase!r}: at least {_MIN_PREFIX} letters before a '*'")
+        if not re.fullmatch(r"\w+\*?", word):
+            raise TaxonomyError(f"{where}: {phrase!r}: words only, '*' at a word's end")
+
+
+def load(path: Path = DEFAULT_FILE) -> Themes:
+    """Reads a taxonomy file; TaxonomyError names the file and the problem."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise TaxonomyError(f"{path}: {exc}") from exc
+    try:
+        return parse(document)
+    except TaxonomyError as exc:
+        raise TaxonomyError(f"{path}: {exc}") from exc
