@@ -26,7 +26,7 @@ from babel.dates import format_datetime, format_timedelta
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 
-from app.core.languages import SHIPPED, Language
+from app.core.languages import Language
 
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 
@@ -196,7 +196,3 @@ def texts(language: Language) -> Texts:
         elif isinstance(message.string, str) and message.string:
             messages[str(message.id)] = message.string
     return Texts(language, messages, plurals, gettext.c2py(catalog.plural_expr))
-
-
-def all_texts() -> dict[Language, Texts]:
-    return {language: texts(language) for language in SHIPPED}
