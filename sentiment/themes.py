@@ -5,16 +5,21 @@ each with an id, a name per language, an optional parent theme and phrases per l
 is one to four words, matched on whole words, case and accents ignored; a word ending in `*`
 matches any word it begins (`deliver*`: delivery, delivered). The phrases of each language form a
 tree of words that a comment is walked through once, the longest phrase winning, so "late
-delivery" is delivery rather than punctuality. Pure: the file is read by `load`, the matching is
-`Themes.find`.
+delivery" is delivery rather than punctuality.
+
+A comment often names several themes and complains about one: "you lost my bag and the agent
+could not help" is about the bag. For that a theme may also list `hints`, words that name it in
+passing (the bag, the crew, the seat), and carry a `weight`; `Themes.primary` picks the theme said
+with the most weight, a phrase counting the theme's weight and a hint a quarter of it. Pure: the
+file is read by `load`, the matching is `Themes.find` and `Themes.primary`.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +29,9 @@ DEFAULT_FILE = Path(__file__).resolve().parent / "themes.yaml"
 LANGUAGES = ("en", "fr", "it")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _MIN_PREFIX = 4
+# A hint counts a quarter of a phrase of its theme: words said in passing ("my bag") choose
+# between themes only where the phrases ("lost my bag", "on hold") do not.
+HINT_WEIGHT = 0.25
 
 
 class TaxonomyError(ValueError):
@@ -36,6 +44,8 @@ class Theme:
     names: Mapping[str, str]
     parent: str | None
     phrases: Mapping[str, tuple[str, ...]]
+    hints: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    weight: float = 1.0
 
 
 def _fold_table() -> dict[int, str]:
@@ -70,22 +80,24 @@ def fold(text: str) -> str:
 class _Node:
     """A step of the phrase tree: the words that may come next, exactly or by their start."""
 
-    __slots__ = ("exact", "lengths", "prefix", "theme")
+    __slots__ = ("exact", "lengths", "prefix", "theme", "weight")
 
     def __init__(self) -> None:
         self.exact: dict[str, _Node] = {}
         self.prefix: dict[str, _Node] = {}
         self.lengths: tuple[int, ...] = ()
         self.theme: str | None = None
+        self.weight = 0.0
 
-    def add(self, words: list[str], theme: str) -> None:
+    def add(self, words: list[str], theme: str, weight: float) -> None:
         node = self
         for word in words:
             if word.endswith("*"):
                 node = node.prefix.setdefault(word[:-1], _Node())
             else:
                 node = node.exact.setdefault(word, _Node())
-        node.theme = node.theme or theme
+        if node.theme is None:
+            node.theme, node.weight = theme, weight
 
     def seal(self) -> None:
         self.lengths = tuple(sorted({len(p) for p in self.prefix}, reverse=True))
@@ -110,10 +122,10 @@ _CACHE_MAX = 100_000
 class _Matcher:
     """The phrases of one language as a tree of words; a comment is walked once."""
 
-    def __init__(self, phrases: Iterable[tuple[str, str]]) -> None:
+    def __init__(self, phrases: Iterable[tuple[str, str, float]]) -> None:
         self._root = _Node()
-        for theme, phrase in phrases:
-            self._root.add(fold(phrase).split(), theme)
+        for theme, phrase, weight in phrases:
+            self._root.add(fold(phrase).split(), theme, weight)
         self._root.seal()
         self._first: dict[str, list[_Node]] = {}
 
@@ -125,18 +137,18 @@ class _Matcher:
             found = self._first[word] = self._root.after(word)
         return found
 
-    def find(self, folded: str) -> list[str]:
-        """Themes in order of first mention; at each word the longest phrase wins, and the
-        words it covers are not read again."""
+    def weigh(self, folded: str) -> dict[str, float]:
+        """Themes in order of first mention, each with the weights of its phrases summed; at
+        each word the longest phrase wins, and the words it covers are not read again."""
         words = _WORD.findall(folded)
-        themes: list[str] = []
+        themes: dict[str, float] = {}
         i = 0
         while i < len(words):
-            best, span, frontier, depth = None, 1, self._start(words[i]), 1
+            best, weight, span, frontier, depth = None, 0.0, 1, self._start(words[i]), 1
             while frontier:
                 for node in frontier:
                     if node.theme is not None:
-                        best, span = node.theme, depth
+                        best, weight, span = node.theme, node.weight, depth
                         break
                 if i + depth >= len(words):
                     break
@@ -144,8 +156,7 @@ class _Matcher:
                 frontier = [n for node in frontier for n in node.after(word)]
                 depth += 1
             if best is not None:
-                if best not in themes:
-                    themes.append(best)
+                themes[best] = themes.get(best, 0.0) + weight
                 i += span
             else:
                 i += 1
@@ -163,10 +174,21 @@ class Themes:
     def find(self, comment: str | None, language: str | None = None) -> tuple[str, ...]:
         """The ids of the themes a comment talks about, in order of first mention. A comment in
         a language the taxonomy has no phrases for is matched against every language's."""
+        return tuple(self.weigh(comment, language))
+
+    def weigh(self, comment: str | None, language: str | None = None) -> dict[str, float]:
+        """The themes `find` gives, in the same order, each with the weight it is said with:
+        the theme's weight per phrase, a quarter of it per hint."""
         if not comment:
-            return ()
+            return {}
         matcher = self._matchers.get(language) or self._matchers[None]
-        return tuple(matcher.find(fold(comment)))
+        return matcher.weigh(fold(comment))
+
+    def primary(self, comment: str | None, language: str | None = None) -> str | None:
+        """The one theme a comment is mostly about: the one said with the most weight, the first
+        mentioned of equals; None when it names no theme."""
+        weighed = self.weigh(comment, language)
+        return max(weighed, key=weighed.__getitem__) if weighed else None
 
     def get(self, theme_id: str) -> Theme | None:
         return next((t for t in self.themes if t.id == theme_id), None)
@@ -187,11 +209,22 @@ def parse(document: Any) -> Themes:
         if theme.parent is not None and theme.parent not in ids:
             raise TaxonomyError(f"themes.{i}.parent: no theme {theme.parent!r}")
     matchers: dict[str | None, _Matcher] = {
-        language: _Matcher((t.id, p) for t in themes for p in t.phrases.get(language, ()))
-        for language in LANGUAGES
+        language: _Matcher(_weighted(themes, language)) for language in LANGUAGES
     }
-    matchers[None] = _Matcher((t.id, p) for t in themes for ps in t.phrases.values() for p in ps)
+    matchers[None] = _Matcher(_weighted(themes, None))
     return Themes(version, tuple(themes), matchers)
+
+
+def _weighted(themes: list[Theme], language: str | None) -> Iterator[tuple[str, str, float]]:
+    """(theme, phrase, weight) of one language, or of every language for None. Every theme's
+    phrases come before any theme's hints: where both list the same words, the phrase stays."""
+    for hints in (False, True):
+        share = HINT_WEIGHT if hints else 1.0
+        for theme in themes:
+            for lang, phrases in (theme.hints if hints else theme.phrases).items():
+                if language is None or lang == language:
+                    for phrase in phrases:
+                        yield theme.id, phrase, theme.weight * share
 
 
 def _theme(index: int, entry: Any) -> Theme:
@@ -210,14 +243,31 @@ def _theme(index: int, entry: Any) -> Theme:
     given = entry.get("phrases")
     if not isinstance(given, Mapping) or not given:
         raise TaxonomyError(f"{where}.phrases: phrases per language, e.g. en: [delivery]")
+    hints = entry.get("hints", {})
+    if not isinstance(hints, Mapping):
+        raise TaxonomyError(f"{where}.hints: phrases per language, e.g. en: [parcel]")
+    weight = entry.get("weight", 1)
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 < weight <= 100:
+        raise TaxonomyError(f"{where}.weight: a number above 0 and at most 100")
+    return Theme(
+        theme_id,
+        {str(k): str(v) for k, v in names.items()},
+        parent,
+        _phrases(f"{where}.phrases", given),
+        _phrases(f"{where}.hints", hints),
+        float(weight),
+    )
+
+
+def _phrases(where: str, given: Mapping[Any, Any]) -> dict[str, tuple[str, ...]]:
     phrases: dict[str, tuple[str, ...]] = {}
     for language, listed in given.items():
         if not isinstance(listed, list) or not all(isinstance(p, str) for p in listed):
-            raise TaxonomyError(f"{where}.phrases.{language}: a list of phrases")
+            raise TaxonomyError(f"{where}.{language}: a list of phrases")
         for phrase in listed:
-            _check(f"{where}.phrases.{language}", phrase)
+            _check(f"{where}.{language}", phrase)
         phrases[str(language)] = tuple(listed)
-    return Theme(theme_id, {str(k): str(v) for k, v in names.items()}, parent, phrases)
+    return phrases
 
 
 def _check(where: str, phrase: str) -> None:

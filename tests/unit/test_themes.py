@@ -117,3 +117,98 @@ def test_the_default_taxonomy_loads_with_names_and_phrases_in_three_languages() 
     }
     for language, comment in said.items():
         assert "delivery" in themes.find(comment, language), language
+
+
+AIRLINE: dict[str, Any] = {
+    "themes": [
+        {
+            "id": "luggage",
+            "name": {"en": "Lost luggage"},
+            "weight": 2,
+            "phrases": {"en": ["lost my bag", "baggage claim"]},
+            "hints": {"en": ["bag", "bags"]},
+        },
+        {
+            "id": "service",
+            "name": {"en": "Customer service"},
+            "phrases": {"en": ["on hold", "hung up"]},
+            "hints": {"en": ["agent*", "bag"]},
+        },
+        {
+            "id": "booking",
+            "name": {"en": "Booking"},
+            "weight": 0.5,
+            "phrases": {"en": ["rebook*", "my ticket"]},
+        },
+    ],
+}
+
+
+def test_hints_are_found_like_phrases_and_weigh_a_quarter_of_one() -> None:
+    themes = parse(AIRLINE)
+    comment = "The agent said my bag is at baggage claim"
+    assert themes.find(comment, "en") == ("service", "luggage")
+    assert themes.weigh(comment, "en") == {"service": 0.25, "luggage": 2 * 0.25 + 2}
+    assert themes.weigh(None) == themes.weigh("") == {}
+
+
+def test_the_primary_theme_is_the_one_said_with_the_most_weight() -> None:
+    themes = parse(AIRLINE)
+    # Named in passing, the bag loses to a phrase of customer service.
+    assert themes.primary("Two hours on hold about my bag", "en") == "service"
+    # Booking weighs half: two of its phrases lose to a phrase and a hint of service.
+    assert themes.primary("The agent hung up, so I had to rebook my ticket", "en") == "service"
+    assert themes.primary("Rebooked, but you lost my bag", "en") == "luggage"
+    assert themes.primary("Nothing to say", "en") is None
+    assert themes.primary(None) is None
+
+
+def test_of_themes_said_with_equal_weight_the_first_mentioned_is_primary() -> None:
+    themes = parse(AIRLINE)
+    # Two phrases of service weigh as one of luggage, whose weight is 2.
+    assert themes.primary("On hold, then lost my bag, then hung up", "en") == "service"
+    assert themes.primary("Lost my bag, then on hold, then hung up", "en") == "luggage"
+
+
+def test_words_listed_as_a_phrase_and_as_a_hint_stay_the_phrase() -> None:
+    # "bag" is a hint of both luggage and service: the first theme of the file keeps it.
+    assert parse(AIRLINE).weigh("bag", "en") == {"luggage": 0.5}
+    both = {
+        "themes": [
+            {
+                "id": "service",
+                "name": {"en": "Service"},
+                "phrases": {"en": ["x"]},
+                "hints": {"en": ["bag"]},
+            },
+            {"id": "luggage", "name": {"en": "Luggage"}, "phrases": {"en": ["bag"]}},
+        ]
+    }
+    assert parse(both).weigh("my bag", "en") == {"luggage": 1.0}
+
+
+def test_a_theme_without_weight_or_hints_weighs_one_per_phrase() -> None:
+    themes = parse(TAXONOMY)
+    assert themes.get("delivery").weight == 1.0  # type: ignore[union-attr]
+    assert themes.get("delivery").hints == {}  # type: ignore[union-attr]
+    assert themes.weigh("Parcel late, parcel lost", "en") == {"delivery": 2.0, "punctuality": 1.0}
+    assert themes.primary("Late, late, and the parcel", "en") == "punctuality"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"weight": 0}, "themes.0.weight: a number above 0 and at most 100"),
+        ({"weight": "high"}, "themes.0.weight: a number above 0"),
+        ({"weight": True}, "themes.0.weight: a number above 0"),
+        ({"hints": ["bag"]}, "themes.0.hints: phrases per language"),
+        ({"hints": {"en": "bag"}}, "themes.0.hints.en: a list of phrases"),
+        ({"hints": {"en": ["bag*"]}}, "themes.0.hints.en: 'bag*': at least 4 letters"),
+    ],
+)
+def test_a_bad_weight_or_hint_is_refused_naming_the_theme_and_field(
+    change: dict[str, Any], message: str
+) -> None:
+    broken = {**AIRLINE, "themes": [{**AIRLINE["themes"][0], **change}, *AIRLINE["themes"][1:]]}
+    with pytest.raises(TaxonomyError, match=message.replace("(", r"\(").replace("*", r"\*")):
+        parse(broken)
