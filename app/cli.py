@@ -54,10 +54,23 @@ def _check_port_free(host: str, port: int, variable: str = "VOC_PORT (or VOC_HOS
             sys.exit(f"{host}:{port} is already in use; set {variable} to another one")
 
 
+def _check_themes(settings: Settings) -> None:
+    """A taxonomy that cannot be read stops the start with what is wrong, before any socket."""
+    from app.db.taxonomy import from_file
+    from sentiment.themes import DEFAULT_FILE, TaxonomyError
+
+    try:
+        from_file(settings.themes_file or DEFAULT_FILE)
+    except TaxonomyError as exc:
+        sys.exit(f"VOC_THEMES_FILE: {exc}")
+
+
 def cmd_api(settings: Settings, _: argparse.Namespace) -> None:
     import uvicorn
 
     from app.main import create_app
+
+    _check_themes(settings)
 
     if not settings.integrator_keys:
         log.warning("VOC_INTEGRATOR_KEYS is empty: every REST ingest will be refused (401)")
@@ -76,17 +89,20 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
     from alerts.rules import DEFAULT_RULES, load_rules
     from app.broker.topics import ensure_topics
     from app.db import directory, store
+    from app.db.taxonomy import TaxonomyCache, from_file
     from app.hub import make_hub
     from app.notifications import AlertNotifier
     from ingest.assembly import build_worker
     from ingest.worker import run_worker
     from sentiment import CommentScorer
+    from sentiment.themes import DEFAULT_FILE as DEFAULT_THEMES
 
     if settings.redis_url is None:
         sys.exit(
             "a standalone worker publishes through Redis: set VOC_REDIS_URL "
             "(without Redis, the API runs its own workers: VOC_EMBEDDED_WORKERS)"
         )
+    _check_themes(settings)
     engine = store.make_engine(settings.database_url)
     if settings.migrate_on_start:
         store.migrate(engine)
@@ -101,7 +117,10 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
     worker = build_worker(
         settings,
         engine=engine,
-        scorer=CommentScorer(settings.sentiment_negative_from),
+        scorer=CommentScorer(
+            settings.sentiment_negative_from,
+            TaxonomyCache(engine, from_file(settings.themes_file or DEFAULT_THEMES)).themes,
+        ),
         sink=hub.sink(),
         rules=load_rules(settings.alert_rules_file or DEFAULT_RULES),
         alert_sink=notifier,

@@ -17,7 +17,21 @@ from starlette.concurrency import run_in_threadpool
 
 from alerts.rules import DEFAULT_RULES, load_rules
 from app.alertdesk.desk import AlertDesk
-from app.api import admin, alerts, auth, catalogues, errors, ingest, me, ops, praise, read, ws
+from app.api import (
+    admin,
+    alerts,
+    auth,
+    catalogues,
+    errors,
+    export,
+    ingest,
+    me,
+    ops,
+    praise,
+    read,
+    ws,
+)
+from app.api import themes as themes_api
 from app.api.deps import Runtime
 from app.api.live import LiveBarometers, rollup
 from app.api.middleware import BodyLimit, SecurityHeaders
@@ -27,6 +41,7 @@ from app.core.errors import BrokerUnavailable
 from app.core.ratelimit import RateLimiter
 from app.core.settings import Settings
 from app.db import directory, store
+from app.db.taxonomy import TaxonomyCache, from_file
 from app.digests import DigestSender
 from app.hub import make_hub
 from app.hub.fanout import Fanout
@@ -35,6 +50,7 @@ from app.orgfile import read_units
 from ingest.assembly import build_worker
 from ingest.worker import run_worker
 from sentiment import CommentScorer
+from sentiment.themes import DEFAULT_FILE as DEFAULT_THEMES
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
             # Workers and REST ingest retry on their own; /readyz shows the broker as failed.
             log.warning("could not create topics at start", extra={"error": str(exc)})
         rules = load_rules(settings.alert_rules_file or DEFAULT_RULES)
+        taxonomy = TaxonomyCache(engine, from_file(settings.themes_file or DEFAULT_THEMES))
         units = directory.TreeCache(engine)
         live = LiveBarometers(
             rollup(engine, units, ZoneInfo(settings.timezone)),
@@ -81,10 +98,11 @@ def create_app(settings: Settings) -> FastAPI:
             rules=rules,
             live=live,
             desk=desk,
+            taxonomy=taxonomy,
         )
         # One scorer for every embedded worker: it is pure and thread-safe, and building it
         # reads the lexicons and model weights.
-        scorer = CommentScorer(settings.sentiment_negative_from)
+        scorer = CommentScorer(settings.sentiment_negative_from, taxonomy.themes)
         workers = [
             build_worker(
                 settings,
@@ -156,7 +174,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(praise.router)
     app.include_router(me.router)
     app.include_router(ingest.router)
+    # Before read's /responses/{response_id}, which would take "export" for an id.
+    app.include_router(export.router)
     app.include_router(read.router)
+    app.include_router(themes_api.router)
+    app.include_router(themes_api.admin_router)
     app.include_router(ops.router)
     app.include_router(catalogues.router)
     frontend = settings.frontend_dir

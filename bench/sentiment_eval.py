@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from app.core.settings import Settings  # noqa: E402
-from sentiment import CommentReader  # noqa: E402
+from sentiment import CommentReader, CommentScorer, themes  # noqa: E402
 from sentiment.evaluation import (  # noqa: E402
     AIRLINE_FILE,
     ENGLISH_FILES,
@@ -157,6 +157,27 @@ def speed(negative_from: float, texts: Sequence[str], runs: int) -> float:
     return statistics.median(rates)
 
 
+def ingest_speed(negative_from: float, texts: Sequence[str], runs: int) -> dict[str, float]:
+    """Median comments/s of the ingest worker's scoring path (`CommentScorer.assess`'s work:
+    language, model, decision, and the themes with their tones), with the shipped taxonomy and
+    with one that names nothing, runs alternated so both meet the same machine."""
+    nothing = themes.parse(
+        {"themes": [{"id": "none", "name": {"en": "None"}, "phrases": {"en": ["zzzz"]}}]}
+    )
+    scorers = {
+        "shipped taxonomy": CommentScorer(negative_from),
+        "no theme named": CommentScorer(negative_from, lambda: nothing),
+    }
+    rates: dict[str, list[float]] = {name: [] for name in scorers}
+    for _ in range(runs):
+        for name, scorer in scorers.items():
+            start = time.process_time()
+            for text in texts:
+                scorer.judge(text)
+            rates[name].append(len(texts) / (time.process_time() - start))
+    return {name: statistics.median(found) for name, found in rates.items()}
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
@@ -202,6 +223,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{args.speed_runs} runs: {rate:,.0f} comments/s on one core "
         "(voc score's path, JSON in and out)"
     )
+    for name, rate in ingest_speed(negative_from, mid_length, args.speed_runs).items():
+        print(
+            f"speed: the same, as the ingest worker scores them ({name}): {rate:,.0f} "
+            "comments/s on one core"
+        )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Remake the README's screenshots: `voc run` in a scratch directory, each demo user signed in.
 
 python docs/screenshots.py [--out DIR]
-    # cockpit-feed, -barometer, -journey, -praise, -callbacks, -callback-taken, -alerts, -wide .png
+    # cockpit-feed, -barometer, -journey, -themes, -praise, -callbacks, -callback-taken, -alerts,
+    # -wide .png
     # in English, cockpit-fr-feed.png (the Lyon staff's own French) and cockpit-it-barometer.png
 """
 
@@ -101,6 +102,10 @@ async def shoot(url: str, users: dict[str, tuple[str, str]], out: Path) -> None:
         await manager.wait_for_selector(".alert-card", timeout=60_000)
         await asyncio.sleep(1)
         await manager.screenshot(path=out / "cockpit-alerts.png")
+        await manager.locator("#tab-themes").click()
+        await manager.wait_for_selector("#themes-list li", timeout=60_000)
+        await asyncio.sleep(1)
+        await manager.screenshot(path=out / "cockpit-themes.png")
         wide = await browser.new_page(viewport=DESKTOP, device_scale_factor=1)
         await sign_in(wide, url, *users["south.manager"])
         await asyncio.sleep(5)

@@ -4,8 +4,9 @@
 
 import { el } from './dom.js';
 import { N_, formatNumber, t, tn } from './i18n.js';
-import { ORDERS, SEARCH_MIN, STATES, describe } from './alert-query.js';
+import { ORDERS, SEARCH_MIN, STATES, describe, toSelection } from './alert-query.js';
 import { SEVERITY, UNRESOLVED, humanize, inbox, ruleName } from './alert-state.js';
+import { apiUrl } from './session.js';
 
 const SEARCH_WAIT_MS = 400;
 const CALLBACK_SHOW = [['', N_('All')], ['unassigned', N_('To call')], ['mine', N_('Mine')]];
@@ -13,6 +14,8 @@ const FIELDS = [
   ['org_unit', N_('Unit')], ['state', N_('State')], ['severity', N_('Severity')], ['rule', N_('Rule')],
   ['touchpoint', N_('Touchpoint')], ['assignee', N_('Assigned to')], ['order', N_('Order')],
 ];
+
+const EXPORTS = [['csv', N_('Download CSV')], ['jsonl', N_('Download JSON lines')]];
 
 const controls = { selects: new Map(), search: null, summary: null, radios: new Map() };
 
@@ -67,10 +70,30 @@ function managerFilters(onChange) {
     box.append(Object.assign(el('label', 'alert-label', t(text)), { htmlFor: select.id }), select);
     fields.append(box);
   }
-  more.append(summary, fields);
+  more.append(summary, fields, exportLinks());
   form.append(searchBox, more);
   renderFilters();
   return form;
+}
+
+// Every alert the filters match, ungrouped and newest first, in a file (the session cookie goes along);
+// each link is pointed at the filters as they are when the reader reaches it.
+function exportLinks() {
+  const box = el('div', 'export alerts-export');
+  const label = Object.assign(el('span', 'export-label', t('Export these alerts')), { id: 'alerts-export-label' });
+  box.setAttribute('role', 'group');
+  box.setAttribute('aria-labelledby', label.id);
+  box.append(label);
+  for (const [format, text] of EXPORTS) {
+    const link = Object.assign(el('a', 'export-link', t(text)), { download: '' });
+    const point = () => {
+      link.href = apiUrl('/api/v1/alerts/export', { ...toSelection(inbox.filters), format });
+    };
+    point();
+    for (const type of ['focus', 'pointerenter', 'click']) link.addEventListener(type, point);
+    box.append(link);
+  }
+  return box;
 }
 
 function applySearch(onChange) {

@@ -4,17 +4,23 @@
 // holds the connection to the hub and what the page watches; each screen has its own module.
 // Server text is untrusted: it reaches the DOM only via textContent.
 
-import { SESSION_ENDED, api, endSession, initSession } from './session.js';
+import { SESSION_ENDED, api, apiUrl, endSession, initSession } from './session.js';
 import { N_, formatNumber, t } from './i18n.js';
 import { onAlertEvent, onLoopEvent, reloadAlerts, startAlerts, stopAlerts } from './alerts.js';
 import { applySnapshot, initBarometer, resetBarometer } from './barometer.js';
 import { $, debounced, el, num, refreshTimes } from './dom.js';
-import { feedFilters, initFeed, mergeHistory, offerTouchpoints, replaceFeed, resetFeed, settle, upsert } from './feed.js';
-import { applyJourney, initJourney, journeyTouchpoints, journeyWindow, resetJourney } from './journey.js';
+import {
+  feedFilters, initFeed, mergeHistory, offerThemes, offerTouchpoints, replaceFeed, resetFeed, settle, showTheme as filterByTheme, upsert,
+} from './feed.js';
+import {
+  applyJourney, applyThemeJourney, initJourney, journeyTheme, journeyThemePeriod, journeyTouchpoints, journeyWindow,
+  offerJourneyThemes, resetJourney,
+} from './journey.js';
 import { decorateEntry, onPraiseEvent, reloadPraise, startPraise, stopPraise } from './praise.js';
 import { closeLinkedResponse, initLinkedResponse, showLinkedResponse } from './response-dialog.js';
 import { currentScreen, initScreens, onScreen, replaceScreen, showAlertsTab } from './screens.js';
 import { closeSettings, initSettings } from './settings.js';
+import { applyEmerging, applyThemes, initThemes, resetThemes, setTaxonomy, themesPeriod } from './themes.js';
 
 const HISTORY_LIMIT = 50;
 const REFETCH_MIN_GAP_MS = 2000;
@@ -58,10 +64,11 @@ const isOurs = (pushed) => pushed != null && typeof pushed === 'object' &&
 const unitName = (id) => scope.units.get(id)?.name ?? id;
 
 // `run` counts sign-ins and sign-outs; `generation` counts loads: a late answer of an older one is dropped.
-// `journeyStale`: the journey moved while its screen was not shown.
+// `journeyStale`, `themesStale`: the journey or the themes moved while their screen was not shown.
 const state = {
   ws: null, subscribed: false, resuming: false, lastId: null, attempt: 0, reconnectAt: 0, countdown: null,
   buffer: null, generation: 0, loaded: false, reloading: false, run: 0, running: false, journeyStale: false,
+  themesStale: false,
 };
 
 // ---- Connection state and notices ----------------------------------------------------------------
@@ -98,26 +105,47 @@ const isRefusal = (err) => err.status === 403 || err.status === 404;
 // barometer up from the responses of these units (and those below) and touchpoints.
 const filters = { org_unit: watch.orgUnits, touchpoint: watch.touchpoints };
 
-// The feed's own filters narrow the history asked for (the score band is applied on the page).
-async function fetchHistory() {
+// The feed's own filters and search narrow the responses asked for (the score band is applied on the
+// page, and left out of an export).
+function feedQuery() {
   const f = feedFilters();
-  const query = { ...filters, limit: HISTORY_LIMIT };
+  const query = { ...filters };
   if (f.touchpoint) query.touchpoint = f.touchpoint;
   if (f.channel) query.channel = f.channel;
   if (f.flagged) query.flagged = true;
-  const page = await getJSON('/api/v1/responses', query);
+  if (f.q) query.q = f.q;
+  if (f.theme) query.theme = f.theme;
+  return query;
+}
+
+async function fetchHistory() {
+  const page = await getJSON('/api/v1/responses', { ...feedQuery(), limit: HISTORY_LIMIT });
   return Array.isArray(page.items) ? page.items : [];
+}
+
+// An export link downloads every response the feed's query finds (the session cookie goes along),
+// pointed at the query as it is when the reader reaches the link.
+function pointExport(link) {
+  link.href = apiUrl('/api/v1/responses/export', { ...feedQuery(), format: link.dataset.format });
 }
 
 const fetchBarometer = () => getJSON('/api/v1/barometers', filters);
 const fetchJourney = () => getJSON('/api/v1/journey', { org_unit: watch.orgUnits, window: journeyWindow() });
+const fetchThemes = () => getJSON('/api/v1/themes', { ...filters, period: themesPeriod() });
+// The journey viewed by a theme: that theme at each touchpoint (null when none is chosen).
+const fetchThemeJourney = () => (journeyTheme()
+  ? getJSON('/api/v1/themes/journey', { org_unit: watch.orgUnits, theme: journeyTheme(), period: journeyThemePeriod() })
+  : Promise.resolve(null));
 
 // What a failed refresh or load says, by what failed (`problem`: the server's or the browser's words).
 const NOT_REFRESHED = {
   barometer: N_('Barometer not refreshed: {problem}'), journey: N_('Journey not refreshed: {problem}'),
-  comments: N_('Comments not refreshed: {problem}'),
+  comments: N_('Comments not refreshed: {problem}'), themes: N_('Themes not refreshed: {problem}'),
 };
-const NOT_LOADED = { barometer: N_('Barometer not loaded: {problem}'), journey: N_('Journey not loaded: {problem}') };
+const NOT_LOADED = {
+  barometer: N_('Barometer not loaded: {problem}'), journey: N_('Journey not loaded: {problem}'),
+  themes: N_('Themes not loaded: {problem}'),
+};
 
 /** A fetch that follows the page's generation: a refusal stops the page, other errors are told. */
 function refetcher(what, fetch, apply, gapMs = REFETCH_MIN_GAP_MS) {
@@ -137,8 +165,20 @@ function refetcher(what, fetch, apply, gapMs = REFETCH_MIN_GAP_MS) {
 // At most one fetch every REFETCH_MIN_GAP_MS, however many events arrive. The barometer is pushed as it
 // moves; it is read from the API at load, after a resume and every minute.
 const requestBarometer = refetcher('barometer', fetchBarometer, applySnapshot);
-const requestJourneyNow = refetcher('journey', fetchJourney, showJourney);
+const requestJourneyNow = refetcher('journey', fetchJourneyViewed, showJourneyViewed);
 const requestHistory = refetcher('comments', fetchHistory, mergeHistory);
+const requestThemesNow = refetcher('themes', fetchThemes, applyThemes);
+
+// The journey, and the theme it is viewed by, read together and shown together.
+async function fetchJourneyViewed() {
+  const [data, themed] = await Promise.all([fetchJourney(), fetchThemeJourney()]);
+  return { data, themed };
+}
+
+function showJourneyViewed({ data, themed }) {
+  applyThemeJourney(themed);
+  showJourney(data);
+}
 
 function showJourney(data) {
   applyJourney(data);
@@ -151,6 +191,61 @@ const journeyShown = () => wide.matches || currentScreen() === 'journey';
 function requestJourney() {
   if (journeyShown()) requestJourneyNow();
   else state.journeyStale = true;
+}
+
+const themesShown = () => wide.matches || currentScreen() === 'themes';
+
+// The themes move with each comment naming one: re-read when on screen, else once shown again.
+function requestThemes() {
+  if (themesShown()) requestThemesNow();
+  else state.themesStale = true;
+}
+
+// The taxonomy names the themes (on the Themes screen and on feed cards): asked before the comments,
+// so their themes show by name. Admins also see the emerging topics beside the themes.
+async function loadTaxonomy() {
+  try {
+    const taxonomy = await getJSON('/api/v1/themes/taxonomy');
+    setTaxonomy(taxonomy);
+    offerThemes((taxonomy?.themes ?? []).map((th) => th.id));
+    offerJourneyThemes((taxonomy?.themes ?? []).map((th) => th.id));
+  } catch (err) {
+    showNotice(t('Theme names not loaded: {problem}', { problem: err.message }));
+  }
+  if (scope.user?.role === 'admin') loadEmerging();
+}
+
+async function loadEmerging() {
+  try {
+    applyEmerging(await getJSON('/api/v1/admin/themes/emerging'));
+  } catch (err) {
+    showNotice(t('Emerging topics not loaded: {problem}', { problem: err.message }));
+  }
+}
+
+// A theme tapped on the Themes screen: its comments, in the feed (Back returns to the themes).
+function showTheme(id) {
+  filterByTheme(id);
+  location.hash = 'feed';
+}
+
+// An emerging topic made a theme in one step: named as said, in its language (and in English,
+// which every theme needs), caught by its phrase from the next comment on.
+async function makeTheme(found) {
+  const body = {
+    id: found.phrase.replace(/ /g, '-'),
+    name: { en: found.phrase, [found.language]: found.phrase },
+    phrases: { [found.language]: [found.phrase] },
+  };
+  try {
+    await api('/api/v1/admin/themes/themes', { method: 'POST', body });
+  } catch (err) {
+    showNotice(t('“{phrase}” not made a theme: {problem}', { phrase: found.phrase, problem: err.message }));
+    return false;
+  }
+  showNotice(t('“{phrase}” is a theme now: comments from now on are sorted into it.', { phrase: found.phrase }), { kind: 'done' });
+  loadTaxonomy();
+  return true;
 }
 
 // Subscribe first, buffer live events, load history, then merge: nothing arriving meanwhile is lost.
@@ -187,7 +282,8 @@ function loadBeside(generation) {
       (err) => generation === state.generation && failed(err),
     );
   beside('barometer', fetchBarometer, applySnapshot);
-  beside('journey', fetchJourney, showJourney, (err) => resetJourney(t(NOT_LOADED.journey, { problem: err.message })));
+  beside('journey', fetchJourneyViewed, showJourneyViewed, (err) => resetJourney(t(NOT_LOADED.journey, { problem: err.message })));
+  beside('themes', fetchThemes, applyThemes, (err) => resetThemes(t(NOT_LOADED.themes, { problem: err.message })));
   if (scope.alerts) reloadAlerts();
   reloadPraise();
 }
@@ -289,7 +385,10 @@ function onEvent(ev) {
     if (isOurs(ev.scope)) applySnapshot(ev.data);
     return;
   }
-  if (ev.type === 'comment' && watchesOrg(ev.org_unit)) requestJourney();
+  if (ev.type === 'comment' && watchesOrg(ev.org_unit)) {
+    requestJourney();
+    if (ev.data?.themes?.length) requestThemes();
+  }
   if (state.buffer) state.buffer.push(ev.data);
   else { show(ev.data, { live: true }); settle(); }
 }
@@ -375,7 +474,7 @@ function halt() {
   ws?.close(1000);
   clearInterval(state.countdown);
   for (const request of [requestBarometer, requestJourneyNow, requestHistory]) request.cancel();
-  Object.assign(state, { countdown: null, subscribed: false, buffer: null, reloading: false, journeyStale: false });
+  Object.assign(state, { countdown: null, subscribed: false, buffer: null, reloading: false, journeyStale: false, themesStale: false });
 }
 
 // The page shows nothing it may not: the server refused the scope, so stop asking and say why.
@@ -398,6 +497,7 @@ async function startCockpit(user, { again = false } = {}) {
   resetFeed();
   resetBarometer();
   resetJourney();
+  resetThemes();
   let units = [];
   try {
     const answer = await getJSON('/api/v1/units');
@@ -408,6 +508,8 @@ async function startCockpit(user, { again = false } = {}) {
   }
   if (run !== state.run) return;
   setScope(user, units);
+  await loadTaxonomy();
+  if (run !== state.run) return;
   scope.alerts = user.works_alerts ?? user.role !== 'frontline';
   const frontline = user.role === 'frontline';
   showAlertsTab(scope.alerts, frontline ? N_('Callbacks') : N_('Alerts'));
@@ -470,9 +572,13 @@ setInterval(() => {
   if (!state.running || document.visibilityState !== 'visible') return;
   requestBarometer();
   requestJourney();
+  requestThemes();
 }, REFRESH_MS);
 $('notice-close').addEventListener('click', () => { $('notice').hidden = true; });
 $('unit-pick').addEventListener('change', (e) => location.assign(urlWatching(e.target.value ? [e.target.value] : [])));
+for (const link of $('feed-export').querySelectorAll('a')) {
+  for (const type of ['focus', 'pointerenter', 'click']) link.addEventListener(type, () => pointExport(link));
+}
 $('notice-link').href = urlWatching([]);
 window.addEventListener('online', reconnectNow);
 // No network at all: say so now rather than when the socket times out.
@@ -482,13 +588,18 @@ document.addEventListener('visibilitychange', () => {
   refreshTimes();
   reconnectNow();
 });
-initFeed({ unitName, onFilters: () => state.running && requestHistory(), decorate: decorateEntry });
+initFeed({ unitName, onFilters: () => state.running && requestHistory(), fetchHistory, decorate: decorateEntry });
 initBarometer();
-initJourney({ onWindow: () => state.running && requestJourneyNow() });
+initJourney({ onWindow: () => state.running && requestJourneyNow(), onTheme: () => state.running && requestJourneyNow() });
+initThemes({ onPeriod: () => state.running && requestThemesNow(), onTheme: showTheme, onMake: makeTheme });
 onScreen((name) => {
   if (name === 'journey' && state.journeyStale && state.running) {
     state.journeyStale = false;
     requestJourneyNow();
+  }
+  if (name === 'themes' && state.themesStale && state.running) {
+    state.themesStale = false;
+    requestThemesNow();
   }
 });
 initScreens();

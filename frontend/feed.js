@@ -3,6 +3,7 @@
 
 import { $, TONE, contactLine, el, own, setTime, svgEl, timeOf, toneOf, whyLine } from './dom.js';
 import { N_, t, tn } from './i18n.js';
+import { shownThemes, themeName } from './themes.js';
 
 // The page holds this many responses; the oldest go first.
 const HELD_MAX = 400;
@@ -19,6 +20,9 @@ export const FLAG = {
 };
 // Further down the list than this, the reader is reading: new comments wait behind the pill.
 const READING_PX = 48;
+// A search is asked for once the reader has stopped typing for this long.
+const SEARCH_WAIT_MS = 350;
+const HAS_WORD = /[\p{L}\p{N}]/u;
 
 const severityOf = (v) => (own(SEVERITY_RANK, v.severity) ? v.severity : 'none');
 const feedKey = (v) => timeOf(v.received_at) || timeOf(v.submitted_at); // arrival order, as the API pages
@@ -26,8 +30,14 @@ const feedKey = (v) => timeOf(v.received_at) || timeOf(v.submitted_at); // arriv
 // `items`: every response held, by id; `nodes`: those on screen; `pending`: ids that arrived while the
 // reader was further down, shown when they return to the top or tap the pill. `decorate(li, v)`
 // adds what another screen knows of a response to its entry (praise.js: praise and pins).
+// While a search is on (`query`), the feed holds what the server found for it, and live comments are
+// not added: the server matches words as each comment's language writes them (stems), which the page
+// cannot do alike. `missed` counts them for the note; clearing the search loads the live feed again,
+// them included. `asking` numbers searches (a late answer of an older one is dropped); `buffer` holds
+// live comments while one is asked for.
 const feed = {
   items: new Map(), nodes: new Map(), pending: new Set(), unitName: (id) => id, onFilters: () => {}, decorate: () => {},
+  fetchHistory: async () => [], query: '', missed: new Set(), asking: 0, buffer: null, problem: '',
 };
 
 /** The score band of a response: good (promoter, satisfied, low effort), mid, or bad, and its word (a message). */
@@ -43,13 +53,15 @@ export function moodOf(v) {
 }
 
 // ---- Filters ---------------------------------------------------------------------------------------
-/** The feed's own filters; touchpoint, channel and flagged also narrow the history fetched. */
+/** The feed's own filters and search (`q`); all but the score band also narrow the history fetched. */
 export function feedFilters() {
   return {
     touchpoint: $('filter-touchpoint').value,
     channel: $('filter-channel').value,
     band: $('filter-band').value,
     flagged: $('filter-flagged').checked,
+    theme: $('filter-theme').value,
+    q: feed.query,
   };
 }
 
@@ -57,6 +69,7 @@ function matches(v, f = feedFilters()) {
   if (f.touchpoint && v.touchpoint !== f.touchpoint) return false;
   if (f.channel && v.channel !== f.channel) return false;
   if (f.band && moodOf(v)[0] !== f.band) return false;
+  if (f.theme && !(v.themes ?? []).some((m) => m.theme === f.theme)) return false;
   return !f.flagged || v.dissatisfied === true;
 }
 
@@ -76,6 +89,39 @@ export function offerTouchpoints(touchpoints) {
   const current = [...$('filter-touchpoint').options].slice(1).map((o) => o.value);
   const all = [...new Set([...touchpoints, ...current, ...seen])].filter((tp) => typeof tp === 'string' && tp);
   options($('filter-touchpoint'), all, (tp) => tp.replace(/-/g, ' '));
+}
+
+/** The themes the filter offers, named in the reader's language (`themes`: the taxonomy's ids). */
+export function offerThemes(themes) {
+  options($('filter-theme'), themes, themeName);
+}
+
+/** Shows the comments naming theme `id` (a theme tapped on the Themes screen). */
+export function showTheme(id) {
+  if (![...$('filter-theme').options].some((o) => o.value === id)) offerThemes([id]);
+  $('filter-theme').value = id;
+  $('feed-filters').dispatchEvent(new Event('change'));
+}
+
+// Tone words of a theme on a card, for those who do not see its colour.
+const TONE_WORD = { negative: N_('negative'), neutral: N_('neutral'), positive: N_('positive') };
+
+/** The themes a comment names, each marked with the tone it names it in. */
+function themeChips(v) {
+  const shown = shownThemes(v.themes);
+  if (!shown.length) return null;
+  const list = el('p', 'item-themes');
+  list.append(el('span', 'sr-only', `${t('Themes')}: `));
+  for (const m of shown) {
+    const chip = el('span', 'item-theme', themeName(m.theme));
+    chip.dataset.theme = m.theme;
+    if (own(TONE_WORD, m.tone)) {
+      chip.dataset.tone = m.tone;
+      chip.append(el('span', 'sr-only', ` (${t(TONE_WORD[m.tone])})`));
+    }
+    list.append(chip);
+  }
+  return list;
 }
 
 // ---- One entry -------------------------------------------------------------------------------------
@@ -125,6 +171,8 @@ function renderItem(v) {
   if (v.comment && lang && !/^en\b/i.test(lang)) chips.append(el('span', 'chip lang', lang.toUpperCase()));
   const body = el('div', 'item-body');
   body.append(head, verbatim, chips);
+  const named = themeChips(v);
+  if (named) body.append(named);
   const why = v.dissatisfied === true ? whyLine(v.reasons) : null;
   if (why) body.append(why);
   // Shown only when the server revealed it (to managers, on the responses they call back).
@@ -173,7 +221,16 @@ export function reading() {
 /** Adds or updates one response; `live` ones wait behind the pill while the reader is further down. */
 export function upsert(v, { live = false } = {}) {
   if (!v || typeof v.response_id !== 'string') return;
+  if (live && feed.buffer) {
+    feed.buffer.push(v);
+    return;
+  }
   const old = feed.items.get(v.response_id);
+  if (!old && live && feed.query) {
+    feed.missed.add(v.response_id);
+    describeSearch();
+    return;
+  }
   const item = old ? merge(old, v) : v;
   feed.items.set(item.response_id, item);
   if (!matches(item)) {
@@ -211,7 +268,8 @@ export function settle() {
   $('new-pill').hidden = waiting === 0;
   $('new-pill').textContent = `${tn('{n} new comment', '{n} new comments', waiting)} ↑`;
   $('feed-empty').hidden = feed.nodes.size > 0 || waiting > 0;
-  $('feed-empty').textContent = feedFiltered() ? t('No comments match these filters yet.') : t('No responses for this scope yet.');
+  $('feed-empty').textContent = feed.query ? t('No comments match this search.')
+    : feedFiltered() ? t('No comments match these filters yet.') : t('No responses for this scope yet.');
   $('feed-count').textContent = shown ? tn('{n} latest', '{n} latest', shown) : '';
 }
 
@@ -253,8 +311,70 @@ export function mergeHistory(views) {
   settle();
 }
 
+// ---- Search -------------------------------------------------------------------------------------------
+/** The line under the search box: that live comments wait, how many arrived since, or what went wrong. */
+function describeSearch() {
+  const note = $('feed-search-note');
+  note.hidden = !feed.query && !feed.problem;
+  note.dataset.kind = feed.problem ? 'problem' : '';
+  if (feed.problem) {
+    note.textContent = feed.problem;
+    return;
+  }
+  const missed = feed.missed.size;
+  note.textContent = missed
+    ? tn('Live comments are paused while you search: {n} new since. Clear the search to see it.',
+      'Live comments are paused while you search: {n} new since. Clear the search to see them.', missed)
+    : t('Live comments are paused while you search.');
+}
+
+/** Shows what the server finds for the search box's words, or the live feed again once it is cleared. */
+async function applySearch() {
+  const q = $('feed-q').value.trim();
+  if (q === feed.query && !feed.problem) return;
+  const asked = ++feed.asking;
+  feed.query = q;
+  feed.missed.clear();
+  feed.problem = '';
+  if (q && !HAS_WORD.test(q)) {
+    feed.problem = t('Type a word to search for.');
+    replaceFeed([]);
+    describeSearch();
+    return;
+  }
+  describeSearch();
+  feed.buffer = feed.buffer ?? [];
+  $('feed').setAttribute('aria-busy', 'true');
+  let views = [];
+  try {
+    views = await feed.fetchHistory();
+  } catch (err) {
+    if (asked !== feed.asking) return;
+    feed.problem = t('Search failed: {problem}', { problem: err.message });
+  }
+  if (asked !== feed.asking) return;
+  replaceFeed(views);
+  const buffered = feed.buffer ?? [];
+  feed.buffer = null;
+  for (const v of buffered) upsert(v, { live: true });
+  settle();
+  describeSearch();
+  $('feed').setAttribute('aria-busy', 'false');
+}
+
+function endSearch() {
+  feed.asking += 1;
+  feed.query = '';
+  feed.problem = '';
+  feed.missed.clear();
+  feed.buffer = null;
+  $('feed-q').value = '';
+  describeSearch();
+}
+
 /** Empties the feed, its filters drawn afresh in the reader's language; `text`: what it says meanwhile. */
 export function resetFeed(text = t('Loading comments…')) {
+  endSearch();
   feed.items.clear();
   feed.nodes.clear();
   feed.pending.clear();
@@ -275,10 +395,21 @@ export const feedNode = (id) => feed.nodes.get(id) ?? null;
 
 /**
  * `onFilters(filters)`: the filters changed (fetch history for them). `decorate(li, v)`: called on
- * each entry as it is drawn.
+ * each entry as it is drawn. `fetchHistory()`: the newest responses for `feedFilters()`, search
+ * included, as the page's scope asks them.
  */
-export function initFeed({ unitName, onFilters, decorate = () => {} }) {
-  Object.assign(feed, { unitName, onFilters, decorate });
+export function initFeed({ unitName, onFilters, fetchHistory, decorate = () => {} }) {
+  Object.assign(feed, { unitName, onFilters, fetchHistory, decorate });
+  let searchTimer = 0;
+  $('feed-q').addEventListener('input', () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(applySearch, SEARCH_WAIT_MS);
+  });
+  $('feed-search').addEventListener('submit', (e) => {
+    e.preventDefault();
+    clearTimeout(searchTimer);
+    applySearch();
+  });
   options($('filter-channel'), Object.keys(CHANNEL), channelName);
   $('feed-filters').addEventListener('change', () => {
     describeFilters();

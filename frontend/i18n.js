@@ -34,7 +34,8 @@ export function tn(singular, plural, n, params = {}) {
 /**
  * A message the server hands over with its parameters ({message, params, plural?, n?}), worded in
  * the reader's language: a parameter that is itself such a message is worded first, a number is
- * written the local way (`…percent`: a share as a percentage; `…nps`: an NPS with its sign).
+ * written the local way (`…percent`: a share as a percentage; `…nps`: an NPS with its sign), and
+ * a name given per language ({names: {en, fr, it}}, a theme's) is the reader's.
  * The server words the same objects for e-mails and webhooks (app/core/i18n.py, Texts.say).
  */
 export function say(said) {
@@ -48,6 +49,10 @@ export function say(said) {
 }
 
 function param(name, value) {
+  // A name its author gave per language (a theme's): the reader's, else the English one.
+  if (value && typeof value === 'object' && value.names && typeof value.names === 'object') {
+    return String(value.names[state.language] || value.names.en || '');
+  }
   if (value && typeof value === 'object') return say(value);
   if (typeof value !== 'number') return value == null ? '' : String(value);
   if (name.endsWith('percent')) return formatPercent(value);

@@ -2,7 +2,8 @@
 // coloured by its NPS and marked with the tone of its comments, so a team sees where it breaks.
 
 import { $, SMALL_SAMPLE, count, el, npsBand, npsText, num, sampleSize, setTime, timeOf, toneOf } from './dom.js';
-import { N_, t, tn } from './i18n.js';
+import { N_, formatNumber, formatPercent, t, tn } from './i18n.js';
+import { themeName } from './themes.js';
 
 const NONE = { hour: N_('No responses in the last hour yet.'), today: N_('No responses today yet.'), '7d': N_('No responses in 7 days yet.') };
 // The tone of a step's comments, by toneOf's answer, with how many comments it is read from.
@@ -11,9 +12,28 @@ const TONE_IN = {
   Negative: (n) => tn('negative tone in {n} comment', 'negative tone in {n} comments', n),
   Neutral: (n) => tn('neutral tone in {n} comment', 'neutral tone in {n} comments', n),
 };
-const journey = { data: null };
+// `themed`: one theme along the journey (GET /api/v1/themes/journey), when one is chosen.
+const journey = { data: null, themed: null };
 
 export const journeyWindow = () => document.querySelector('input[name="journey-window"]:checked')?.value ?? 'today';
+/** The theme the journey is viewed by ('' for none). */
+export const journeyTheme = () => $('journey-theme')?.value ?? '';
+// Themes are counted by the hour: "last hour" shows them for today.
+export const journeyThemePeriod = () => (journeyWindow() === 'hour' ? 'today' : journeyWindow());
+
+/** The themes the journey can be viewed by (the taxonomy's ids), named in the reader's language. */
+export function offerJourneyThemes(ids) {
+  const select = $('journey-theme');
+  const chosen = select.value;
+  select.replaceChildren(select.options[0], ...ids.map((id) => Object.assign(el('option', null, themeName(id)), { value: id, selected: id === chosen })));
+}
+
+/** One theme at each touchpoint, for the theme and period shown; null: none chosen. */
+export function applyThemeJourney(data) {
+  if (data && (data.theme !== journeyTheme() || data.period !== journeyThemePeriod())) return;
+  journey.themed = data;
+  if (journey.data) render();
+}
 const label = (tp) => tp.replace(/-/g, ' ');
 
 /** The touchpoints of the last journey shown, in order. */
@@ -44,6 +64,26 @@ function render() {
   const weakest = weakestStep(steps);
   $('corridor').replaceChildren(...steps.map((s, i) => stop(s, i, s === weakest)));
   $('journey-steps').replaceChildren(...steps.map((s) => detail(s, s === weakest)));
+}
+
+/** The chosen theme at a touchpoint: how many of its comments name it, how, and at what cost. */
+function themedLine(touchpoint) {
+  const themed = journey.themed;
+  if (!themed) return null;
+  const name = themeName(themed.theme);
+  const step = themed.steps?.find((s) => s.touchpoint === touchpoint);
+  const f = step?.figures;
+  if (!f || !count(f.mentions)) return el('p', 'step-theme', t('{theme}: not named here', { theme: name }));
+  const parts = [tn('{n} comment', '{n} comments', count(f.mentions))];
+  if (num(f.share) != null) parts[0] += ` (${formatPercent(f.share / 100)})`;
+  if (count(f.negative)) parts.push(tn('{n} negative', '{n} negative', count(f.negative)));
+  if (num(f.nps_impact) != null && count(f.nps_responses)) {
+    const points = f.nps_impact > 0 ? `+${formatNumber(f.nps_impact, 1)}` : formatNumber(f.nps_impact, 1);
+    parts.push(t('NPS impact {points} pts', { points }));
+  }
+  const line = el('p', 'step-theme', `${name}: ${parts.join(' · ')}`);
+  line.dataset.tone = count(f.negative) * 2 > count(f.mentions) ? 'negative' : 'other';
+  return line;
 }
 
 /** The step with the lowest NPS among those with enough answers to mean something. */
@@ -91,11 +131,19 @@ function detail(step, weakest) {
   if (count(f.flagged)) facts.push(tn('{n} to call back', '{n} to call back', count(f.flagged)));
   li.append(head, el('p', 'step-facts', facts.join(' · ')));
   if (weakest) li.append(el('p', 'step-weakest', t('The corridor breaks here: the lowest NPS of the journey.')));
+  const themed = themedLine(step.touchpoint);
+  if (themed) li.append(themed);
   return li;
 }
 
-/** `onWindow(window)`: the period changed (fetch the journey for it). */
-export function initJourney({ onWindow }) {
+/** `onWindow(window)`: the period changed (fetch the journey for it); `onTheme(theme)`: the theme
+ * it is viewed by changed ('' for none). */
+export function initJourney({ onWindow, onTheme }) {
   $('journey-window').addEventListener('change', () => onWindow(journeyWindow()));
+  $('journey-theme').addEventListener('change', () => {
+    journey.themed = null;
+    if (journey.data) render();
+    onTheme(journeyTheme());
+  });
   resetJourney();
 }

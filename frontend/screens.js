@@ -1,10 +1,10 @@
-// Which screen a phone shows: Feed, Barometer, Journey, Praise or Alerts (Callbacks for frontline staff),
+// Which screen a phone shows: Feed, Barometer, Journey, Themes, Praise or Alerts (Callbacks for frontline staff),
 // picked by the tabs and kept in the URL's hash (so Back works and a notification can open #alerts).
 // A wide screen shows them all.
 
 import { N_, t } from './i18n.js';
 
-const SCREENS = ['feed', 'barometer', 'journey', 'praise', 'alerts'];
+const SCREENS = ['feed', 'barometer', 'journey', 'themes', 'praise', 'alerts'];
 const listeners = [];
 
 const $ = (id) => document.getElementById(id);

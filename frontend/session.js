@@ -24,12 +24,18 @@ export class HttpError extends Error {
   }
 }
 
-/** JSON to and from the API on this origin (the session cookie goes along); null for 204. */
-export async function api(path, { method = 'GET', query = {}, body } = {}) {
+/** The URL of `path` on this origin with `query` (a list repeats its key; null and undefined are left out). */
+export function apiUrl(path, query = {}) {
   const url = new URL(path, location.origin);
   for (const [key, value] of Object.entries(query)) {
     for (const v of [value].flat()) if (v != null) url.searchParams.append(key, v);
   }
+  return url;
+}
+
+/** JSON to and from the API on this origin (the session cookie goes along); null for 204. */
+export async function api(path, { method = 'GET', query = {}, body } = {}) {
+  const url = apiUrl(path, query);
   const init = { method, headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' };
   // The server's messages in the language the page shows, which may be the user's own choice
   // rather than the browser's. Not when asking which language to show: following the browser

@@ -7,7 +7,7 @@
 // Served at /sw.js by app/main.py with Cache-Control: no-cache; see docs/pwa.md.
 
 // Bump when this file's caching changes: activation deletes every other cockpit cache.
-const VERSION = 'v3';
+const VERSION = 'v4';
 const PREFIX = 'cockpit-shell-';
 const CACHE = `${PREFIX}${VERSION}`;
 
@@ -18,6 +18,7 @@ const SHELL = [
   '/static/alerts.css',
   '/static/praise.css',
   '/static/settings.css',
+  '/static/themes.css',
   '/static/cockpit.js',
   '/static/session.js',
   '/static/dom.js',
@@ -44,6 +45,7 @@ const SHELL = [
   '/static/feed.js',
   '/static/barometer.js',
   '/static/journey.js',
+  '/static/themes.js',
   '/static/pwa.js',
   '/static/icons/icon.svg',
   '/static/icons/icon-192.png',

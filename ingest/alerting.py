@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from alerts.engine import Earlier, Trigger, assess_response, assess_unit
@@ -11,7 +12,8 @@ from alerts.rules import DropRule, RepeatRule, RuleBook
 from app.core.barometer import Counts, figures, is_detractor
 from app.core.events import Barometer, BarometerSnapshot, SurveyResponse, Window
 from app.core.settings import Settings
-from app.core.writes import NewAlert, Scored
+from app.core.theme_board import grown
+from app.core.writes import NewAlert, Scored, ThemeTally
 
 
 def repeat_window(rules: RuleBook) -> timedelta | None:
@@ -99,8 +101,12 @@ def unit_alerts(
     units: Iterable[str],
     now: datetime,
     settings: Settings,
+    *,
+    themes: Mapping[str, ThemeTally] | None = None,
+    names: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[NewAlert]:
-    """Drop alerts of `units`, given each unit's counts over the HOUR and WEEK windows."""
+    """Drop alerts of `units`, given each unit's counts over the HOUR and WEEK windows; each
+    names the themes its customers talk about more lately (`themes`, named by `names`)."""
     drops = [r for r in rules.rules if isinstance(r, DropRule)]
     if not drops:
         return []
@@ -118,8 +124,30 @@ def unit_alerts(
         snapshot = BarometerSnapshot(
             org_unit=unit, touchpoint=None, as_of=now, windows=windows, trend=[]
         )
-        raised += [new_alert(t, now, settings) for t in assess_unit(rules, snapshot)]
+        tally = (themes or {}).get(unit)
+        grew = grown(tally.recent, tally.week) if tally is not None else []
+        for trigger in assess_unit(rules, snapshot):
+            if grew:
+                trigger = _naming(trigger, grew, names or {})
+            raised.append(new_alert(trigger, now, settings))
     return raised
+
+
+def _naming(
+    trigger: Trigger, grew: list[tuple[str, float, float]], names: Mapping[str, Mapping[str, str]]
+) -> Trigger:
+    """The drop's reasons with the themes that grew: id, names, share lately and over 7 days."""
+    listed = [
+        {
+            "theme": theme,
+            "names": dict(names.get(theme) or {"en": theme}),
+            "recent": now,
+            "week": week,
+        }
+        for theme, now, week in grew
+    ]
+    reasons = {rule: {**found, "themes_grown": listed} for rule, found in trigger.reasons.items()}
+    return replace(trigger, reasons=reasons)
 
 
 def new_alert(

@@ -12,7 +12,7 @@ decides what a failure means.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -20,6 +20,7 @@ from alerts.praise import is_praise
 from alerts.rules import RuleBook
 from app.core.aggregates import Counted, epoch_minute
 from app.core.barometer import TREND_MINUTES, WEEK_HOURS, Counts, Tally
+from app.core.emerging import epoch_day
 from app.core.events import (
     AlertEvent,
     AlertView,
@@ -33,9 +34,19 @@ from app.core.events import (
 from app.core.org import OrgTree
 from app.core.ports import Scorer
 from app.core.settings import Settings
-from app.core.writes import Committed, Facts, FactsQuery, NewAlert, Scored, Writes
+from app.core.writes import (
+    Committed,
+    Facts,
+    FactsQuery,
+    NewAlert,
+    Said,
+    Scored,
+    ThemeTally,
+    Writes,
+)
 from ingest.alerting import has_drop_rule, repeat_window, response_alerts, unit_alerts
 from ingest.decode import Rejected, decode
+from sentiment.phrases import STOP_WORDS, phrases
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +86,8 @@ class Prepared:
     # Messages that made decode() or the scorer raise: a bug, dead-lettered as `undecodable`
     # or `unscorable`.
     crashed: list[Message] = field(default_factory=list)
+    # The names of the themes the scorer assigns, by theme: what a drop alert names them by.
+    theme_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def prepare(
@@ -124,6 +137,7 @@ def prepare(
         valid=valid,
         query=_facts_query(scored, rules, now),
         crashed=crashed,
+        theme_names=scorer.theme_names(),
     )
 
 
@@ -176,6 +190,7 @@ def _facts_query(scored: Sequence[Scored], rules: RuleBook, now: datetime) -> Fa
         units=units,
         since_minute=_hour_window_start(now),
         since_hour=_week_window_start(now),
+        recent_hour=epoch_minute(now) // 60 - 1,
     )
 
 
@@ -193,8 +208,17 @@ def plan(
     scored = prepared.scored
     alerts = response_alerts(rules, scored, facts.earlier, now, settings)
     if prepared.query.units:
-        hours, weeks = _with_batch(scored, facts, prepared.query)
-        alerts += unit_alerts(rules, hours, weeks, prepared.query.units, now, settings)
+        hours, weeks, themes = _with_batch(scored, facts, prepared.query)
+        alerts += unit_alerts(
+            rules,
+            hours,
+            weeks,
+            prepared.query.units,
+            now,
+            settings,
+            themes=themes,
+            names=prepared.theme_names,
+        )
     counted = [counted_of(s, prepared.tree) for s in scored]
     praise = frozenset(
         s.response.response_id
@@ -207,21 +231,25 @@ def plan(
         counted=counted,
         tree_version=prepared.tree.version,
         praise=praise,
+        said={s.response.response_id: said for s in scored if (said := said_of(s)) is not None},
     )
     return Plan(prepared, writes)
 
 
 def _with_batch(
     scored: Sequence[Scored], facts: Facts, query: FactsQuery
-) -> tuple[dict[str, Counts], dict[str, Counts]]:
-    """Each unit's HOUR and WEEK counts: what is stored, and this batch."""
+) -> tuple[dict[str, Counts], dict[str, Counts], dict[str, ThemeTally]]:
+    """Each unit's HOUR and WEEK counts, and its theme mentions: what is stored, and this batch."""
     hours: dict[str, Counts] = {}
     weeks: dict[str, Counts] = {}
+    themes: dict[str, ThemeTally] = {}
     for unit in query.units:
         hours[unit], weeks[unit] = Counts(), Counts()
         for stored, into in ((facts.unit_minutes, hours), (facts.unit_hours, weeks)):
             if unit in stored:
                 into[unit].merge(stored[unit])
+        known = facts.unit_themes.get(unit, ThemeTally())
+        themes[unit] = ThemeTally(dict(known.recent), dict(known.week))
     for item in scored:
         r, a = item.response, item.assessment
         minute = epoch_minute(r.submitted_at)
@@ -230,7 +258,10 @@ def _with_batch(
                 into[r.org_unit].record(
                     r.score_kind, r.score, a.polarity, a.dissatisfied, a.negative_comment
                 )
-    return hours, weeks
+        if minute >= query.since_hour * 60:
+            for mention in a.themes:
+                themes[r.org_unit].add(mention.theme, recent=minute >= query.recent_hour * 60)
+    return hours, weeks, themes
 
 
 @dataclass(frozen=True)
@@ -297,4 +328,17 @@ def tally(item: Scored) -> Tally:
 def counted_of(item: Scored, tree: OrgTree) -> Counted:
     """What the aggregates count of a response, with the units it rolls up into."""
     unit = item.response.org_unit
-    return Counted(item.response.response_id, tally(item), tree.rolled_into(unit))
+    return Counted(
+        item.response.response_id,
+        tally(item),
+        tree.rolled_into(unit),
+        tuple(item.assessment.themes),
+    )
+
+
+def said_of(item: Scored) -> Said | None:
+    """The phrases of a response's comment, in a language whose stop words are known."""
+    comment, language = item.response.comment, item.assessment.comment_language
+    if not comment or language not in STOP_WORDS:
+        return None
+    return Said(language, epoch_day(item.response.submitted_at), phrases(comment, language))

@@ -41,3 +41,12 @@ class CommentReader:
             negative=p >= self.negative_from,
             phrases=features.phrases,
         )
+
+    def negative_probability(self, text: str, language: str) -> float | None:
+        """The model's P(negative) for a piece of a comment already read as `language`; None
+        for a language without a model."""
+        reader = self._readers.get(language)
+        if reader is None:
+            return None
+        lang, model = reader
+        return model.probability(extract(text, lang))

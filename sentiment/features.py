@@ -86,7 +86,7 @@ _NEGATORS = {
         ]
     ),
 }
-_CONTRASTS = {
+CONTRASTS = {
     "en": frozenset(["but", "however", "though", "yet"]),
     "fr": frozenset(["mais", "cependant", "pourtant", "toutefois", "néanmoins"]),
     "it": frozenset(["ma", "però", "tuttavia", "eppure", "invece"]),
@@ -143,10 +143,10 @@ class Language:
                 textblob=textblob.get(name),
                 booster=boosters.get(name, 0.0),
                 negator=name in negators,
-                contrast=name in _CONTRASTS[code],
+                contrast=name in CONTRASTS[code],
                 phrases=tuple(sorted(starting.get(name, ()), key=len, reverse=True)),
             )
-            for name in names | _CONTRASTS[code]
+            for name in names | CONTRASTS[code]
         }
         return cls(code=code, tokens=tokens, table=table, fold=code in _FOLDED)
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -112,7 +112,8 @@ class Filters(BaseModel):
     q: str | None = Field(default=None, min_length=2, max_length=200)
 
 
-def _query(runtime: RuntimeDep, principal: Principal, f: Filters) -> InboxQuery:
+def inbox_query(runtime: RuntimeDep, principal: Principal, f: Filters) -> InboxQuery:
+    """What `f` asks of the inbox; raises OutOfScope for units the caller may not see."""
     tree = runtime.units.get()
     requested = [u.strip().lower() for u in f.org_unit]
     covered = resolve_units(requested, tree=tree, visible=principal.visible(tree))
@@ -135,19 +136,39 @@ def _query(runtime: RuntimeDep, principal: Principal, f: Filters) -> InboxQuery:
     )
 
 
-@router.get("")
-async def inbox(
-    runtime: RuntimeDep,
-    principal: PrincipalDep,
+async def inbox_filters(
     org_unit: Units = (),
     state: Annotated[Sequence[AlertState], Query(max_length=5)] = tuple(
-        AlertState(s) for s in UNRESOLVED
+        map(AlertState, UNRESOLVED)
     ),
     severity: Annotated[Sequence[Severity], Query(max_length=4)] = (),
     rule: Annotated[Sequence[Slug], Query(max_length=50)] = (),
     touchpoint: Annotated[Sequence[Slug], Query(max_length=50)] = (),
     assignee: Annotated[str | None, Query(max_length=64)] = None,
     q: Annotated[str | None, Query(min_length=2, max_length=200)] = None,
+) -> Filters:
+    """The inbox's filters as query parameters (the inbox and its export)."""
+    # Already checked as query parameters: a unit outside the caller's scope is refused by
+    # `inbox_query`.
+    return Filters.model_construct(
+        org_unit=list(org_unit),
+        state=list(state),
+        severity=list(severity),
+        rule=list(rule),
+        touchpoint=list(touchpoint),
+        assignee=assignee,
+        q=q,
+    )
+
+
+FiltersDep = Annotated[Filters, Depends(inbox_filters)]
+
+
+@router.get("")
+async def inbox(
+    runtime: RuntimeDep,
+    principal: PrincipalDep,
+    filters: FiltersDep,
     order: Order = Order.URGENCY,
     group: Annotated[bool, Query(description="Cases and incidents as one item each.")] = True,
     older_than_minutes: Annotated[int | None, Query(ge=0, le=525_600)] = None,
@@ -161,19 +182,9 @@ async def inbox(
     overdue, then the nearest deadline, then severity, newest first within equals. Unresolved
     alerts unless `state` says otherwise. Frontline staff, where they take callbacks, see their
     units' customer alerts."""
-    # Already checked as query parameters: a unit outside the caller's scope is refused below.
-    filters = Filters.model_construct(
-        org_unit=list(org_unit),
-        state=list(state),
-        severity=list(severity),
-        rule=list(rule),
-        touchpoint=list(touchpoint),
-        assignee=assignee,
-        q=q,
-    )
 
     def read() -> Inbox:
-        query = _query(runtime, principal, filters)
+        query = inbox_query(runtime, principal, filters)
         created_before = None
         if older_than_minutes is not None:
             created_before = datetime.now(UTC) - timedelta(minutes=older_than_minutes)
@@ -399,7 +410,7 @@ async def bulk(body: Bulk, runtime: RuntimeDep, principal: PrincipalDep) -> Bulk
 
     def apply() -> BulkDone:
         if body.filter is not None:
-            ids = runtime.desk.select(principal, _query(runtime, principal, body.filter))
+            ids = runtime.desk.select(principal, inbox_query(runtime, principal, body.filter))
         else:
             ids = list(body.ids or [])
         done = runtime.desk.bulk(principal, ids, body.action, username=body.username)

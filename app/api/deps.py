@@ -28,6 +28,7 @@ from app.core.i18n import N_
 from app.core.ratelimit import RateLimiter
 from app.core.settings import Settings
 from app.db import directory
+from app.db.taxonomy import TaxonomyCache
 from app.hub.base import HubBackend
 from app.hub.fanout import Fanout, Subscriber
 
@@ -136,6 +137,8 @@ class Runtime:
     rules: RuleBook
     live: LiveBarometers
     desk: AlertDesk
+    # The organisation's taxonomy of themes (its names and parents for the pages).
+    taxonomy: TaxonomyCache
     key_usage: KeyUsage = field(default_factory=KeyUsage)
     sockets: OpenSockets = field(default_factory=OpenSockets)
     workers: Sequence[Monitored] = ()

@@ -35,6 +35,7 @@ class Code(StrEnum):
     INVALID_JSON = "invalid_json"
     INVALID_CURSOR = "invalid_cursor"
     INVALID_STEP = "invalid_step"
+    INVALID_TAXONOMY = "invalid_taxonomy"
     UNKNOWN_UNITS = "unknown_units"
     NOT_STORED = "not_stored"
     BAD_REQUEST = "bad_request"
@@ -67,6 +68,8 @@ MEANINGS: dict[Code, str] = {
     Code.INVALID_JSON: "422: the body (or websocket frame) is not JSON; the character is named.",
     Code.INVALID_CURSOR: "400: a cursor this API did not hand out.",
     Code.INVALID_STEP: "422: a step the alert loop refuses, or one missing a field it needs.",
+    Code.INVALID_TAXONOMY: "422: a taxonomy of themes that cannot be used; the theme and field "
+    "are named.",
     Code.UNKNOWN_UNITS: "404 (422 when posting a response): org units not in the tree.",
     Code.NOT_STORED: "422: the database refused a value; nothing was written.",
     Code.BAD_REQUEST: "400: the request could not be read.",

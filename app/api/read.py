@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import PrincipalDep, RuntimeDep
 from app.api.errors import SIGNED_IN, Code, Refused, documented
+from app.api.filters import ResponseFilterDep
 from app.api.live import label_of, named_units
-from app.core.access import Principal, resolve_units
-from app.core.events import (
-    BarometerSnapshot,
-    Channel,
-    ResponseView,
-    ScoreKind,
-    Window,
-)
+from app.api.scope import OrgUnits, Touchpoints, normalised, scope_of
+from app.core.events import BarometerSnapshot, ResponseView, Window
 from app.core.i18n import N_
 from app.core.journey import Journey
 from app.core.org import OrgUnit
@@ -38,31 +32,6 @@ router = APIRouter(
 )
 
 
-OrgUnits = Annotated[
-    Sequence[str],
-    Query(
-        description="Repeatable; each with every unit below it. None: all of the caller's units.",
-        max_length=200,
-    ),
-]
-Touchpoints = Annotated[
-    Sequence[str], Query(description="Repeatable; none: every touchpoint.", max_length=50)
-]
-
-
-def _normalised(values: Sequence[str]) -> tuple[str, ...]:
-    return tuple(sorted({v.strip().lower() for v in values if v.strip()}))
-
-
-async def _scope(
-    runtime: RuntimeDep, principal: Principal, requested: Sequence[str]
-) -> tuple[str, ...]:
-    """The units a read covers (empty: all); raises OutOfScope for units the caller may not see."""
-    tree = await run_in_threadpool(runtime.units.get)
-    covered = resolve_units(_normalised(requested), tree=tree, visible=principal.visible(tree))
-    return () if covered is None else tuple(sorted(covered))
-
-
 class ResponsePage(BaseModel):
     items: list[ResponseView]
     next_cursor: str | None
@@ -72,18 +41,13 @@ class ResponsePage(BaseModel):
 async def list_responses(
     runtime: RuntimeDep,
     principal: PrincipalDep,
-    org_unit: OrgUnits = (),
-    touchpoint: Touchpoints = (),
-    channel: Channel | None = None,
-    score_kind: ScoreKind | None = None,
-    flagged: bool | None = None,
-    since: Annotated[AwareDatetime | None, Query(description="Submitted at or after.")] = None,
+    where: ResponseFilterDep,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ResponsePage:
     """Newest first, within the caller's units. Contact details are masked, except for managers
-    on dissatisfied responses (the customers they call back)."""
-    units = await _scope(runtime, principal, org_unit)
+    on dissatisfied responses (the customers they call back). `q` searches the comments, with
+    every other filter and page after page alike."""
     before = None
     if cursor is not None:
         try:
@@ -92,14 +56,6 @@ async def list_responses(
             raise Refused(
                 400, Code.INVALID_CURSOR, N_("cursor: not a cursor this API handed out")
             ) from exc
-    where = store.ResponseFilter(
-        org_units=units,
-        touchpoints=_normalised(touchpoint),
-        channel=channel,
-        flagged=flagged,
-        since=since,
-        score_kind=score_kind,
-    )
 
     def page() -> ResponsePage:
         with Session(runtime.engine) as session:
@@ -160,8 +116,8 @@ async def get_barometers(
     outside the caller's units, so frontline staff see how their store compares: it holds only
     aggregate figures and their counts, never a comment or a customer.
     """
-    org_units, touchpoints = await _scope(runtime, principal, org_unit), _normalised(touchpoint)
-    label = label_of(named_units(principal, _normalised(org_unit)))
+    org_units, touchpoints = await scope_of(runtime, principal, org_unit), normalised(touchpoint)
+    label = label_of(named_units(principal, normalised(org_unit)))
     windows = [window] if window is not None else list(Window)
 
     def compute() -> BarometerSnapshot:
@@ -193,8 +149,8 @@ async def get_journey(
     touchpoints outside the journey follow, alphabetically, when they have responses. Units
     cover the units below them, as for the barometers.
     """
-    org_units = await _scope(runtime, principal, org_unit)
-    label = label_of(named_units(principal, _normalised(org_unit)))
+    org_units = await scope_of(runtime, principal, org_unit)
+    label = label_of(named_units(principal, normalised(org_unit)))
 
     def compute() -> Journey:
         return rollups.journey(

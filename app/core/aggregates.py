@@ -1,4 +1,5 @@
-"""What a batch adds to the aggregate rows: counts per unit, touchpoint, score kind and bucket.
+"""What a batch adds to the aggregate rows: counts per unit, touchpoint, score kind and bucket,
+and per unit, touchpoint, theme and hour.
 
 Every rolled-up figure is a sum of these rows. Two grains: epoch hours (the TODAY and WEEK windows,
 the hourly trend, kept) and epoch minutes (the HOUR window and its per-minute trend, kept for
@@ -13,12 +14,59 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
-from app.core.barometer import Counts, Tally
+from app.core.barometer import Counts, Tally, record_nps
+from app.core.events import ScoreKind, ThemeMention, Tone
 
 # Minute rows older than this are deleted: the HOUR window reads the last 60 minutes (twice
 # that of margin, for clocks and for a snapshot taken a little behind), never more.
 MINUTE_ROWS_KEPT = timedelta(hours=3)
 COUNT_FIELDS = tuple(f.name for f in fields(Counts))
+
+
+@dataclass(slots=True)
+class ThemeCounts:
+    """What the Themes screen computes a theme's figures from: the responses whose comment
+    names it, their NPS answers, and the tone they name it in. They add up like `Counts`."""
+
+    mentions: int = 0
+    promoters: int = 0
+    passives: int = 0
+    detractors: int = 0
+    negative: int = 0
+    neutral: int = 0
+    positive: int = 0
+
+    @property
+    def nps_responses(self) -> int:
+        return self.promoters + self.passives + self.detractors
+
+    def record(self, score_kind: ScoreKind, score: int, tone: Tone | None) -> None:
+        self.mentions += 1
+        if score_kind == ScoreKind.NPS:
+            record_nps(self, score)
+        if tone is Tone.NEGATIVE:
+            self.negative += 1
+        elif tone is Tone.NEUTRAL:
+            self.neutral += 1
+        elif tone is Tone.POSITIVE:
+            self.positive += 1
+
+    def merge(self, other: ThemeCounts) -> None:
+        for name in THEME_COUNT_FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+THEME_COUNT_FIELDS = tuple(f.name for f in fields(ThemeCounts))
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ThemeBucket:
+    """The key of a theme row: a unit's responses of one epoch hour that name `theme`."""
+
+    org_unit: str
+    touchpoint: str
+    theme: str
+    hour: int
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -38,6 +86,7 @@ class Counted:
     response_id: str
     tally: Tally
     rolled_into: tuple[str, ...]
+    themes: tuple[ThemeMention, ...] = ()
 
 
 @dataclass
@@ -48,6 +97,8 @@ class Increments:
     minutes: dict[Bucket, Counts] = field(default_factory=dict)
     rollup_hours: dict[Bucket, Counts] = field(default_factory=dict)
     rollup_minutes: dict[Bucket, Counts] = field(default_factory=dict)
+    themes: dict[ThemeBucket, ThemeCounts] = field(default_factory=dict)
+    rollup_themes: dict[ThemeBucket, ThemeCounts] = field(default_factory=dict)
 
     def tables(self) -> Iterator[tuple[str, dict[Bucket, Counts]]]:
         yield from (
@@ -83,6 +134,15 @@ def increments(counted: Iterable[Counted], *, now: datetime) -> Increments:
             if counts is None:
                 counts = rows[key] = Counts()
             counts.record(t.score_kind, t.score, t.polarity, t.dissatisfied, t.negative_comment)
+        theme_targets = [(result.themes, t.org_unit)]
+        theme_targets += [(result.rollup_themes, unit) for unit in item.rolled_into]
+        for mention in item.themes:
+            for theme_rows, unit in theme_targets:
+                theme_key = ThemeBucket(unit, t.touchpoint, mention.theme, hour)
+                theme_counts = theme_rows.get(theme_key)
+                if theme_counts is None:
+                    theme_counts = theme_rows[theme_key] = ThemeCounts()
+                theme_counts.record(t.score_kind, t.score, mention.tone)
     return result
 
 
@@ -97,6 +157,23 @@ def as_row(bucket: Bucket, counts: Counts, grain: str) -> dict[str, object]:
     for name in COUNT_FIELDS:
         row[name] = getattr(counts, name)
     return row
+
+
+def theme_row(bucket: ThemeBucket, counts: ThemeCounts) -> dict[str, object]:
+    row: dict[str, object] = {
+        "org_unit": bucket.org_unit,
+        "touchpoint": bucket.touchpoint,
+        "theme": bucket.theme,
+        "hour": bucket.hour,
+    }
+    for name in THEME_COUNT_FIELDS:
+        row[name] = getattr(counts, name)
+    return row
+
+
+def theme_counts_of(row: object) -> ThemeCounts:
+    """The counts of a theme row read back (PostgreSQL sums come back as NUMERIC)."""
+    return ThemeCounts(*(int(getattr(row, name) or 0) for name in THEME_COUNT_FIELDS))
 
 
 def counts_of(row: object) -> Counts:

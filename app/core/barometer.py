@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from app.core.events import (
@@ -66,12 +66,7 @@ class Counts:
     ) -> None:
         self.responses += 1
         if score_kind == ScoreKind.NPS:
-            if score >= PROMOTER_FROM:
-                self.promoters += 1
-            elif score >= PASSIVE_FROM:
-                self.passives += 1
-            else:
-                self.detractors += 1
+            record_nps(self, score)
         elif score_kind == ScoreKind.CSAT:
             self.csat_responses += 1
             self.csat_total += score
@@ -101,6 +96,22 @@ class Counts:
         self.sentiment_total += other.sentiment_total
         self.flagged += other.flagged
         self.negative_comments += other.negative_comments
+
+
+class NpsCounts(Protocol):
+    promoters: int
+    passives: int
+    detractors: int
+
+
+def record_nps(counts: NpsCounts, score: int) -> None:
+    """Count an NPS answer as a promoter, a passive or a detractor."""
+    if score >= PROMOTER_FROM:
+        counts.promoters += 1
+    elif score >= PASSIVE_FROM:
+        counts.passives += 1
+    else:
+        counts.detractors += 1
 
 
 def is_detractor(score_kind: ScoreKind, score: int) -> bool:

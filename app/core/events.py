@@ -251,6 +251,27 @@ class Reason(BaseModel):
     )
 
 
+class Tone(StrEnum):
+    """How a comment speaks of one of its themes (the clause that names it)."""
+
+    NEGATIVE = "negative"
+    NEUTRAL = "neutral"
+    POSITIVE = "positive"
+
+
+class ThemeMention(BaseModel):
+    """A theme a comment talks about, by the taxonomy's id, and the tone it does so in."""
+
+    model_config = ConfigDict(frozen=True)
+
+    theme: str = Field(description="The theme's id in the taxonomy, e.g. 'delivery'.")
+    tone: Tone | None = Field(
+        description='Of the clause naming it ("good product but the delivery was a disaster": '
+        "product positive, delivery negative); None when the comment's language is not one the "
+        "scorer reads."
+    )
+
+
 class Assessment(BaseModel):
     """What the sentiment stage concluded about one response."""
 
@@ -278,6 +299,11 @@ class Assessment(BaseModel):
     reasons: list[Reason] = Field(
         default_factory=list,
         description="Why the response is (or would be) flagged, strongest first.",
+    )
+    themes: list[ThemeMention] = Field(
+        default_factory=list,
+        description="What the comment talks about, in order of first mention (the taxonomy's "
+        "themes; see docs/themes.md).",
     )
 
 
@@ -311,6 +337,7 @@ class ResponseView(BaseModel):
     negative_probability: float | None = None
     reasons: list[Reason] = Field(default_factory=list)
     staff: list[str] = Field(default_factory=list)
+    themes: list[ThemeMention] = Field(default_factory=list)
 
     @classmethod
     def of(
@@ -346,6 +373,7 @@ class ResponseView(BaseModel):
             negative_probability=a.negative_probability,
             reasons=list(a.reasons),
             staff=list(r.staff),
+            themes=list(a.themes),
         )
 
     def masked(self) -> ResponseView:

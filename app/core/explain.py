@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from app.core.i18n import N_, Phrase, listed, phrase, phrase_n, quote
+from app.core.i18n import N_, Named, Phrase, listed, phrase, phrase_n, quote
 
 # The shipped rules (alerts/rules.yaml); another rule is named by its description, else its id.
 TITLES = {
@@ -75,6 +75,19 @@ def reasons(found: Mapping[str, Any]) -> list[Phrase]:
                 drop=round(float(found["drop"])),
             )
         )
+    grown = found.get("themes_grown")
+    if isinstance(grown, list) and grown:
+        themes = [
+            phrase(
+                "{theme} ({recent_percent} of the themes named lately, {week_percent} over 7 days)",
+                theme=Named(g["names"]) if isinstance(g.get("names"), dict) else g.get("theme"),
+                recent_percent=g.get("recent"),
+                week_percent=g.get("week"),
+            )
+            for g in grown
+            if isinstance(g, dict)
+        ]
+        out.append(phrase("talked about more: {themes}", themes=listed(themes, ", ")))
     return out
 
 

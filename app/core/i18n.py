@@ -41,7 +41,18 @@ def N_(message: str) -> str:
 # text shown as is (a unit's name, a customer's phrase), a number written the local way (one named
 # `*percent` is a share shown as a percentage, one named `*nps` an NPS with its sign), or another
 # message, worded first.
-Param = Union[str, int, float, None, "Phrase"]
+Param = Union[str, int, float, None, "Phrase", "Named"]
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """A name given in each language by whoever named the thing (a theme of the taxonomy), not
+    by the catalogue: worded as the reader's language's name, else the English one."""
+
+    names: Mapping[str, str]
+
+    def wire(self) -> dict[str, Any]:
+        return {"names": dict(self.names)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +67,9 @@ class Phrase:
         """As JSON for the page: {"message", "params", "plural"?, "n"?}."""
         out: dict[str, Any] = {
             "message": self.message,
-            "params": {k: v.wire() if isinstance(v, Phrase) else v for k, v in self.params.items()},
+            "params": {
+                k: v.wire() if isinstance(v, Phrase | Named) else v for k, v in self.params.items()
+            },
         }
         if self.plural is not None:
             out |= {"plural": self.plural, "n": self.n}
@@ -71,7 +84,7 @@ def phrase_n(singular: str, plural: str, n: int, **params: Param) -> Phrase:
     return Phrase(singular, params, plural, n)
 
 
-def listed(parts: Sequence[Phrase | str], separator: str = "; ") -> Phrase:
+def listed(parts: Sequence[Phrase | Named | str], separator: str = "; ") -> Phrase:
     """Several phrases on one line, each worded in the reader's language: a list, not a
     sentence, so the separator is not translated and the parts keep their order."""
     names = [f"part{i}" for i in range(len(parts))]
@@ -123,6 +136,8 @@ class Texts:
     def _param(self, name: str, value: Param) -> str:
         if isinstance(value, Phrase):
             return self.say(value)
+        if isinstance(value, Named):
+            return value.names.get(self.language) or value.names.get("en") or ""
         if isinstance(value, bool) or value is None or isinstance(value, str):
             return "" if value is None else str(value)
         if name.endswith("percent"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -15,6 +15,10 @@ class Scorer(Protocol):
     """Turns a response into an assessment. Pure and fast: it runs on the ingest hot path."""
 
     def assess(self, response: SurveyResponse) -> Assessment: ...
+
+    def theme_names(self) -> Mapping[str, Mapping[str, str]]:
+        """The names per language of the themes `assess` assigns (of the taxonomy in force)."""
+        ...
 
 
 class EventSink(Protocol):

@@ -98,6 +98,12 @@ class Settings(BaseSettings):
     # Lower catches more complaints and raises more false alarms:
     # bench/sentiment_eval.py --curve prints the trade-off on the held-out sets.
     sentiment_negative_from: float = Field(default=0.5, gt=0, lt=1)
+    # The taxonomy of themes (YAML, docs/themes.md); unset: sentiment/themes.yaml.
+    themes_file: Path | None = None
+    # Emerging topics: said by at least this many comments this week, with a share of the
+    # week's comments this many times its share in the four weeks before.
+    emerging_min_count: int = Field(default=10, ge=2)
+    emerging_min_lift: float = Field(default=3.0, ge=1.0)
 
     # Alert rules (YAML); unset: the rules shipped in alerts/rules.yaml.
     alert_rules_file: Path | None = None

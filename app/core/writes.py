@@ -99,6 +99,9 @@ class FactsQuery:
     units: frozenset[str] = frozenset()
     since_minute: int = 0
     since_hour: int = 0
+    # The first epoch hour whose theme mentions count as recent (a drop names the themes that
+    # grew in them against the WEEK window).
+    recent_hour: int = 0
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,33 @@ class Facts:
     earlier: Mapping[str, Sequence[tuple[str, datetime, str | None]]] = field(default_factory=dict)
     unit_minutes: Mapping[str, Counts] = field(default_factory=dict)
     unit_hours: Mapping[str, Counts] = field(default_factory=dict)
+    # Each unit's theme mentions since `recent_hour` and over the WEEK window, by theme.
+    unit_themes: Mapping[str, ThemeTally] = field(default_factory=dict)
+
+
+@dataclass
+class ThemeTally:
+    """A unit's theme mentions, lately and over the week: what a drop alert's themes are
+    named from."""
+
+    recent: dict[str, int] = field(default_factory=dict)
+    week: dict[str, int] = field(default_factory=dict)
+
+    def add(self, theme: str, *, recent: bool) -> None:
+        self.week[theme] = self.week.get(theme, 0) + 1
+        if recent:
+            self.recent[theme] = self.recent.get(theme, 0) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """The phrases of a response's comment (sentiment/phrases.py), counted once it is stored:
+    what emerging topics are found in."""
+
+    language: str
+    # The epoch day it was answered (UTC).
+    day: int
+    phrases: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -121,6 +151,8 @@ class Writes:
     tree_version: int
     # The responses that are praise, by response id: on their unit's praise wall if stored.
     praise: frozenset[str] = frozenset()
+    # The phrases of each response's comment, by response id, counted if it is stored.
+    said: Mapping[str, Said] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

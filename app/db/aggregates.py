@@ -16,21 +16,28 @@ from sqlmodel import SQLModel
 from app.core.aggregates import (
     COUNT_FIELDS,
     MINUTE_ROWS_KEPT,
+    THEME_COUNT_FIELDS,
     Bucket,
     Increments,
+    ThemeCounts,
     as_row,
     counts_of,
     epoch_minute,
+    theme_counts_of,
+    theme_row,
 )
 from app.core.barometer import CSAT_SATISFIED_FROM, PASSIVE_FROM, PROMOTER_FROM, Counts
 from app.core.events import CES_HIGH_EFFORT_FROM
 from app.core.org import OrgTree
+from app.core.writes import ThemeTally
 from app.db import bulk
 from app.db.models import (
     OrgTreeStateRow,
     ResponseRow,
     RollupHourRow,
     RollupMinuteRow,
+    RollupThemeHourRow,
+    ThemeHourRow,
     UnitHourRow,
     UnitMinuteRow,
 )
@@ -40,6 +47,8 @@ HOURS = _T[UnitHourRow.__tablename__]
 MINUTES = _T[UnitMinuteRow.__tablename__]
 ROLLUP_HOURS = _T[RollupHourRow.__tablename__]
 ROLLUP_MINUTES = _T[RollupMinuteRow.__tablename__]
+THEME_HOURS = _T[ThemeHourRow.__tablename__]
+ROLLUP_THEME_HOURS = _T[RollupThemeHourRow.__tablename__]
 TREE_STATE = _T[OrgTreeStateRow.__tablename__]
 _RESPONSES = _T[ResponseRow.__tablename__]
 # Each table of `Increments` with its bucket column.
@@ -70,6 +79,13 @@ def add(connection: sa.Connection, increments: Increments) -> None:
         table, grain = _TABLES[name]
         values = [as_row(bucket, rows[bucket], grain) for bucket in sorted(rows)]
         bulk.add_counts(connection, table, ["org_unit", "touchpoint", "score_kind", grain], values)
+    for table, theme_rows in (
+        (THEME_HOURS, increments.themes),
+        (ROLLUP_THEME_HOURS, increments.rollup_themes),
+    ):
+        if theme_rows:
+            values = [theme_row(bucket, theme_rows[bucket]) for bucket in sorted(theme_rows)]
+            bulk.add_counts(connection, table, ["org_unit", "touchpoint", "theme", "hour"], values)
 
 
 def prune_minutes(connection: sa.Connection, now: datetime) -> None:
@@ -87,27 +103,38 @@ def reshape(connection: sa.Connection, tree: OrgTree) -> None:
     rebuild_rollups(connection, tree)
 
 
-def rebuild_rollups(connection: sa.Connection, tree: OrgTree) -> None:
+# Each roll-up table, the own rows it sums, their keys but the unit, and their counts.
+_Rollup = tuple[sa.Table, sa.Table, tuple[str, ...], tuple[str, ...]]
+_COUNT_ROLLUPS: tuple[_Rollup, ...] = (
+    (ROLLUP_HOURS, HOURS, ("touchpoint", "score_kind", "hour"), COUNT_FIELDS),
+    (ROLLUP_MINUTES, MINUTES, ("touchpoint", "score_kind", "minute"), COUNT_FIELDS),
+)
+_ROLLUPS = (
+    *_COUNT_ROLLUPS,
+    (ROLLUP_THEME_HOURS, THEME_HOURS, ("touchpoint", "theme", "hour"), THEME_COUNT_FIELDS),
+)
+
+
+def rebuild_rollups(
+    connection: sa.Connection, tree: OrgTree, rollups: Sequence[_Rollup] = _ROLLUPS
+) -> None:
     """Recount every roll-up from the units' own rows, for `tree`: what a change of the tree's
     shape does, in the transaction that changes it."""
-    for rollup, own, grain in ((ROLLUP_HOURS, HOURS, "hour"), (ROLLUP_MINUTES, MINUTES, "minute")):
+    for rollup, own, keys, counts in rollups:
         connection.execute(sa.delete(rollup))
         for unit in tree:
             if tree.is_leaf(unit.id):
                 continue
-            sums = [sa.func.sum(own.c[name]) for name in COUNT_FIELDS]
             select = (
                 sa.select(
                     sa.literal(unit.id, sa.String),
-                    own.c.touchpoint,
-                    own.c.score_kind,
-                    own.c[grain],
-                    *sums,
+                    *(own.c[key] for key in keys),
+                    *(sa.func.sum(own.c[name]) for name in counts),
                 )
                 .where(own.c.org_unit.in_(sorted(tree.subtree(unit.id))))
-                .group_by(own.c.touchpoint, own.c.score_kind, own.c[grain])
+                .group_by(*(own.c[key] for key in keys))
             )
-            columns = ["org_unit", "touchpoint", "score_kind", grain, *COUNT_FIELDS]
+            columns = ["org_unit", *keys, *counts]
             connection.execute(sa.insert(rollup).from_select(columns, select))
 
 
@@ -154,7 +181,8 @@ def backfill(connection: sa.Connection, tree: OrgTree, now: datetime) -> None:
             select = select.where(r.submitted_at >= since)
         columns = ["org_unit", "touchpoint", "score_kind", grain, *COUNT_FIELDS]
         connection.execute(sa.insert(table).from_select(columns, select))
-    rebuild_rollups(connection, tree)
+    # The theme rows came later (migration 0014), and start empty.
+    rebuild_rollups(connection, tree, _COUNT_ROLLUPS)
 
 
 def _epoch_seconds(
@@ -164,6 +192,13 @@ def _epoch_seconds(
         return sa.cast(sa.extract("epoch", column), sa.Float)
     # SQLite holds UTC timestamps as text; whole seconds are enough to floor to a minute.
     return sa.cast(sa.func.strftime("%s", column), sa.Integer)
+
+
+def _split_tops(tree: OrgTree, covered: Sequence[str] | None) -> tuple[list[str], list[str]]:
+    """The top units of a scope: those read from their own rows (leaves, which roll into no
+    roll-up of theirs) and those read from their roll-ups."""
+    tops = tree.tops(covered)
+    return [u for u in tops if tree.is_leaf(u)], [u for u in tops if not tree.is_leaf(u)]
 
 
 @dataclass
@@ -188,9 +223,7 @@ def scope_sums(
     from the roll-ups of their tops (a leaf's own rows are its roll-up). Without
     `by_touchpoint`, per bucket only, over the `touchpoints` given (touchpoint "" in the
     answer): a few hundred rows for a week, however many touchpoints."""
-    tops = tree.tops(covered)
-    leaves = [u for u in tops if tree.is_leaf(u)]
-    rolled = [u for u in tops if not tree.is_leaf(u)]
+    leaves, rolled = _split_tops(tree, covered)
     found: dict[str, list[tuple[str, int, Counts]]] = {"hour": [], "minute": []}
     for grain, own, rollup, since in (
         ("hour", HOURS, ROLLUP_HOURS, since_hour),
@@ -223,17 +256,49 @@ def scope_total(
     covered: Sequence[str] | None,
     from_hour: int,
     until_hour: int,
+    touchpoints: Sequence[str] = (),
 ) -> Counts:
-    """The counts of the units `covered` (None: every unit) over the hours from `from_hour`
-    to before `until_hour`."""
+    """The counts of the units `covered` (None: every unit) and `touchpoints` (empty: all) over
+    the hours from `from_hour` to before `until_hour`."""
     total = Counts()
-    sums = scope_sums(
-        connection, tree, covered=covered, touchpoints=(), since_hour=from_hour, since_minute=0
-    )
-    for _, hour, counts in sums.hours:
-        if hour < until_hour:
-            total.merge(counts)
+    for counts in touchpoint_totals(
+        connection,
+        tree,
+        covered=covered,
+        from_hour=from_hour,
+        until_hour=until_hour,
+        touchpoints=touchpoints,
+    ).values():
+        total.merge(counts)
     return total
+
+
+def touchpoint_totals(
+    connection: sa.Connection,
+    tree: OrgTree,
+    *,
+    covered: Sequence[str] | None,
+    from_hour: int,
+    until_hour: int,
+    touchpoints: Sequence[str] = (),
+) -> dict[str, Counts]:
+    """`scope_total` per touchpoint."""
+    found: dict[str, Counts] = {}
+    leaves, rolled = _split_tops(tree, covered)
+    for table, units in ((HOURS, leaves), (ROLLUP_HOURS, rolled)):
+        if not units:
+            continue
+        c = table.c
+        query = (
+            sa.select(c.touchpoint, *(sa.func.sum(c[name]).label(name) for name in COUNT_FIELDS))
+            .where(c.org_unit.in_(units), c.hour >= from_hour, c.hour < until_hour)
+            .group_by(c.touchpoint)
+        )
+        if touchpoints:
+            query = query.where(c.touchpoint.in_(touchpoints))
+        for row in connection.execute(query):
+            found.setdefault(row.touchpoint, Counts()).merge(counts_of(row))
+    return found
 
 
 def unit_sums(
@@ -256,6 +321,70 @@ def unit_sums(
             sums = {row.org_unit: counts_of(row) for row in connection.execute(query)}
         result.append(sums)
     return result[0], result[1]
+
+
+def theme_sums(
+    connection: sa.Connection,
+    tree: OrgTree,
+    *,
+    covered: Sequence[str] | None,
+    touchpoints: Sequence[str],
+    from_hour: int,
+    until_hour: int,
+    themes: Sequence[str] = (),
+) -> dict[tuple[str, str], ThemeCounts]:
+    """Each (touchpoint, theme)'s counts for the units `covered` (None: every unit),
+    `touchpoints` and `themes` (empty: all) over the hours from `from_hour` to before
+    `until_hour`, from the roll-ups of their tops: a row per touchpoint and theme of each top
+    unit, whatever the number of stores."""
+    leaves, rolled = _split_tops(tree, covered)
+    found: dict[tuple[str, str], ThemeCounts] = {}
+    for table, units in ((THEME_HOURS, leaves), (ROLLUP_THEME_HOURS, rolled)):
+        if not units:
+            continue
+        c = table.c
+        query = (
+            sa.select(
+                c.touchpoint,
+                c.theme,
+                *(sa.func.sum(c[name]).label(name) for name in THEME_COUNT_FIELDS),
+            )
+            .where(c.org_unit.in_(units), c.hour >= from_hour, c.hour < until_hour)
+            .group_by(c.touchpoint, c.theme)
+        )
+        if touchpoints:
+            query = query.where(c.touchpoint.in_(touchpoints))
+        if themes:
+            query = query.where(c.theme.in_(themes))
+        for row in connection.execute(query):
+            key = (row.touchpoint, row.theme)
+            found.setdefault(key, ThemeCounts()).merge(theme_counts_of(row))
+    return found
+
+
+def unit_theme_sums(
+    connection: sa.Connection, units: Iterable[str], *, since_hour: int, recent_hour: int
+) -> dict[str, ThemeTally]:
+    """Each unit's own theme mentions since `since_hour`, and since `recent_hour`."""
+    wanted = sorted(set(units))
+    found: dict[str, ThemeTally] = {}
+    if not wanted:
+        return found
+    c = THEME_HOURS.c
+    recent = sa.func.sum(sa.case((c.hour >= recent_hour, c.mentions), else_=0))
+    query = (
+        sa.select(
+            c.org_unit, c.theme, sa.func.sum(c.mentions).label("week"), recent.label("recent")
+        )
+        .where(c.org_unit.in_(wanted), c.hour >= since_hour)
+        .group_by(c.org_unit, c.theme)
+    )
+    for row in connection.execute(query):
+        tally = found.setdefault(row.org_unit, ThemeTally())
+        tally.week[row.theme] = int(row.week or 0)
+        if row.recent:
+            tally.recent[row.theme] = int(row.recent)
+    return found
 
 
 def rows_of(connection: sa.Connection, table: sa.Table) -> Mapping[Bucket, Counts]:

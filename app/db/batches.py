@@ -21,14 +21,15 @@ from app.core.aggregates import Counted, epoch_minute, increments
 from app.core.barometer import Counts
 from app.core.errors import StoreUnavailable, TreeChanged
 from app.core.org import OrgTree
-from app.core.writes import Committed, Facts, FactsQuery, Writes
-from app.db import aggregates, alerting, bulk, directory
-from app.db.models import AlertRow, PraiseRow, ResponseRow
+from app.core.writes import Committed, Facts, FactsQuery, ThemeTally, Writes
+from app.db import aggregates, alerting, bulk, directory, phrases
+from app.db.models import AlertRow, PraiseRow, ResponseRow, ResponseThemeRow
 from app.db.store import error_text, refuses_row
 
 _RESPONSES = SQLModel.metadata.tables[ResponseRow.__tablename__]
 _ALERTS = SQLModel.metadata.tables[AlertRow.__tablename__]
 _PRAISE = SQLModel.metadata.tables[PraiseRow.__tablename__]
+_THEMES = SQLModel.metadata.tables[ResponseThemeRow.__tablename__]
 T = TypeVar("T")
 
 
@@ -60,9 +61,17 @@ class BatchStore:
                         since_hour=query.since_hour,
                         since_minute=query.since_minute,
                     )
-                    self._counts.read(stale, minutes, hours, query)
-            minutes, hours = self._counts.of(query.units)
-            return Facts(earlier=earlier, unit_minutes=minutes, unit_hours=hours)
+                    themes = aggregates.unit_theme_sums(
+                        connection,
+                        stale,
+                        since_hour=query.since_hour,
+                        recent_hour=query.recent_hour,
+                    )
+                    self._counts.read(stale, minutes, hours, themes, query)
+            minutes, hours, themes = self._counts.of(query.units)
+            return Facts(
+                earlier=earlier, unit_minutes=minutes, unit_hours=hours, unit_themes=themes
+            )
 
         return _reachable(read)
 
@@ -75,6 +84,7 @@ class BatchStore:
         def prune() -> None:
             with self._engine.begin() as connection:
                 aggregates.prune_minutes(connection, now)
+                phrases.prune(connection, now)
 
         _reachable(prune)
 
@@ -94,7 +104,8 @@ class UnitCounts:
         self._read_at: dict[str, float] = {}
         self._minutes: dict[str, Counts] = {}
         self._hours: dict[str, Counts] = {}
-        self._since = (0, 0)
+        self._themes: dict[str, ThemeTally] = {}
+        self._since = (0, 0, 0)
 
     def stale(self, units: Iterable[str]) -> list[str]:
         now = self._clock()
@@ -107,21 +118,29 @@ class UnitCounts:
         units: Sequence[str],
         minutes: Mapping[str, Counts],
         hours: Mapping[str, Counts],
+        themes: Mapping[str, ThemeTally],
         query: FactsQuery,
     ) -> None:
         now = self._clock()
-        self._since = (query.since_minute, query.since_hour)
+        self._since = (query.since_minute, query.since_hour, query.recent_hour)
         for unit in units:
             self._read_at[unit] = now
             self._minutes[unit] = minutes.get(unit, Counts())
             self._hours[unit] = hours.get(unit, Counts())
+            self._themes[unit] = themes.get(unit, ThemeTally())
 
-    def of(self, units: Iterable[str]) -> tuple[dict[str, Counts], dict[str, Counts]]:
+    def of(
+        self, units: Iterable[str]
+    ) -> tuple[dict[str, Counts], dict[str, Counts], dict[str, ThemeTally]]:
         wanted = [u for u in units if u in self._read_at]
-        return {u: self._minutes[u] for u in wanted}, {u: self._hours[u] for u in wanted}
+        return (
+            {u: self._minutes[u] for u in wanted},
+            {u: self._hours[u] for u in wanted},
+            {u: self._themes[u] for u in wanted},
+        )
 
     def wrote(self, counted: Sequence[Counted]) -> None:
-        since_minute, since_hour = self._since
+        since_minute, since_hour, recent_hour = self._since
         for item in counted:
             t = item.tally
             if t.org_unit not in self._read_at:
@@ -132,6 +151,8 @@ class UnitCounts:
                 self._minutes[t.org_unit].record(*record)
             if minute // 60 >= since_hour:
                 self._hours[t.org_unit].record(*record)
+                for mention in item.themes:
+                    self._themes[t.org_unit].add(mention.theme, recent=minute // 60 >= recent_hour)
 
 
 def _reachable(step: Callable[[], T]) -> T:
@@ -161,6 +182,7 @@ def commit(engine: sa.Engine, writes: Writes) -> Committed:
             counted=[c for c in writes.counted if c.response_id == key],
             tree_version=writes.tree_version,
             praise=writes.praise & {key},
+            said={key: writes.said[key]} if key in writes.said else {},
         )
         try:
             done = _commit(engine, single)
@@ -178,13 +200,27 @@ def commit(engine: sa.Engine, writes: Writes) -> Committed:
 
 def _commit(engine: sa.Engine, writes: Writes) -> Committed:
     with engine.begin() as connection:
-        new: set[str] = set()
+        new: dict[str, int] = {}
         if writes.responses:
             rows = [
                 ResponseRow.values(s.response, s.assessment, s.received_at)
                 for s in writes.responses
             ]
-            new = {key for (key,) in bulk.insert_new(connection, _RESPONSES, rows, "response_id")}
+            inserted = bulk.insert_new(connection, _RESPONSES, rows, "response_id", "id")
+            new = {key: row_id for key, row_id in inserted}
+        themed = {
+            (m.theme, new[s.response.response_id]): {
+                "theme": m.theme,
+                "response_row": new[s.response.response_id],
+                "org_unit": s.response.org_unit,
+                "tone": m.tone.value if m.tone is not None else None,
+            }
+            for s in writes.responses
+            if s.response.response_id in new
+            for m in s.assessment.themes
+        }
+        if themed:
+            bulk.insert(connection, _THEMES, list(themed.values()))
         praised = {
             s.response.response_id: PraiseRow.values(s.response)
             for s in reversed(writes.responses)
@@ -210,4 +246,8 @@ def _commit(engine: sa.Engine, writes: Writes) -> Committed:
             if aggregates.tree_version(connection, hold=True) != writes.tree_version:
                 raise TreeChanged
             aggregates.add(connection, increments(fresh, now=datetime.now(UTC)))
+            phrases.add(
+                connection,
+                [writes.said[c.response_id] for c in fresh if c.response_id in writes.said],
+            )
     return Committed(frozenset(new), alert_ids)

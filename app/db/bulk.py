@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 from psycopg.types.json import Json
+from sqlmodel.sql.sqltypes import AutoString
 
 Row = dict[str, Any]
 
@@ -60,6 +61,22 @@ def insert_new(
         return [tuple(r) for r in cursor.execute(query, (last - added, last))]
 
 
+def insert(connection: sa.Connection, table: sa.Table, rows: Sequence[Row]) -> None:
+    """Insert rows known to be new (of responses inserted in this transaction)."""
+    columns = list(rows[0])
+    postgres = connection.dialect.name == "postgresql"
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({_marks(columns, '%s' if postgres else '?')})"
+    )
+    if postgres:
+        _unnested(connection, table, statement, columns, rows)
+        return
+    params = _params(connection, table, columns, rows)
+    with _translated(statement, sqlite3.Error):
+        _driver(connection, sqlite3.Connection).cursor().executemany(statement, params)
+
+
 def add_counts(
     connection: sa.Connection, table: sa.Table, keys: Sequence[str], rows: Sequence[Row]
 ) -> None:
@@ -73,13 +90,41 @@ def add_counts(
         f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
         + ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in counts)
     )
-    params = [tuple(row[c] for c in columns) for row in rows]
     if postgres:
-        with _translated(statement, psycopg.Error):
-            _driver(connection, psycopg.Connection).cursor().executemany(statement, params)
+        _unnested(connection, table, statement, columns, rows)
         return
+    params = [tuple(row[c] for c in columns) for row in rows]
     with _translated(statement, sqlite3.Error):
         _driver(connection, sqlite3.Connection).cursor().executemany(statement, params)
+
+
+def _unnested(
+    connection: sa.Connection,
+    table: sa.Table,
+    statement: str,
+    columns: Sequence[str],
+    rows: Sequence[Row],
+) -> None:
+    """A VALUES statement run once for every row, on PostgreSQL: each column an array,
+    unnested in the rows' order (the lock order). A statement a row (executemany) cost up to
+    twice as much a row. Columns of plain types only (text, integers, floats)."""
+    arrays = ", ".join(f"%s::{_PG_ARRAYS[type(table.c[c].type)]}" for c in columns)
+    statement = statement.replace(
+        f"VALUES ({_marks(columns, '%s')})", f"SELECT * FROM unnest({arrays})"
+    )
+    values = [[row[c] for row in rows] for c in columns]
+    with _translated(statement, psycopg.Error):
+        _driver(connection, psycopg.Connection).cursor().execute(statement, values)
+
+
+# The array type of each column type a count table has.
+_PG_ARRAYS: dict[type[Any], str] = {
+    sa.String: "text[]",
+    AutoString: "text[]",
+    sa.Integer: "integer[]",
+    sa.BigInteger: "bigint[]",
+    sa.Float: "double precision[]",
+}
 
 
 def _marks(columns: Sequence[str], mark: str) -> str:

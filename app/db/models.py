@@ -70,6 +70,9 @@ class ResponseRow(SQLModel, table=True):
     reasons: list[dict[str, Any]] | None = Field(default=None, sa_type=sa.JSON)
     # The staff members the response names (its `staff` field); NULL: none named.
     staff: list[str] | None = Field(default=None, sa_type=sa.JSON)
+    # The themes its comment names, with their tone ([{"theme", "tone"}]); NULL on rows stored
+    # before themes were assigned: read back as none.
+    themes: list[dict[str, Any]] | None = Field(default=None, sa_type=sa.JSON)
 
     @classmethod
     def values(
@@ -83,12 +86,18 @@ class ResponseRow(SQLModel, table=True):
             "submitted_at": response.submitted_at,
             "received_at": received_at,
             "metadata": response.metadata,
-            **assessment.model_dump(mode="json"),
+            **assessment.model_dump(mode="json", exclude={"themes"}),
+            "themes": [m.model_dump(mode="json") for m in assessment.themes] or None,
         }
 
     def view(self, *, reveal_contact: bool = False) -> ResponseView:
         view = ResponseView.model_validate(
-            {**self.model_dump(), "reasons": self.reasons or [], "staff": self.staff or []}
+            {
+                **self.model_dump(),
+                "reasons": self.reasons or [],
+                "staff": self.staff or [],
+                "themes": self.themes or [],
+            }
         )
         view.contact_masked = False
         return view if reveal_contact else view.masked()
@@ -155,6 +164,83 @@ class RollupMinuteRow(_Counts, table=True):
     __table_args__ = (sa.Index("ix_rollup_minutes_minute", "minute"),)
 
     minute: int = Field(primary_key=True)
+
+
+class ResponseThemeRow(SQLModel, table=True):
+    """A theme a stored response names: what the feed filtered by a theme reads, newest first."""
+
+    __tablename__ = "response_themes"
+    __table_args__ = (sa.Index("ix_response_themes_unit", "theme", "org_unit", "response_row"),)
+
+    theme: str = Field(primary_key=True, max_length=64)
+    # The response's row id (responses.id): the feed's order and cursor.
+    response_row: int = Field(primary_key=True)
+    org_unit: str = Field(max_length=64)
+    tone: str | None = Field(default=None, max_length=8)
+
+
+class _ThemeCounts(SQLModel):
+    """The count columns of a theme row: the fields of `app.core.aggregates.ThemeCounts`."""
+
+    org_unit: str = Field(primary_key=True, max_length=64)
+    touchpoint: str = Field(primary_key=True, max_length=64)
+    theme: str = Field(primary_key=True, max_length=64)
+    hour: int = Field(primary_key=True)
+    mentions: int = 0
+    promoters: int = 0
+    passives: int = 0
+    detractors: int = 0
+    negative: int = 0
+    neutral: int = 0
+    positive: int = 0
+
+
+class ThemeHourRow(_ThemeCounts, table=True):
+    """A unit's own responses of one epoch hour naming a theme, per touchpoint."""
+
+    __tablename__ = "theme_hours"
+    __table_args__ = (sa.Index("ix_theme_hours_unit_hour", "org_unit", "hour"),)
+
+
+class RollupThemeHourRow(_ThemeCounts, table=True):
+    """A unit with units below it: its own and its subtree's responses naming a theme."""
+
+    __tablename__ = "rollup_theme_hours"
+    __table_args__ = (sa.Index("ix_rollup_theme_hours_unit_hour", "org_unit", "hour"),)
+
+
+class PhraseDayRow(SQLModel, table=True):
+    """How many comments of one UTC day and language said a phrase, company-wide: what emerging
+    topics are found in. Kept DAYS_KEPT days (app/core/emerging.py)."""
+
+    __tablename__ = "phrase_days"
+
+    day: int = Field(primary_key=True)
+    language: str = Field(primary_key=True, max_length=8)
+    phrase: str = Field(primary_key=True, max_length=80)
+    comments: int = 0
+
+
+class CommentDayRow(SQLModel, table=True):
+    """How many comments of one UTC day a language's phrases were read from."""
+
+    __tablename__ = "comment_days"
+
+    day: int = Field(primary_key=True)
+    language: str = Field(primary_key=True, max_length=8)
+    comments: int = 0
+
+
+class TaxonomyRow(SQLModel, table=True):
+    """A taxonomy of themes an admin stored; the latest is the organisation's (none stored:
+    VOC_THEMES_FILE's). Kept, not replaced, so the audit log's versions can be read back."""
+
+    __tablename__ = "taxonomies"
+
+    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    document: dict[str, Any] = Field(sa_type=sa.JSON)
+    saved_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    saved_by: str = Field(max_length=80)
 
 
 class OrgTreeStateRow(SQLModel, table=True):

@@ -9,11 +9,19 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from app.core.aggregates import epoch_minute
-from app.core.barometer import MINUTES_KEPT, BarometerBook
+from app.core.aggregates import ThemeCounts, epoch_minute
+from app.core.barometer import MINUTES_KEPT, BarometerBook, Counts
 from app.core.events import BarometerSnapshot, ParentBarometer, Window
-from app.core.journey import Journey, journey_of
+from app.core.journey import Journey, journey_of, step_order
 from app.core.org import OrgTree, OrgUnit
+from app.core.theme_board import (
+    Period,
+    ThemeBoard,
+    ThemeJourney,
+    ThemeStep,
+    board,
+    period_hours,
+)
 from app.db import aggregates
 
 # Parents' figures already computed in one round, by parent unit, touchpoints and windows.
@@ -81,6 +89,132 @@ def journey(
     with engine.connect() as connection:
         book = _book(connection, tree, tz, covered or None, (), now)
     return journey_of(book, journey=steps, org_unit=label, window=window, now=now)
+
+
+def theme_board(
+    engine: sa.Engine,
+    tree: OrgTree,
+    tz: ZoneInfo,
+    *,
+    covered: Sequence[str],
+    touchpoints: Sequence[str],
+    label: str | None,
+    period: Period,
+    now: datetime,
+) -> ThemeBoard:
+    """What the units `covered` (empty: every unit) hear about over `period`, theme by theme,
+    against the period before: four sums over the roll-ups of their top units."""
+    hours = period_hours(period, now, tz)
+    (total, themes), (before, earlier) = (
+        (_merged(counts), _by_theme(found))
+        for counts, found in _theme_sums(engine, tree, covered, touchpoints, (), hours)
+    )
+    return board(
+        org_unit=label,
+        period=period,
+        as_of=now,
+        hours=hours,
+        total=total,
+        previous_total=before,
+        themes=themes,
+        previous=earlier,
+    )
+
+
+def theme_journey(
+    engine: sa.Engine,
+    tree: OrgTree,
+    tz: ZoneInfo,
+    *,
+    covered: Sequence[str],
+    steps: Sequence[str],
+    theme: str,
+    label: str | None,
+    period: Period,
+    now: datetime,
+) -> ThemeJourney:
+    """One theme along the journey: at each touchpoint, how much of its comments name the theme,
+    in what tone, and what it costs that touchpoint's NPS."""
+    hours = period_hours(period, now, tz)
+    (totals, found), (totals_before, found_before) = _theme_sums(
+        engine, tree, covered, (), (theme,), hours
+    )
+    answered = [tp for tp, counts in totals.items() if counts.responses]
+    journey_steps = []
+    for touchpoint in step_order(steps, answered):
+        figures = board(
+            org_unit=label,
+            period=period,
+            as_of=now,
+            hours=hours,
+            total=totals.get(touchpoint, Counts()),
+            previous_total=totals_before.get(touchpoint, Counts()),
+            themes={theme: found[touchpoint, theme]} if (touchpoint, theme) in found else {},
+            previous={theme: found_before[touchpoint, theme]}
+            if (touchpoint, theme) in found_before
+            else {},
+        )
+        journey_steps.append(
+            ThemeStep(
+                touchpoint=touchpoint,
+                comments=figures.comments,
+                nps=figures.nps,
+                figures=figures.themes[0] if figures.themes else None,
+            )
+        )
+    return ThemeJourney(org_unit=label, period=period, as_of=now, theme=theme, steps=journey_steps)
+
+
+_Sums = tuple[dict[str, Counts], dict[tuple[str, str], ThemeCounts]]
+
+
+def _theme_sums(
+    engine: sa.Engine,
+    tree: OrgTree,
+    covered: Sequence[str],
+    touchpoints: Sequence[str],
+    themes: Sequence[str],
+    hours: tuple[int, int, int],
+) -> tuple[_Sums, _Sums]:
+    """Per touchpoint, the scope's counts and its themes' counts, in the period and before."""
+    previous, start, end = hours
+    scope = covered or None
+    found = []
+    with engine.connect() as connection:
+        for since, until in ((start, end), (previous, start)):
+            totals = aggregates.touchpoint_totals(
+                connection,
+                tree,
+                covered=scope,
+                touchpoints=touchpoints,
+                from_hour=since,
+                until_hour=until,
+            )
+            named = aggregates.theme_sums(
+                connection,
+                tree,
+                covered=scope,
+                touchpoints=touchpoints,
+                themes=themes,
+                from_hour=since,
+                until_hour=until,
+            )
+            found.append((totals, named))
+    return found[0], found[1]
+
+
+def _merged(counts: dict[str, Counts]) -> Counts:
+    total = Counts()
+    for each in counts.values():
+        total.merge(each)
+    return total
+
+
+def _by_theme(found: dict[tuple[str, str], ThemeCounts]) -> dict[str, ThemeCounts]:
+    themes: dict[str, ThemeCounts] = {}
+    for (_, theme), counts in found.items():
+        themes.setdefault(theme, ThemeCounts()).merge(counts)
+    return themes
 
 
 def _book(

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
 from app.core.events import Channel, ScoreKind
-from app.db.models import ResponseRow
+from app.db import search
+from app.db.models import ResponseRow, ResponseThemeRow
 
 _TABLE = SQLModel.metadata.tables[ResponseRow.__tablename__]
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -104,6 +105,10 @@ class ResponseFilter:
     flagged: bool | None = None
     since: datetime | None = None
     score_kind: ScoreKind | None = None
+    # Words the comment must all hold (app/db/search.py); None: any comment, or none.
+    text: str | None = None
+    # A theme the comment names (or one below it); None: any.
+    theme: str | None = None
 
 
 def _encode_cursor(row_id: int) -> str:
@@ -146,6 +151,13 @@ def list_responses(
         query = query.where(ResponseRow.dissatisfied == where.flagged)
     if where.since is not None:
         query = query.where(ResponseRow.submitted_at >= where.since)
+    if where.text is not None:
+        query = query.where(search.matches(session.get_bind().dialect.name, where.text))
+    if where.theme is not None:
+        named = select(ResponseThemeRow.response_row).where(ResponseThemeRow.theme == where.theme)
+        if where.org_units:
+            named = named.where(col(ResponseThemeRow.org_unit).in_(where.org_units))
+        query = query.where(col(ResponseRow.id).in_(named))
     if before is not None:
         query = query.where(col(ResponseRow.id) < before)
     rows = list(session.exec(query.order_by(col(ResponseRow.id).desc()).limit(limit + 1)))

@@ -61,7 +61,7 @@ async def test_every_screen_passes_wcag_aa(
     await expect(page.locator("#feed li")).to_have_count(3, timeout=SHOWN_WITHIN_MS)
     # The happy customer's praise lights up its comment.
     await expect(page.locator("#feed .praise-highlight")).to_have_count(1, timeout=SHOWN_WITHIN_MS)
-    screens = ["feed", "barometer", "journey", "praise", "alerts"]
+    screens = ["feed", "barometer", "journey", "themes", "praise", "alerts"]
     found = {}
     for name in screens:
         await open_screen(page, name)

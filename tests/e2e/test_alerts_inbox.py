@@ -443,7 +443,7 @@ async def test_a_manager_clears_a_60_alert_burst_with_filters_and_bulk_actions(
     await expect(pager).to_contain_text("Page 2 of 2")
     await expect(cards).to_have_count(15)
 
-    await page.get_by_label("Search comments").fill("refund")
+    await page.locator("#screen-alerts").get_by_label("Search comments").fill("refund")
     await expect(summary).to_have_text("20 alerts to do")
     await expect(pager).to_be_hidden()
     await expect(cards).to_have_count(20)

@@ -117,6 +117,12 @@ def test_migrations_build_the_schema_on_an_empty_database_and_rerun_as_a_noop(
         "digests_sent",
         "praise",
         "loop_hours",
+        "response_themes",
+        "theme_hours",
+        "rollup_theme_hours",
+        "phrase_days",
+        "comment_days",
+        "taxonomies",
     }
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []

@@ -29,7 +29,7 @@ COMPLAINT = "Terrible service, the worst delivery ever. I am still waiting for m
 GERMAN = "Der Techniker kam nie, ich warte seit Tagen."
 NEW_COLUMNS = {"comment_language", "negative_comment", "negative_probability", "reasons"}
 # Columns later migrations add to the table.
-LATER_COLUMNS = {"staff"}
+LATER_COLUMNS = {"staff", "themes"}
 
 
 def _kinds(view: dict[str, Any]) -> set[str]:

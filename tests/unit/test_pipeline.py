@@ -14,10 +14,10 @@ import ingest.pipeline
 from alerts.rules import DropRule, RepeatRule, RuleBook, load_rules
 from app.core.aggregates import epoch_minute
 from app.core.barometer import Counts
-from app.core.events import Assessment, ScoreKind, Severity, SurveyResponse
+from app.core.events import Assessment, ScoreKind, Severity, SurveyResponse, ThemeMention, Tone
 from app.core.org import OrgTree, OrgUnit, UnitKind
 from app.core.settings import Settings
-from app.core.writes import Committed, Facts
+from app.core.writes import Committed, Facts, ThemeTally
 from ingest.decode import Rejected
 from ingest.decode import decode as decode_for_real
 from ingest.pipeline import Message, Plan, Prepared, plan, prepare, publication
@@ -42,7 +42,10 @@ TREE = OrgTree(
 
 class Scorer:
     """Dissatisfied at a low score (a high one for CES); a comment saying "awful" is negative,
-    one saying "great" positive."""
+    one saying "great" positive; one saying "late" is about the delivery."""
+
+    def theme_names(self) -> dict[str, dict[str, str]]:
+        return {"delivery": {"en": "Delivery", "fr": "Livraison"}}
 
     def assess(self, response: SurveyResponse) -> Assessment:
         low = {ScoreKind.NPS: 6, ScoreKind.CSAT: 2}
@@ -52,11 +55,13 @@ class Scorer:
             dissatisfied = response.score >= 6
         negative = response.comment is not None and "awful" in response.comment
         positive = response.comment is not None and "great" in response.comment
+        late = response.comment is not None and "late" in response.comment
         return Assessment(
             polarity=-0.8 if negative else 0.9 if positive else None,
             dissatisfied=dissatisfied,
             severity=Severity.MEDIUM if dissatisfied else Severity.NONE,
             negative_comment=negative,
+            themes=[ThemeMention(theme="delivery", tone=Tone.NEGATIVE)] if late else [],
         )
 
 
@@ -280,6 +285,26 @@ def test_a_unit_whose_hour_nps_drops_below_its_week_raises_one_drop_alert(
     why = drop.reasons["unit-nps-drop"]
     assert (why["hour_nps"], why["hour_responses"]) == (-100.0, 10)
     assert why["week_responses"] == 110
+
+
+def test_a_drop_names_the_themes_its_customers_talk_about_more_lately() -> None:
+    hour, week = counts([0] * 9), counts([10] * 100 + [0] * 9)
+    # Over the week, billing was most of what was named; lately, with this batch, the delivery.
+    themes = {"store-1": ThemeTally(recent={"billing": 1}, week={"billing": 30, "delivery": 2})}
+    facts = Facts(unit_minutes={"store-1": hour}, unit_hours={"store-1": week}, unit_themes=themes)
+    p = planned(batch(answer("r-1", score=0, comment="late"), answer("r-2", comment="late")), facts)
+    [drop] = [a for a in p.writes.alerts if a.response_id is None]
+    # Lately: delivery 2 of 3 mentions (0.67), against 4 of 34 (0.12) over the week.
+    assert drop.reasons["unit-nps-drop"]["themes_grown"] == [
+        {
+            "theme": "delivery",
+            "names": {"en": "Delivery", "fr": "Livraison"},
+            "recent": 0.67,
+            "week": 0.12,
+        }
+    ]
+    # What was stored is not changed by the batch counted on top of it.
+    assert themes["store-1"].recent == {"billing": 1}
 
 
 def test_counted_responses_roll_up_into_their_units_ancestors_for_the_tree_given() -> None:

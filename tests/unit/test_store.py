@@ -127,7 +127,7 @@ def test_postgres_blames_the_row_by_sqlstate_not_by_class() -> None:
 def test_unit_counts_are_read_once_a_minute_and_what_the_store_wrote_is_added() -> None:
     from app.core.aggregates import Counted, epoch_minute
     from app.core.barometer import Counts, Tally
-    from app.core.events import ScoreKind
+    from app.core.events import ScoreKind, ThemeMention, Tone
     from app.core.writes import FactsQuery
 
     now = [1000.0]
@@ -139,19 +139,23 @@ def test_unit_counts_are_read_once_a_minute_and_what_the_store_wrote_is_added() 
         units=frozenset({"store-1"}),
         since_minute=epoch_minute(NOW) - 59,
         since_hour=epoch_minute(NOW) // 60 - 167,
+        recent_hour=epoch_minute(NOW) // 60 - 1,
     )
-    counts.read(["store-1"], {"store-1": stored}, {}, query)
+    counts.read(["store-1"], {"store-1": stored}, {}, {}, query)
     assert counts.stale(["store-1", "store-2"]) == ["store-2"]
 
     def counted(minutes_ago: int, score: int) -> Counted:
         at = NOW - timedelta(minutes=minutes_ago)
         tally = Tally("store-1", "delivery", at, ScoreKind.NPS, score, None, score <= 6)
-        return Counted(f"r-{minutes_ago}", tally, ())
+        late = ThemeMention(theme="delivery", tone=Tone.NEGATIVE)
+        return Counted(f"r-{minutes_ago}", tally, (), (late,))
 
-    # Written in the hour, and two hours ago: the week counts both, the hour only the first.
-    counts.wrote([counted(5, 0), counted(120, 0)])
-    hours, weeks = counts.of(["store-1", "store-2"])
+    # Written in the hour, and three hours ago: the week counts both, the hour only the first;
+    # the recent hours (from the previous clock hour on) only the first's theme.
+    counts.wrote([counted(5, 0), counted(180, 0)])
+    hours, weeks, themes = counts.of(["store-1", "store-2"])
     assert (hours["store-1"].promoters, hours["store-1"].detractors) == (1, 1)
     assert weeks["store-1"].detractors == 2 and "store-2" not in hours
+    assert (themes["store-1"].recent, themes["store-1"].week) == ({"delivery": 1}, {"delivery": 2})
     now[0] += batches.UnitCounts.READ_EVERY_S
     assert counts.stale(["store-1"]) == ["store-1"]

@@ -124,6 +124,27 @@ def test_a_units_drop_says_its_figures_and_their_counts() -> None:
     ]
 
 
+def test_a_drop_names_the_themes_that_grew_in_the_readers_language() -> None:
+    reasons = {"hour_nps": -40.0, "hour_responses": 12, "week_nps": 10.0, "week_responses": 300}
+    grown = [
+        {
+            "theme": "delivery",
+            "names": {"en": "Delivery", "fr": "Livraison"},
+            "recent": 0.6,
+            "week": 0.1,
+        }
+    ]
+    found = {**reasons, "drop": 50.0, "points": 30, "themes_grown": grown}
+    alert = _alert(["unit-nps-drop"], {"unit-nps-drop": found})
+    assert EN.say(texts.lines(alert)[0]).endswith(
+        "talked about more: Delivery (60% of the themes named lately, 10% over 7 days)"
+    )
+    french = language("fr").say(texts.lines(alert)[0])
+    assert "Livraison (60\u00a0% " in french, french
+    # No name in the reader's language: the English one.
+    assert "Delivery (60%" in language("it").say(texts.lines(alert)[0])
+
+
 def test_the_answer_its_comment_and_the_sentiment_reasons_come_first() -> None:
     alert = _alert(["detractor-negative-comment"], {"detractor-negative-comment": {"score": 1}})
     reasons = [
