@@ -108,11 +108,18 @@ def _unnested(
     """A VALUES statement run once for every row, on PostgreSQL: each column an array,
     unnested in the rows' order (the lock order). A statement a row (executemany) cost up to
     twice as much a row. Columns of plain types only (text, integers, floats)."""
-    arrays = ", ".join(f"%s::{_PG_ARRAYS[type(table.c[c].type)]}" for c in columns)
+    kinds = [_PG_ARRAYS[type(table.c[c].type)] for c in columns]
+    arrays = ", ".join(f"%s::{kind}" for kind in kinds)
     statement = statement.replace(
         f"VALUES ({_marks(columns, '%s')})", f"SELECT * FROM unnest({arrays})"
     )
-    values = [[row[c] for row in rows] for c in columns]
+    # An array holds one type: a float column's 0 is written 0.0 (psycopg refuses a mix).
+    values = [
+        [row[c] for row in rows]
+        if kind != "double precision[]"
+        else [None if row[c] is None else float(row[c]) for row in rows]
+        for c, kind in zip(columns, kinds, strict=True)
+    ]
     with _translated(statement, psycopg.Error):
         _driver(connection, psycopg.Connection).cursor().execute(statement, values)
 
