@@ -3,8 +3,9 @@
 "Good product but the delivery was a disaster" is one comment, negative as a whole, yet the
 product is praised: a comment of several clauses (split at sentence ends and at contrasts:
 "but", "mais", "ma"...) has each clause that names a theme read again by the language's model,
-and the theme takes that clause's tone. A comment of one clause gives its themes its own tone,
-already read: most comments cost one match of the taxonomy and nothing more.
+and the theme takes that clause's tone. Themes named in one clause take the comment's own tone,
+already read (it weighs the other clauses too): most comments cost one walk of the taxonomy's
+words and nothing more.
 """
 
 from __future__ import annotations
@@ -83,7 +84,9 @@ class ThemeReader:
         named: dict[int, list[str]] = {}
         for theme, at in located:
             piece = bisect_right(ends, at)
-            named.setdefault(piece + piece % 2, []).append(theme)  # a separator's: the next
+            # A separator's (a contrast word in a phrase): the clause after it.
+            clause = min(piece + piece % 2, len(pieces) - 1)
+            named.setdefault(clause, []).append(theme)
         if len(named) == 1:
             return everything
         return [
