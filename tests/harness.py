@@ -84,7 +84,21 @@ class App:
         return self.url.replace("http://", "ws://") + "/ws"
 
     def start(self, wait_ready: bool = True) -> None:
+        # A free port can be taken by another process before this one binds it; then another
+        # app would answer for this one, so this app is ready only once its own log says it
+        # listens, and it starts again on another port if the bind failed.
+        for _ in range(3):
+            if self._started(wait_ready):
+                return
+            port = free_port()
+            self.url = f"http://127.0.0.1:{port}"
+            self.env["VOC_PORT"] = str(port)
+        raise AssertionError(f"no free port held: {self.log.read_text()[-3000:]}")
+
+    def _started(self, wait_ready: bool) -> bool:
+        """Ready on its port: True; the port was taken: False."""
         with self.log.open("ab") as out:
+            start = out.tell()
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "app.cli", "api"],
                 env=self.env,
@@ -94,11 +108,19 @@ class App:
             )
         deadline = time.monotonic() + 60
         path = "/readyz" if wait_ready else "/healthz"
+        listening = f"Uvicorn running on {self.url} "
         while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"app exited: {self.log.read_text()[-3000:]}"
+            written = self.log.read_bytes()[start:].decode(errors="replace")
+            if self.process.poll() is not None:
+                if "address already in use" in written:
+                    return False
+                raise AssertionError(f"app exited: {self.log.read_text()[-3000:]}")
             try:
-                if httpx.get(self.url + path, timeout=1).status_code == 200:
-                    return
+                if (
+                    listening in written
+                    and httpx.get(self.url + path, timeout=1).status_code == 200
+                ):
+                    return True
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
